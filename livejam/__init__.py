@@ -1,0 +1,2 @@
+"""livejam: a real-time MIDI performance companion."""
+__version__ = "0.1.0"

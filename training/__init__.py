@@ -1,0 +1,1 @@
+"""Offline training: corpus -> tokens -> GRU -> ONNX."""
