@@ -1,0 +1,36 @@
+"""Logits -> next token: temperature and nucleus (top-p), with an optional mask
+of tokens that are not allowed now. Seeded, so answers are reproducible."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Sampler:
+    def __init__(self, temperature: float = 1.0, top_p: float = 0.95, seed: int | None = None) -> None:
+        self.temperature = temperature
+        self.top_p = top_p
+        self.rng = np.random.default_rng(seed)
+
+    def probabilities(self, logits: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        z = np.asarray(logits, dtype=np.float64) / max(self.temperature, 1e-4)
+        if allowed is not None:
+            if not allowed.any():
+                raise ValueError("no token is allowed")
+            z = np.where(allowed, z, -np.inf)
+        z -= z.max()
+        p = np.exp(z)
+        p /= p.sum()
+        if self.top_p < 1.0:
+            order = np.argsort(-p)
+            cum = np.cumsum(p[order])
+            # Keep the smallest set whose mass reaches top_p (always at least one token).
+            cut = int(np.searchsorted(cum, self.top_p)) + 1
+            keep = np.zeros_like(p, dtype=bool)
+            keep[order[:cut]] = True
+            p = np.where(keep, p, 0.0)
+            p /= p.sum()
+        return p
+
+    def sample(self, logits: np.ndarray, allowed: np.ndarray | None = None) -> int:
+        p = self.probabilities(logits, allowed)
+        return int(self.rng.choice(len(p), p=p))

@@ -1,0 +1,132 @@
+"""Corpus ingest: splits, cache reuse, sustain in files, and hostile files."""
+from pathlib import Path
+
+import mido
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from livejam import vocab
+from training.data import CorpusError, assign_splits, ingest, load_notes
+
+
+def test_ingest_splits_by_piece_and_reuses_the_cache(tiny_corpus, tmp_path):
+    c = ingest(tiny_corpus, cache=tmp_path / "cache", quiet=True)
+    assert c.summary["pieces"] == 40 and c.summary["skipped"] == 0
+    names = {s: {c.pieces[i].name for i in c.ids(s)} for s in ("train", "valid", "test")}
+    assert not (names["train"] & names["valid"]) and not (names["train"] & names["test"]) and not (names["valid"] & names["test"])
+    assert sum(len(v) for v in names.values()) == 40
+    # Every piece's cached tokens are the encoding of its cached notes.
+    for i in range(len(c.pieces)):
+        assert np.array_equal(c.piece_tokens(i), vocab.encode(c.piece_notes(i)))
+    again = ingest(tiny_corpus, cache=tmp_path / "cache", quiet=True)
+    assert again.summary["ingest_seconds"] == c.summary["ingest_seconds"]  # reused, not rebuilt
+
+
+def test_splits_are_stable_when_files_are_added():
+    names = [f"p{i}" for i in range(500)]
+    a = assign_splits(names, seed=0)
+    b = assign_splits(names + ["new1", "new2"], seed=0)
+    assert a == b[:500]
+    assert 0.8 < a.count("train") / 500 < 0.97
+
+
+def test_pedal_in_a_file_lengthens_notes(tmp_path):
+    mid = mido.MidiFile(ticks_per_beat=480)  # 120 bpm: 960 ticks per second
+    mid.tracks.append(mido.MidiTrack([
+        mido.Message("control_change", control=64, value=127, time=0),
+        mido.Message("note_on", note=60, velocity=80, time=0),
+        mido.Message("note_off", note=60, velocity=0, time=240),
+        mido.Message("control_change", control=64, value=0, time=960),
+        mido.Message("note_on", note=62, velocity=80, time=0),
+        mido.Message("note_off", note=62, velocity=0, time=240),
+    ]))
+    mid.save(str(tmp_path / "p.mid"))
+    notes = load_notes(tmp_path / "p.mid")
+    assert np.allclose(notes[:, :3], [[0, 1.25, 60], [1.25, 1.5, 62]], atol=1e-3)
+
+
+def test_drum_tracks_are_left_out(tmp_path):
+    mid = mido.MidiFile()
+    mid.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", channel=9, note=36, velocity=100, time=0),
+        mido.Message("note_off", channel=9, note=36, time=100),
+    ]))
+    mid.save(str(tmp_path / "drums.mid"))
+    try:
+        load_notes(tmp_path / "drums.mid")
+        raise AssertionError("a drums-only file should be skipped")
+    except CorpusError as exc:
+        assert "drum" in str(exc)
+
+
+def _good_bytes(tmp_path) -> bytes:
+    from tests.conftest import write_melody
+
+    write_melody(tmp_path / "good.mid", seed=1, notes=6)
+    return (tmp_path / "good.mid").read_bytes()
+
+
+def test_bad_files_are_skipped_with_a_reason_and_the_rest_ingested(tiny_corpus, tmp_path):
+    root = tmp_path / "mixed"
+    root.mkdir()
+    good = _good_bytes(tmp_path)
+    (root / "good.mid").write_bytes(good)
+    (root / "text.mid").write_bytes(b"this is not MIDI at all")
+    (root / "empty.midi").write_bytes(b"")
+    (root / "truncated.mid").write_bytes(good[:30])
+    bad_len = bytearray(good)
+    bad_len[4:8] = (0xFFFFFFF).to_bytes(4, "big")  # header chunk length far past the end
+    (root / "badlen.mid").write_bytes(bytes(bad_len))
+    c = ingest(root, quiet=True)
+    assert c.summary["pieces"] >= 1
+    reasons = c.summary["skipped_reasons"]
+    assert any(r.startswith("text.mid: not a MIDI file") for r in reasons)
+    assert any(r.startswith("empty.midi:") for r in reasons)
+    assert all("\n" not in r and ": " in r for r in reasons)
+    assert c.summary["pieces"] + c.summary["skipped"] == 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_truncated_or_mangled_files_never_crash(tmp_path_factory, data):
+    tmp = tmp_path_factory.mktemp("fuzz")
+    good = _good_bytes(tmp)
+    cut = data.draw(st.integers(0, len(good)))
+    blob = bytearray(good[:cut])
+    for _ in range(data.draw(st.integers(0, 3))):
+        if blob:
+            blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(st.integers(0, 255))
+    path = tmp / "f.mid"
+    path.write_bytes(bytes(blob))
+    try:
+        notes = load_notes(path)
+    except CorpusError as exc:
+        assert str(exc)
+    else:
+        assert np.isfinite(notes).all() and (notes[:, 1] >= notes[:, 0]).all()
+        vocab.encode(notes)
+
+
+def test_every_byte_truncation_is_handled(tmp_path):
+    good = _good_bytes(tmp_path)
+    for cut in range(len(good)):
+        (tmp_path / "t.mid").write_bytes(good[:cut])
+        try:
+            load_notes(tmp_path / "t.mid")
+        except CorpusError:
+            pass
+
+
+def test_huge_delta_time_is_refused_or_bounded(tmp_path):
+    mid = mido.MidiFile(ticks_per_beat=24)
+    mid.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", note=60, velocity=80, time=0),
+        mido.Message("note_off", note=60, velocity=0, time=0x0FFFFFFF),
+    ]))
+    mid.save(str(tmp_path / "huge.mid"))
+    try:
+        notes = load_notes(tmp_path / "huge.mid")
+    except CorpusError as exc:
+        assert "timing" in str(exc)
+    else:
+        assert notes[:, 1].max() <= 24 * 3600

@@ -1,0 +1,77 @@
+"""Export: ONNX Runtime equals PyTorch; the contract and metadata are inside the
+file; the runtime refuses a model that does not fit."""
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from livejam import vocab
+from livejam.errors import LivejamError
+from livejam.session import ModelSession
+from training.export import export, parity
+from training.model import ModelConfig, PerformanceGRU
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("exp")
+    torch.manual_seed(0)
+    model = PerformanceGRU(ModelConfig(embedding=24, hidden=48, layers=2)).eval()
+    torch.save({"model": model.state_dict(), "config": {"model": model.cfg.to_dict()},
+                "metrics": {"valid_nll": 1.5, "step": 10}, "data": {"pieces": 3}}, tmp / "best.pt")
+    report = export(tmp, tmp / "m.onnx", summary="test model")
+    return model, tmp / "m.onnx", report
+
+
+def test_onnx_matches_pytorch_for_one_step_and_many(exported):
+    model, path, report = exported
+    assert report["one_step"] < 1e-4 and report["many_steps"] < 1e-4
+    again = parity(model, path, seed=5)
+    assert again["max_abs_diff"] < 1e-4
+
+
+def test_io_names_shapes_and_metadata(exported):
+    _, path, _ = exported
+    sess = ModelSession(path)
+    ins = {i.name: i for i in sess.session.get_inputs()}
+    assert ins["tokens"].type == "tensor(int64)" and ins["state"].type == "tensor(float)"
+    assert [o.name for o in sess.session.get_outputs()] == ["logits", "state_out"]
+    assert sess.metadata["vocab"] == vocab.VOCAB_ID
+    assert sess.metadata["model_config"]["hidden"] == 48
+    assert sess.metadata["metrics"]["valid_nll"] == 1.5
+    assert len(sess.metadata["content_hash"]) == 16 and sess.metadata["summary"] == "test model"
+    logits, state = sess.run(np.zeros((2, 7), np.int64), sess.initial_state(2))  # dynamic batch and time
+    assert logits.shape == (2, 7, vocab.VOCAB_SIZE) and state.shape == (2, 2, 48)
+
+
+def test_runtime_refuses_a_model_for_another_vocabulary(exported, tmp_path):
+    _, path, _ = exported
+    m = onnx.load(str(path))
+    for p in m.metadata_props:
+        if p.key == "vocab":
+            p.value = "perf999-v9"
+    onnx.save(m, str(tmp_path / "other.onnx"))
+    with pytest.raises(LivejamError, match="vocabulary 'perf999-v9'"):
+        ModelSession(tmp_path / "other.onnx")
+
+
+def test_runtime_refuses_a_model_whose_shapes_disagree(exported, tmp_path):
+    _, path, _ = exported
+    m = onnx.load(str(path))
+    for p in m.metadata_props:
+        if p.key == "model_config":
+            cfg = json.loads(p.value)
+            cfg["hidden"] = 64
+            p.value = json.dumps(cfg)
+    onnx.save(m, str(tmp_path / "bad.onnx"))
+    with pytest.raises(LivejamError, match="state shape"):
+        ModelSession(tmp_path / "bad.onnx")
+
+
+def test_not_a_model_is_one_clear_line(tmp_path):
+    (tmp_path / "x.onnx").write_bytes(b"garbage")
+    with pytest.raises(LivejamError) as e:
+        ModelSession(tmp_path / "x.onnx")
+    assert "\n" not in str(e.value) and "bin/train export" in str(e.value)

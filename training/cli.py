@@ -1,0 +1,161 @@
+"""`bin/train`: corpus, fit, export, eval, sample, bench."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DIR = ROOT / "data" / "bundled"
+
+
+def _corpus(a) -> None:
+    from .data import ingest
+
+    if a.bundled:
+        from .bundled import build_bundled
+
+        out = Path(a.out or BUNDLED_DIR)
+        s = build_bundled(out, workers=a.workers, limit=a.limit)
+        print(f"wrote {s['pieces']} pieces to {out} in {s['seconds']} s ({len(s['skipped'])} skipped); sources and licences in {out / 'SOURCES.md'}")
+        folder = out
+    elif a.folder:
+        folder = Path(a.folder)
+    else:
+        sys.exit("give a folder of MIDI files, or --bundled to build the bundled corpus")
+    c = ingest(folder)
+    print(json.dumps({k: v for k, v in c.summary.items() if k != "skipped_reasons"}, indent=2))
+
+
+def _fit(a) -> None:
+    from .train import TrainConfig, fit
+
+    d: dict = {}
+    if a.config:
+        d = json.loads(Path(a.config).read_text())
+    cfg = TrainConfig.from_dict(d)
+    cfg.data = a.data or cfg.data or str(BUNDLED_DIR)
+    cfg.out = a.out or cfg.out
+    for f in fields(cfg):
+        v = getattr(a, f.name, None)
+        if v is not None and f.name not in ("data", "out"):
+            setattr(cfg, f.name, v)
+    for name in ("embedding", "hidden", "layers", "dropout"):
+        v = getattr(a, name)
+        if v is not None:
+            setattr(cfg.model, name, v)
+    if a.no_augment:
+        cfg.augment.enabled = False
+    if not Path(cfg.data).is_dir():
+        sys.exit(f"{cfg.data} is not a folder; run `bin/train corpus --bundled` first or give --data DIR")
+    print(json.dumps(fit(cfg), indent=2))
+
+
+def _export(a) -> None:
+    from .export import export
+
+    report = export(Path(a.run), Path(a.out), summary=a.summary or "")
+    print(json.dumps({"model": a.out, **report}, indent=2))
+
+
+def _eval(a) -> None:
+    from .data import ingest
+    from .evaluate import evaluate_model, evaluate_ngram
+
+    corpus = ingest(Path(a.data or BUNDLED_DIR), quiet=True)
+    splits = tuple(a.split)
+    if a.baseline == "ngram":
+        result = {"baseline": "ngram (interpolated Witten-Bell)", **evaluate_ngram(corpus, splits)}
+    else:
+        if not a.model:
+            sys.exit("give --model FILE.onnx, or --baseline ngram")
+        result = {"model": a.model, **evaluate_model(Path(a.model), corpus, splits)}
+    if a.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for s in splits:
+            r = result[s]
+            extra = f" (best order {r['best_order']})" if "best_order" in r else f", accuracy {r['accuracy']:.3f}"
+            print(f"{s}: {r['nll']:.4f} nats/event{extra}")
+
+
+def _sample(a) -> None:
+    from .sample import sample_model
+
+    report = sample_model(Path(a.model), Path(a.out), seconds=a.seconds, temperature=a.temperature,
+                          top_p=a.top_p, seed=a.seed, takes=a.takes)
+    for r in report:
+        print(json.dumps(r))
+
+
+def _bench(a) -> None:
+    from .bench import run_bench
+
+    print(json.dumps(run_bench(Path(a.data or BUNDLED_DIR), Path(a.model), files=a.files), indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="bin/train", description="Train, export and evaluate livejam models.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    c = sub.add_parser("corpus", help="build the bundled corpus and/or ingest a folder of MIDI files")
+    c.add_argument("folder", nargs="?", help="folder of .mid/.midi files to ingest")
+    c.add_argument("--bundled", action="store_true", help="render music21's public-domain corpus to MIDI")
+    c.add_argument("--out", help=f"where --bundled writes (default {BUNDLED_DIR.relative_to(ROOT)})")
+    c.add_argument("--workers", type=int)
+    c.add_argument("--limit", type=int, help="only the N smallest source files (for a quick try)")
+    c.set_defaults(func=_corpus)
+
+    f = sub.add_parser("fit", help="train a model")
+    f.add_argument("--data", help="folder of MIDI files (default: the bundled corpus)")
+    f.add_argument("--out", help="run folder (resumes if it holds a checkpoint)")
+    f.add_argument("--config", help="JSON file of TrainConfig settings")
+    for name, typ in (("seq_len", int), ("batch", int), ("lr", float), ("warmup", int), ("max_steps", int),
+                      ("max_minutes", float), ("stop_after", int), ("eval_every", int), ("eval_tokens", int),
+                      ("patience", int), ("seed", int), ("threads", int), ("weight_decay", float), ("clip", float),
+                      ("embedding", int), ("hidden", int), ("layers", int), ("dropout", float)):
+        f.add_argument("--" + name.replace("_", "-"), dest=name, type=typ)
+    f.add_argument("--no-augment", action="store_true")
+    f.set_defaults(func=_fit)
+
+    e = sub.add_parser("export", help="export a run to ONNX (checked against PyTorch)")
+    e.add_argument("run")
+    e.add_argument("--out", required=True)
+    e.add_argument("--summary", help="one line describing the model, stored inside it")
+    e.set_defaults(func=_export)
+
+    v = sub.add_parser("eval", help="held-out NLL of a model or of the n-gram baseline")
+    v.add_argument("--model")
+    v.add_argument("--baseline", choices=["ngram"])
+    v.add_argument("--data")
+    v.add_argument("--split", nargs="+", default=["valid", "test"], choices=["train", "valid", "test"])
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=_eval)
+
+    s = sub.add_parser("sample", help="write call + answer MIDI files to listen to")
+    s.add_argument("--model", default=str(ROOT / "exported" / "default.onnx"))
+    s.add_argument("--out", default="samples")
+    s.add_argument("--seconds", type=float, default=8.0)
+    s.add_argument("--temperature", type=float, default=0.9)
+    s.add_argument("--top-p", dest="top_p", type=float, default=0.95)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--takes", type=int, default=2)
+    s.set_defaults(func=_sample)
+
+    b = sub.add_parser("bench", help="ingest files/s vs mido, training tokens/s, step latency ORT vs PyTorch")
+    b.add_argument("--data")
+    b.add_argument("--model", default=str(ROOT / "exported" / "default.onnx"))
+    b.add_argument("--files", type=int, default=300)
+    b.set_defaults(func=_bench)
+
+    a = p.parse_args(argv)
+    try:
+        a.func(a)
+    except ValueError as exc:
+        sys.exit(f"bin/train {a.cmd}: {exc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Corpus ingest: a folder tree of MIDI files -> a token cache, split by piece.
+
+The cache (in DIR/.livejam-cache/ unless told otherwise) holds, for every piece,
+its notes (sustain folded, leading silence cut) and its tokens, each as one flat
+memory-mapped array, plus an index saying where each piece lies and which split
+it is in. It is rebuilt only when the files or the vocabulary change.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from livejam import vocab
+from livejam.encoder import fold_sustain
+
+MIDI_SUFFIXES = {".mid", ".midi"}
+SPLITS = ("train", "valid", "test")
+CACHE_NAME = ".livejam-cache"
+
+
+class CorpusError(Exception):
+    """A file that cannot be used, with the reason in plain words."""
+
+
+def find_midi_files(root: Path) -> list[Path]:
+    return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
+
+
+def load_notes(path: Path) -> np.ndarray:
+    """One MIDI file -> float32 [n, 4] notes (start s, end s, pitch, velocity),
+    pedal folded per track, drums left out, starting at 0 s."""
+    import symusic
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if head != b"MThd":
+            raise CorpusError("not a MIDI file (no MThd header)")
+        score = symusic.Score(str(path), ttype="second")
+    except CorpusError:
+        raise
+    except Exception as exc:  # symusic reports corrupt files with several types
+        raise CorpusError(f"corrupt MIDI: {str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}")
+    parts, chans, pedal = [], [], {}
+    for i, track in enumerate(score.tracks):
+        if track.is_drum or track.note_num() == 0:
+            continue
+        n = track.notes.numpy()
+        start = n["time"].astype(np.float64)
+        arr = np.stack([start, start + n["duration"], n["pitch"], n["velocity"]], axis=1)
+        parts.append(arr)
+        chans.append(np.full(len(arr), i))
+        c = track.controls.numpy()
+        sel = c["number"] == 64
+        if sel.any():
+            pedal[i] = np.stack([c["time"][sel], c["value"][sel] >= 64], axis=1).astype(np.float64)
+    if not parts:
+        raise CorpusError("no notes outside the drum channel")
+    notes = fold_sustain(np.concatenate(parts), np.concatenate(chans), pedal)
+    notes = notes[(notes[:, 3] > 0) & (notes[:, 2] >= 0) & (notes[:, 2] < 128)]
+    if len(notes) == 0:
+        raise CorpusError("no playable notes")
+    if not np.isfinite(notes).all() or notes[:, 1].max() > 24 * 3600:
+        raise CorpusError("timing out of range (a huge delta time?)")
+    notes[:, :2] -= notes[:, 0].min()
+    return notes[np.lexsort((notes[:, 2], notes[:, 0]))].astype(np.float32)
+
+
+@dataclass
+class Piece:
+    name: str
+    split: str
+    note_start: int
+    note_count: int
+    token_start: int
+    token_count: int
+
+
+class Corpus:
+    """A built token cache, memory-mapped."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = Path(cache)
+        index = json.loads((self.cache / "index.json").read_text())
+        self.summary = index["summary"]
+        self.pieces = [Piece(**p) for p in index["pieces"]]
+        self.notes = np.load(self.cache / "notes.npy", mmap_mode="r")
+        self.tokens = np.load(self.cache / "tokens.npy", mmap_mode="r")
+
+    def ids(self, split: str) -> list[int]:
+        return [i for i, p in enumerate(self.pieces) if p.split == split]
+
+    def piece_notes(self, i: int) -> np.ndarray:
+        p = self.pieces[i]
+        return np.asarray(self.notes[p.note_start : p.note_start + p.note_count])
+
+    def piece_tokens(self, i: int) -> np.ndarray:
+        p = self.pieces[i]
+        return np.asarray(self.tokens[p.token_start : p.token_start + p.token_count], dtype=np.int64)
+
+    def split_tokens(self, split: str) -> list[np.ndarray]:
+        return [self.piece_tokens(i) for i in self.ids(split)]
+
+
+def _fingerprint(files: list[Path], root: Path, seed: int, fractions) -> str:
+    h = hashlib.sha256(f"{vocab.VOCAB_ID}|{seed}|{fractions}".encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def assign_splits(names: list[str], seed: int, fractions=(0.9, 0.05, 0.05)) -> list[str]:
+    """Split by piece, from a hash of the name and the seed: a piece's split does
+    not change when other files are added, and no piece is in two splits."""
+    out = []
+    for name in names:
+        u = int(hashlib.sha256(f"{seed}:{name}".encode()).hexdigest()[:8], 16) / 16**8
+        out.append("train" if u < fractions[0] else "valid" if u < fractions[0] + fractions[1] else "test")
+    return out
+
+
+def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = False) -> Corpus:
+    """Build (or reuse) the token cache for every MIDI file under root."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CorpusError(f"{root} is not a folder; give a folder of .mid/.midi files")
+    cache = Path(cache) if cache else root / CACHE_NAME
+    files = find_midi_files(root)
+    fractions = (0.9, 0.05, 0.05)
+    fp = _fingerprint(files, root, seed, fractions)
+    index_file = cache / "index.json"
+    if index_file.exists() and json.loads(index_file.read_text())["summary"].get("fingerprint") == fp:
+        return Corpus(cache)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    t0 = time.perf_counter()
+    notes, tokens, kept, skipped = [], [], [], []
+    for path in files:
+        rel = str(path.relative_to(root))
+        try:
+            n = load_notes(path)
+        except CorpusError as exc:
+            skipped.append(f"{rel}: {exc}")
+            say(f"skipped {rel}: {exc}")
+            continue
+        notes.append(n)
+        tokens.append(vocab.encode(n).astype(np.int16))
+        kept.append(rel)
+    seconds = time.perf_counter() - t0
+    splits = assign_splits(kept, seed, fractions)
+    pieces, no, to = [], 0, 0
+    for name, split, n, t in zip(kept, splits, notes, tokens):
+        pieces.append(Piece(name, split, no, len(n), to, len(t)).__dict__)
+        no, to = no + len(n), to + len(t)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(cache / "notes.npy", np.concatenate(notes) if notes else np.zeros((0, 4), np.float32))
+    np.save(cache / "tokens.npy", np.concatenate(tokens) if tokens else np.zeros(0, np.int16))
+    summary = {
+        "fingerprint": fp,
+        "vocab": vocab.VOCAB_ID,
+        "root": str(root),
+        "files": len(files),
+        "pieces": len(kept),
+        "skipped": len(skipped),
+        "skipped_reasons": skipped[:200],
+        "tokens": int(to),
+        "hours": round(float(sum(float(n[:, 1].max()) for n in notes)) / 3600, 2),
+        "split_pieces": {s: splits.count(s) for s in SPLITS},
+        "ingest_seconds": round(seconds, 2),
+        "files_per_second": round(len(files) / seconds, 1) if seconds > 0 else None,
+        "seed": seed,
+    }
+    tmp = cache / "index.json.tmp"
+    tmp.write_text(json.dumps({"summary": summary, "pieces": pieces}))
+    tmp.replace(index_file)  # the index last: a half-written cache is never taken as built
+    say(
+        f"ingested {len(kept)} pieces ({summary['tokens']} tokens, {summary['hours']} h) from {len(files)} files"
+        f" in {seconds:.1f} s ({summary['files_per_second']} files/s); {len(skipped)} skipped"
+    )
+    return Corpus(cache)
