@@ -23,8 +23,9 @@ class Sampler:
         if self.top_p < 1.0:
             order = np.argsort(-p)
             cum = np.cumsum(p[order])
-            # Keep the smallest set whose mass reaches top_p (always at least one token).
-            cut = int(np.searchsorted(cum, self.top_p)) + 1
+            # Keep the smallest set whose mass reaches top_p (always at least one token;
+            # the tolerance keeps rounding from adding one more).
+            cut = int(np.searchsorted(cum, self.top_p - 1e-9)) + 1
             keep = np.zeros_like(p, dtype=bool)
             keep[order[:cut]] = True
             p = np.where(keep, p, 0.0)

@@ -91,59 +91,74 @@ def shift_tokens(steps: int) -> list[int]:
     return [time_shift(MAX_SHIFT)] * full + ([time_shift(rest)] if rest else [])
 
 
+def _grid(arr: np.ndarray, piece: np.ndarray):
+    """The quantisation rules on arrays, for many pieces at once: returns
+    (piece, start step, end step, pitch, velocity) sorted by piece, start, pitch."""
+    start = np.maximum(to_steps(arr[:, 0]), 0)
+    end = to_steps(arr[:, 1])
+    pitch = arr[:, 2].astype(np.int64)
+    vel = BIN_TO_VELOCITY[VELOCITY_TO_BIN[np.clip(arr[:, 3].astype(np.int64), 1, 127)]]
+    # Of notes with one pitch and start, keep the longest: they are one key press.
+    order = np.lexsort((-end, start, pitch, piece))
+    piece, start, end, pitch, vel = piece[order], start[order], end[order], pitch[order], vel[order]
+    same_key = np.zeros(len(start), bool)
+    same_key[:-1] = (pitch[1:] == pitch[:-1]) & (piece[1:] == piece[:-1])
+    keep = np.ones(len(start), bool)
+    keep[1:] = ~same_key[:-1] | (start[1:] != start[:-1])
+    piece, start, end, pitch, vel = (a[keep] for a in (piece, start, end, pitch, vel))
+    same_key = np.zeros(len(start), bool)
+    same_key[:-1] = (pitch[1:] == pitch[:-1]) & (piece[1:] == piece[:-1])
+    end = np.maximum(end, start + 1)
+    nxt = np.empty_like(start)
+    nxt[:-1] = start[1:]
+    end = np.where(same_key, np.minimum(end, nxt), end)  # a re-strike ends the note before
+    order = np.lexsort((pitch, start, piece))
+    return piece[order], start[order], end[order], pitch[order], vel[order]
+
+
 def quantize(notes: Iterable) -> list[Note]:
     """What the vocabulary can hold of `notes`: times on the 10 ms grid, velocities
     at their bin's value, at least one step long, and a re-struck pitch ending the
     note it interrupts (two notes of one pitch never overlap). Sorted by start, pitch."""
     arr = _as_array(notes)
-    if len(arr) == 0:
-        return []
-    start, end = to_steps(arr[:, 0]), to_steps(arr[:, 1])
-    pitch = arr[:, 2].astype(np.int64)
-    vel = BIN_TO_VELOCITY[VELOCITY_TO_BIN[np.clip(arr[:, 3].astype(np.int64), 1, 127)]]
-    start = np.maximum(start, 0)
-    # Of notes with one pitch and start, keep the longest: they are one key press.
-    order = np.lexsort((-end, start, pitch))
-    start, end, pitch, vel = start[order], end[order], pitch[order], vel[order]
-    keep = np.ones(len(start), bool)
-    keep[1:] = (pitch[1:] != pitch[:-1]) | (start[1:] != start[:-1])
-    start, end, pitch, vel = start[keep], end[keep], pitch[keep], vel[keep]
-    end = np.maximum(end, start + 1)
-    same_next = np.zeros(len(start), bool)
-    same_next[:-1] = pitch[1:] == pitch[:-1]
-    nxt = np.empty_like(start)
-    nxt[:-1] = start[1:]
-    end = np.where(same_next, np.minimum(end, nxt), end)
-    order = np.lexsort((pitch, start))
+    _, start, end, pitch, vel = _grid(arr, np.zeros(len(arr), np.int64))
     return [
         Note(s / STEPS_PER_SECOND, e / STEPS_PER_SECOND, int(p), int(v))
-        for s, e, p, v in zip(start[order], end[order], pitch[order], vel[order])
+        for s, e, p, v in zip(start.tolist(), end.tolist(), pitch.tolist(), vel.tolist())
     ]
 
 
 def encode(notes: Iterable) -> np.ndarray:
-    """Notes -> int64 tokens, timed from 0 s. Vectorised: this is the corpus path."""
-    q = quantize(notes)
-    if not q:
-        return np.zeros(0, np.int64)
-    arr = np.array(q, dtype=np.float64)
-    start, end = to_steps(arr[:, 0]), to_steps(arr[:, 1])
-    pitch, vel = arr[:, 2].astype(np.int64), arr[:, 3].astype(np.int64)
-    n = len(q)
-    # Events (time, kind, pitch); at one time offs come before ons, so a re-strike
-    # is NOTE_OFF then NOTE_ON, and chords are ordered low to high.
+    """Notes -> int64 tokens, timed from 0 s."""
+    return encode_many([_as_array(notes)])[0]
+
+
+def encode_many(pieces: list[np.ndarray]) -> list[np.ndarray]:
+    """Many pieces' notes (float arrays [n, 4]) -> their tokens, in one vectorised
+    pass: the corpus path, where per-call overhead would cost more than the work."""
+    lengths = np.array([len(p) for p in pieces], np.int64)
+    if lengths.sum() == 0:
+        return [np.zeros(0, np.int64) for _ in pieces]
+    arr = np.concatenate([np.asarray(p, np.float64).reshape(-1, 4) for p in pieces])
+    piece, start, end, pitch, vel = _grid(arr, np.repeat(np.arange(len(pieces)), lengths))
+    n = len(start)
+    # Events (piece, time, kind, pitch); at one time offs come before ons, so a
+    # re-strike is NOTE_OFF then NOTE_ON, and chords are ordered low to high.
+    pc = np.concatenate([piece, piece])
     t = np.concatenate([end, start])
     kind = np.concatenate([np.zeros(n, np.int64), np.ones(n, np.int64)])
     p = np.concatenate([pitch, pitch])
     v = np.concatenate([np.zeros(n, np.int64), VELOCITY_TO_BIN[vel]])
-    order = np.lexsort((p, kind, t))
-    t, kind, p, v = t[order], kind[order], p[order], v[order]
-    gap = np.diff(t, prepend=0)
+    order = np.lexsort((p, kind, t, pc))
+    pc, t, kind, p, v = pc[order], t[order], kind[order], p[order], v[order]
+    first = np.ones(len(t), bool)
+    first[1:] = pc[1:] != pc[:-1]
+    gap = np.where(first, t, t - np.concatenate([[0], t[:-1]]))  # each piece from 0 s
     full, rest = np.divmod(gap, MAX_SHIFT)
     is_on = kind == 1
-    on_bins = v[is_on]
+    on_bins, on_pc = v[is_on], pc[is_on]
     changed = np.ones(len(on_bins), bool)
-    changed[1:] = on_bins[1:] != on_bins[:-1]
+    changed[1:] = (on_bins[1:] != on_bins[:-1]) | (on_pc[1:] != on_pc[:-1])
     vel_flag = np.zeros(len(t), bool)
     vel_flag[is_on] = changed
     count = full + (rest > 0) + vel_flag + 1
@@ -155,7 +170,8 @@ def encode(notes: Iterable) -> np.ndarray:
     out[(begins + full)[rest > 0]] = TIME_SHIFT + rest[rest > 0] - 1
     fill = np.repeat(begins, full) + (np.arange(full.sum()) - np.repeat(np.cumsum(full) - full, full))
     out[fill] = time_shift(MAX_SHIFT)
-    return out
+    per_piece = np.bincount(pc, weights=count, minlength=len(pieces)).astype(np.int64)
+    return np.split(out, np.cumsum(per_piece)[:-1])
 
 
 @dataclass
@@ -215,5 +231,6 @@ def decode(tokens: Iterable[int]) -> list[Note]:
 
 
 def _as_array(notes: Iterable) -> np.ndarray:
-    arr = np.array([tuple(n) for n in notes], dtype=np.float64)
-    return arr.reshape(-1, 4)
+    if isinstance(notes, np.ndarray):
+        return notes.astype(np.float64).reshape(-1, 4)
+    return np.array([tuple(n) for n in notes], dtype=np.float64).reshape(-1, 4)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from livejam.encoder import fold_sustain
 MIDI_SUFFIXES = {".mid", ".midi"}
 SPLITS = ("train", "valid", "test")
 CACHE_NAME = ".livejam-cache"
+CHUNK = 256  # files encoded together: numpy's per-call cost is paid once per chunk
 
 
 class CorpusError(Exception):
@@ -62,7 +65,9 @@ def load_notes(path: Path) -> np.ndarray:
             pedal[i] = np.stack([c["time"][sel], c["value"][sel] >= 64], axis=1).astype(np.float64)
     if not parts:
         raise CorpusError("no notes outside the drum channel")
-    notes = fold_sustain(np.concatenate(parts), np.concatenate(chans), pedal)
+    notes = np.concatenate(parts)
+    if pedal:
+        notes = fold_sustain(notes, np.concatenate(chans), pedal)
     notes = notes[(notes[:, 3] > 0) & (notes[:, 2] >= 0) & (notes[:, 2] < 128)]
     if len(notes) == 0:
         raise CorpusError("no playable notes")
@@ -126,12 +131,30 @@ def assign_splits(names: list[str], seed: int, fractions=(0.9, 0.05, 0.05)) -> l
     return out
 
 
-def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = False) -> Corpus:
+def _ingest_chunk(job: tuple[str, list[str]]) -> list[tuple[str, object, object]]:
+    """Parse a chunk of files and encode them in one pass: (name, notes, tokens),
+    or (name, reason, None) for a file that cannot be used."""
+    root, paths = job
+    parsed = []
+    for p in paths:
+        rel = str(Path(p).relative_to(root))
+        try:
+            parsed.append((rel, load_notes(Path(p))))
+        except CorpusError as exc:
+            parsed.append((rel, str(exc)))
+    good = [x for x in parsed if not isinstance(x[1], str)]
+    encoded = dict(zip((r for r, _ in good), vocab.encode_many([n for _, n in good])))
+    return [(rel, n, encoded[rel].astype(np.int16)) if rel in encoded else (rel, n, None) for rel, n in parsed]
+
+
+def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = False,
+           workers: int | None = None) -> Corpus:
     """Build (or reuse) the token cache for every MIDI file under root."""
     root = Path(root)
     if not root.is_dir():
         raise CorpusError(f"{root} is not a folder; give a folder of .mid/.midi files")
     cache = Path(cache) if cache else root / CACHE_NAME
+    workers = workers or os.cpu_count() or 1
     files = find_midi_files(root)
     fractions = (0.9, 0.05, 0.05)
     fp = _fingerprint(files, root, seed, fractions)
@@ -141,17 +164,22 @@ def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = F
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     t0 = time.perf_counter()
     notes, tokens, kept, skipped = [], [], [], []
-    for path in files:
-        rel = str(path.relative_to(root))
-        try:
-            n = load_notes(path)
-        except CorpusError as exc:
-            skipped.append(f"{rel}: {exc}")
-            say(f"skipped {rel}: {exc}")
-            continue
-        notes.append(n)
-        tokens.append(vocab.encode(n).astype(np.int16))
-        kept.append(rel)
+    chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
+    jobs = [(str(root), [str(f) for f in c]) for c in chunks]
+    pool = mp.get_context("fork").Pool(min(workers, len(chunks))) if workers > 1 and len(chunks) > 1 else None
+    try:
+        for chunk in (pool.imap(_ingest_chunk, jobs) if pool else map(_ingest_chunk, jobs)):
+            for rel, n, t in chunk:
+                if t is None:
+                    skipped.append(f"{rel}: {n}")
+                    say(f"skipped {rel}: {n}")
+                else:
+                    notes.append(n)
+                    tokens.append(t)
+                    kept.append(rel)
+    finally:
+        if pool:
+            pool.close()
     seconds = time.perf_counter() - t0
     splits = assign_splits(kept, seed, fractions)
     pieces, no, to = [], 0, 0

@@ -109,3 +109,14 @@ def test_out_of_range_token_says_so():
 
 def test_note_type_is_comparable_to_tuples():
     assert Note(0.0, 1.0, 60, 64) == (0.0, 1.0, 60, 64)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(note_st, max_size=15), max_size=6))
+def test_encoding_many_pieces_at_once_equals_one_by_one(pieces):
+    import numpy as np
+
+    together = vocab.encode_many([np.array(p, dtype=float).reshape(-1, 4) for p in pieces])
+    assert len(together) == len(pieces)
+    for p, t in zip(pieces, together):
+        assert t.tolist() == vocab.encode(p).tolist()
