@@ -6,6 +6,8 @@ vocabulary and the I/O contract of DESIGN.md before anything plays through it.
 from __future__ import annotations
 
 import json
+import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,7 @@ class ModelSession:
             self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise LivejamError(f"{self.path.name} is not a usable ONNX model ({str(exc).splitlines()[0][:100]}); re-export it with `bin/train export`")
+        self.step_seconds: deque[float] = deque(maxlen=4096)  # recent run() times, for the live figures
         meta = self.session.get_modelmeta().custom_metadata_map
         self.metadata = {k: _maybe_json(v) for k, v in meta.items()}
         self._check()
@@ -61,7 +64,9 @@ class ModelSession:
 
     def run(self, tokens: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """tokens int64 [batch, time], state [layers, batch, hidden] -> (logits, state)."""
+        t0 = time.perf_counter()
         logits, state_out = self.session.run(OUTPUTS, {"tokens": tokens, "state": state})
+        self.step_seconds.append(time.perf_counter() - t0)
         return logits, state_out
 
     def step(self, token: int, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

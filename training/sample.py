@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mido
 import numpy as np
 
 from livejam import vocab
+from livejam.midifile import write_tracks
 from livejam.sampler import Sampler
 from livejam.session import ModelSession
 
@@ -55,29 +55,6 @@ def in_key_fraction(notes, tonic: int, scale: set[int]) -> float:
     return sum(((n.pitch - tonic) % 12) in scale for n in notes) / len(notes)
 
 
-def write_two_tracks(path: Path, call, answer, answer_offset: float) -> None:
-    mid = mido.MidiFile(ticks_per_beat=480)
-    tempo = 500_000  # 120 bpm: 960 ticks per second
-    for name, notes, offset in (("call", call, 0.0), ("answer", answer, answer_offset)):
-        track = mido.MidiTrack()
-        track.append(mido.MetaMessage("track_name", name=name, time=0))
-        if name == "call":
-            track.append(mido.MetaMessage("set_tempo", tempo=tempo, time=0))
-        events = []
-        for n in notes:
-            events.append((n.start + offset, 1, n.pitch, n.velocity))
-            events.append((n.end + offset, 0, n.pitch, 0))
-        events.sort()
-        now = 0
-        for t, on, pitch, vel in events:
-            tick = int(round(t * 960))
-            kind = "note_on" if on else "note_off"
-            track.append(mido.Message(kind, note=pitch, velocity=vel, time=tick - now))
-            now = tick
-        mid.tracks.append(track)
-    mid.save(str(path))
-
-
 def sample_model(model: Path, out_dir: Path, seconds: float = 8.0, temperature: float = 1.0,
                  top_p: float = 0.95, seed: int = 0, takes: int = 2) -> list[dict]:
     sess = ModelSession(model)
@@ -91,7 +68,8 @@ def sample_model(model: Path, out_dir: Path, seconds: float = 8.0, temperature: 
             sampler = Sampler(temperature, top_p, seed=seed * 100 + take)
             answer = vocab.decode(continue_phrase(sess, sampler, prime, seconds))
             path = out_dir / f"{name}_{take}.mid"
-            write_two_tracks(path, call, answer, end + 0.5)
+            shifted = [(n.start + end + 0.5, n.end + end + 0.5, n.pitch, n.velocity) for n in answer]
+            write_tracks(path, [("call", call), ("answer", shifted)], channels=[0, 1])
             pitches = [n.pitch for n in answer]
             report.append({
                 "file": str(path), "notes": len(answer), "in_key": round(in_key_fraction(answer, tonic, scale), 3),

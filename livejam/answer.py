@@ -1,0 +1,123 @@
+"""One answer: sampled a little ahead of playback from the model's current state,
+its own tokens fed back, with masks that keep it playable.
+
+Masks: nothing but a note (or its velocity) first, so the answer starts at the
+phrase-end decision with no leading rest; no NOTE_OFF for a silent pitch and no
+NOTE_ON for a sounding one; a polyphony cap and a pitch range; no note longer
+than the maximum; no time shift past the answer's end, where every note is released.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mido
+import numpy as np
+
+from . import vocab
+
+ON = np.arange(vocab.NOTE_ON, vocab.NOTE_ON + 128)
+OFF = np.arange(vocab.NOTE_OFF, vocab.NOTE_OFF + 128)
+
+
+@dataclass
+class Mark:
+    """Where the answer stood after one fed token: enough to roll back to it."""
+
+    step: int
+    state: np.ndarray
+    logits: np.ndarray
+    sounding: dict[int, int]
+    velocity_bin: int
+
+
+class Answer:
+    def __init__(self, session, sampler, cfg, state, logits, start_step: int, start_time: float,
+                 seconds: float, velocity_bin: int) -> None:
+        self.session, self.sampler, self.cfg = session, sampler, cfg
+        self.dec = vocab.StreamDecoder(step=start_step, velocity_bin=velocity_bin)
+        self.step0, self.t0 = start_step, start_time
+        self.end_step = start_step + max(1, int(vocab.to_steps(seconds)))
+        self.max_note = max(1, int(vocab.to_steps(cfg.max_note_seconds)))
+        self.state, self.logits = state, logits
+        self.started = False
+        self.done = False
+        self.last_kind = ""
+        self.marks = [Mark(start_step, state, logits, {}, velocity_bin)]
+        self.notes_played = 0
+
+    def time_of(self, step: int) -> float:
+        return self.t0 + (step - self.step0) / vocab.STEPS_PER_SECOND
+
+    @property
+    def end_time(self) -> float:
+        return self.time_of(self.end_step)
+
+    def allowed(self) -> np.ndarray:
+        a = np.zeros(vocab.VOCAB_SIZE, bool)
+        sounding = self.dec.sounding
+        step = self.dec.step
+        overdue = [p for p, s in sounding.items() if step - s >= self.max_note]
+        if overdue:
+            a[OFF[overdue]] = True
+            return a
+        if sounding:
+            a[OFF[list(sounding)]] = True
+        if len(sounding) < self.cfg.polyphony:
+            pitches = np.arange(self.cfg.lowest, self.cfg.highest + 1)
+            pitches = pitches[~np.isin(pitches, list(sounding))]
+            a[ON[pitches]] = True
+        if self.last_kind != "VELOCITY":
+            a[vocab.VELOCITY : vocab.VELOCITY + vocab.VELOCITY_BINS] = True
+        if self.started:
+            room = self.end_step - step
+            if sounding:
+                room = min(room, min(s + self.max_note - step for s in sounding.values()))
+            if room > 0:
+                a[vocab.TIME_SHIFT : vocab.TIME_SHIFT + min(room, vocab.MAX_SHIFT)] = True
+        return a
+
+    def fill(self, until: float, channel: int) -> list[tuple[float, mido.Message]]:
+        """Sample until the answer's clock passes `until`; returns timed messages."""
+        out: list[tuple[float, mido.Message]] = []
+        while not self.done and self.time_of(self.dec.step) <= until:
+            if self.dec.step >= self.end_step:
+                out += self.finish(channel)
+                break
+            tok = self.sampler.sample(self.logits, self.allowed())
+            out += self._feed(tok, channel)
+        return out
+
+    def finish(self, channel: int) -> list[tuple[float, mido.Message]]:
+        """Release every answer note at the current step (their NOTE_OFFs are fed too)."""
+        out = []
+        for p in sorted(self.dec.sounding):
+            out += self._feed(vocab.note_off(p), channel)
+        self.done = True
+        return out
+
+    def _feed(self, tok: int, channel: int) -> list[tuple[float, mido.Message]]:
+        events = self.dec.feed(tok)
+        self.logits, self.state = self.session.step(tok, self.state)
+        self.last_kind = vocab.describe(tok)[0]
+        self.marks.append(Mark(self.dec.step, self.state, self.logits, dict(self.dec.sounding), self.dec.velocity_bin))
+        out = []
+        for what, pitch, vel, step in events:
+            if what == "on":
+                self.started = True
+                self.notes_played += 1
+                out.append((self.time_of(step), mido.Message("note_on", channel=channel, note=pitch, velocity=vel)))
+            else:
+                out.append((self.time_of(step), mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+        return out
+
+    def rollback(self, now: float) -> tuple[Mark, list[int]]:
+        """The player came in at `now`: the last point the listener actually heard,
+        and the tokens that release what was sounding there (for the model's ears)."""
+        step = self.step0 + int((now - self.t0) * vocab.STEPS_PER_SECOND)
+        mark = self.marks[0]
+        for m in self.marks:
+            if m.step > step:
+                break
+            mark = m
+        self.done = True
+        return mark, [vocab.note_off(p) for p in sorted(mark.sounding)]

@@ -1,0 +1,281 @@
+"""The engine: one thread that owns the model state and the conversation.
+
+Everything arrives through one queue (MIDI from the input thread, commands from
+the CLI, CCs or the TUI), so nothing else ever touches the model. Each played
+event is encoded and fed to the model at once (the state is always current);
+at the phrase end the answer is sampled from that state a little ahead of
+playback and handed to the scheduler with absolute deadlines.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+
+import mido
+import numpy as np
+
+from . import vocab
+from .answer import Answer
+from .clock import RealClock
+from .config import LivejamConfig
+from .encoder import StreamEncoder
+from .phrase import PhraseDetector
+from .sampler import Sampler
+from .scheduler import Scheduler
+
+
+class Engine:
+    def __init__(self, cfg: LivejamConfig, session, output, clock=None, recorder=None) -> None:
+        self.cfg = cfg
+        self.session = session
+        self.clock = clock or RealClock()
+        self.recorder = recorder
+        self.inbox: queue.Queue = queue.Queue()
+        self.events: queue.Queue = queue.Queue()  # (kind, dict) for the CLI / TUI to show
+        self.scheduler = Scheduler(output, self.clock, on_sent=self._sent, on_error=self._output_error)
+        self.sampler = Sampler(cfg.temperature, cfg.top_p, cfg.seed)
+        self.phrases = PhraseDetector(cfg.silence)
+        self.origin = self.clock.now()
+        self._reset_model()
+        self.answer: Answer | None = None
+        self.deferred: list[int] = []  # player tokens heard while an answer played over them
+        self.decided_at: float | None = None
+        self.onsets: deque[float] = deque(maxlen=1000)
+        self.events_in = 0
+        self.thread: threading.Thread | None = None
+        self.running = False
+        self.answers = 0
+
+    # -- from any thread -----------------------------------------------------
+    def feed_midi(self, msg: mido.Message, t: float | None = None) -> None:
+        self.inbox.put(("midi", msg, self.clock.now() if t is None else t))
+
+    def command(self, name: str, value=None) -> None:
+        self.inbox.put(("cmd", name, value))
+
+    def start(self) -> None:
+        self.scheduler.start()
+        self.running = True
+        self.thread = threading.Thread(target=self._run, name="livejam-engine", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop answering, release every note, send the panic CCs, save the recording."""
+        if self.running:
+            self.running = False
+            self.inbox.put(("stop", None, None))
+            if self.thread:
+                self.thread.join(timeout=2)
+        self.scheduler.panic(self._channels())
+        self.scheduler.stop()
+        if self.recorder:
+            self.recorder.close()
+
+    # -- the engine thread ---------------------------------------------------
+    def _run(self) -> None:
+        while self.running:
+            timeout = self.next_wakeup()
+            try:
+                item = self.inbox.get(timeout=None if timeout is None else max(0.0, timeout - self.clock.now()))
+            except queue.Empty:
+                item = None
+            if item is not None:
+                if item[0] == "stop":
+                    break
+                self.process(item)
+            self.tick()
+
+    def next_wakeup(self) -> float | None:
+        """The next time the engine must look without input: a phrase end or an answer refill."""
+        times = []
+        due = self.phrases.due(self.encoder.held)
+        if due is not None:
+            times.append(due)
+        if self.answer is not None:
+            # Refill once half the lookahead is used; wake at the end to close the answer.
+            times.append(self.answer.end_time if self.answer.done
+                         else self.answer.time_of(self.answer.dec.step) - self.cfg.lookahead / 2)
+        return min(times) if times else None
+
+    def process(self, item) -> None:
+        kind, a, b = item
+        if kind == "cmd":
+            self.apply(a, b)
+        elif kind == "midi":
+            self.played(a, b)
+
+    def played(self, msg: mido.Message, t: float) -> None:
+        self.events_in += 1
+        if msg.type == "control_change" and self._control(msg):
+            return
+        if msg.type not in ("note_on", "note_off", "control_change"):
+            return  # clock, sysex, aftertouch...: not part of the conversation
+        if self.cfg.thru:
+            self.scheduler.send_now(msg, "thru")
+        if self.recorder:
+            self.recorder.player(msg, t)
+        striking = msg.type == "note_on" and msg.velocity > 0
+        if striking and self.answer is not None and not self.cfg.overlap:
+            self.interrupt(t)
+        tokens = self.encoder.message(msg, t - self.origin)
+        if self.answer is not None and not self.answer.done:
+            # Playing over the answer (--overlap): the model hears these notes once it finishes.
+            self.deferred += [x for x in tokens if vocab.describe(x)[0] != "TIME_SHIFT"]
+        else:
+            self.feed(tokens)
+        if striking:
+            self.phrases.note_on(t)
+        elif tokens or msg.type != "note_on":
+            self.phrases.released(t)
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        if self.answer is not None:
+            self._continue_answer(now)
+        phrase = self.phrases.check(now, self.encoder.held)
+        if phrase is not None:
+            self._phrase_ended(phrase, now)
+
+    # -- model ---------------------------------------------------------------
+    def _reset_model(self) -> None:
+        self.encoder = StreamEncoder()
+        self.state = self.session.initial_state(1)
+        # Logits before any token: the model's view of how a piece starts.
+        self.logits, self.state = self.session.step(vocab.time_shift(1), self.state)
+        self.encoder.step = 1
+
+    def feed(self, tokens: list[int]) -> None:
+        if tokens:
+            logits, self.state = self.session.run(np.array([tokens], np.int64), self.state)
+            self.logits = logits[0, -1]
+
+    # -- answers -------------------------------------------------------------
+    def _phrase_ended(self, phrase, now: float) -> None:
+        self.emit("phrase", notes=phrase.notes, seconds=round(phrase.seconds, 2))
+        if self.recorder:
+            self.recorder.flush()
+        if self.answer is not None:
+            # A call played over an answer (--overlap) ended: answer the newest call.
+            self.interrupt(now)
+        if self.cfg.muted:
+            return
+        self.feed(self.encoder.advance(now - self.origin))
+        seconds = self.cfg.answer_length(phrase.seconds)
+        vbin = self.encoder.velocity_bin if self.encoder.velocity_bin is not None else vocab.DEFAULT_VELOCITY_BIN
+        self.answer = Answer(self.session, self.sampler, self.cfg, self.state, self.logits,
+                             self.encoder.step, now, seconds, vbin)
+        self.decided_at = now
+        self._continue_answer(now)
+
+    def _continue_answer(self, now: float) -> None:
+        ans = self.answer
+        if not ans.done:
+            for deadline, msg in ans.fill(now + self.cfg.lookahead, self.cfg.channel - 1):
+                self.scheduler.schedule(deadline, msg, "answer")
+            if ans.done:
+                self._adopt(ans.marks[-1])
+                self.feed(self.deferred)
+                self.deferred = []
+        if ans.done and now >= ans.end_time and self.scheduler.pending("answer") == 0:
+            self.answer = None
+            self.answers += 1
+            self.emit("answer", notes=ans.notes_played, seconds=round(ans.end_time - ans.t0, 2),
+                      onset_ms=round(self.onsets[-1] * 1000, 2) if self.onsets else None)
+            if self.recorder:
+                self.recorder.flush()
+
+    def _adopt(self, mark) -> None:
+        self.state, self.logits = mark.state, mark.logits
+        self.encoder.step = mark.step
+        self.encoder.velocity_bin = mark.velocity_bin
+
+    def interrupt(self, now: float) -> None:
+        """The player came back in: stop the answer now, release its notes, and
+        rewind the model to what was actually heard."""
+        ans = self.answer
+        if ans is None:
+            return
+        self.scheduler.cancel("answer")
+        mark, release = ans.rollback(now)
+        self._adopt(mark)
+        self.deferred = []
+        self.feed(release)
+        self.answer = None
+        self.emit("interrupted", at_seconds=round(now - ans.t0, 2))
+
+    # -- controls ------------------------------------------------------------
+    def _control(self, msg: mido.Message) -> bool:
+        """A mapped CC changes a setting instead of reaching the model."""
+        for name, number in self.cfg.ccs.items():
+            if msg.control == number:
+                v = msg.value
+                value = {
+                    "temperature": 0.1 + 1.9 * v / 127,
+                    "answer_length": 0.0 if v == 0 else 1 + 15 * (v - 1) / 126,
+                    "silence": 0.2 + 2.8 * v / 127,
+                    "mute": v >= 64,
+                    "panic": v >= 64,
+                    "phrase_end": v >= 64,
+                }[name]
+                if name in ("panic", "phrase_end") and not value:
+                    return True
+                self.apply(name, value)
+                return True
+        return False
+
+    def apply(self, name: str, value=None) -> None:
+        now = self.clock.now()
+        if name == "panic":
+            if self.answer is not None:
+                self.interrupt(now)
+            self.scheduler.panic(self._channels())
+            self.emit("panic")
+        elif name == "phrase_end":
+            phrase = self.phrases.manual_end(now)
+            if phrase is not None:
+                self._phrase_ended(phrase, now)
+        elif name == "mute":
+            self.cfg.muted = bool(value) if value is not None else not self.cfg.muted
+            if self.cfg.muted and self.answer is not None:
+                self.interrupt(now)
+            self.emit("mute", muted=self.cfg.muted)
+        elif name in ("temperature", "top_p", "silence", "answer_seconds", "answer_length", "overlap", "thru", "channel"):
+            field = "answer_seconds" if name == "answer_length" else name
+            setattr(self.cfg, field, type(getattr(self.cfg, field))(value))
+            self.sampler.temperature, self.sampler.top_p = self.cfg.temperature, self.cfg.top_p
+            self.phrases.silence = self.cfg.silence
+            self.emit("setting", name=field, value=getattr(self.cfg, field))
+        else:
+            self.emit("error", message=f"unknown command {name!r}")
+
+    # -- bookkeeping ---------------------------------------------------------
+    def _channels(self) -> list[int]:
+        return [self.cfg.channel - 1]
+
+    def _sent(self, now: float, tag: str, msg: mido.Message, lateness: float) -> None:
+        # Runs on the scheduler thread: only cheap bookkeeping here.
+        if tag == "answer" and self.decided_at is not None and msg.type == "note_on":
+            self.onsets.append(now - self.decided_at)
+            self.decided_at = None
+        if self.recorder and tag == "answer":
+            self.recorder.answer(msg, now)
+
+    def _output_error(self, exc: Exception) -> None:
+        self.emit("error", message=f"output failed: {exc}")
+
+    def emit(self, kind: str, **data) -> None:
+        self.events.put((kind, {"t": round(self.clock.now() - self.origin, 3), **data}))
+
+    def snapshot(self) -> dict:
+        steps = np.array(self.session.step_seconds) * 1000 if self.session.step_seconds else np.zeros(1)
+        onsets = np.array(self.onsets) * 1000 if self.onsets else None
+        return {
+            "state": "muted" if self.cfg.muted else "answering" if self.answer else
+                     "listening" if self.phrases.in_call else "waiting",
+            "answers": self.answers,
+            "step_ms_p50": float(np.percentile(steps, 50)), "step_ms_p99": float(np.percentile(steps, 99)),
+            "onset_ms_last": float(onsets[-1]) if onsets is not None else None,
+            "onset_ms_p95": float(np.percentile(onsets, 95)) if onsets is not None else None,
+            "late": self.scheduler.late, "events_in": self.events_in,
+        }

@@ -1,0 +1,38 @@
+"""Which notes are sounding on an output, so every NOTE_ON gets its NOTE_OFF."""
+from __future__ import annotations
+
+import mido
+
+PANIC_CCS = ((123, 0), (64, 0), (120, 0))  # all notes off, sustain off, all sound off
+
+
+class NoteTracker:
+    def __init__(self) -> None:
+        self.sounding: dict[tuple[int, int], int] = {}  # (channel, pitch) -> count of unmatched ons
+
+    def sent(self, msg: mido.Message) -> None:
+        """Note a message that went out."""
+        if msg.type == "note_on" and msg.velocity > 0:
+            key = (msg.channel, msg.note)
+            self.sounding[key] = self.sounding.get(key, 0) + 1
+        elif msg.type in ("note_off", "note_on"):
+            key = (msg.channel, msg.note)
+            n = self.sounding.get(key, 0)
+            if n <= 1:
+                self.sounding.pop(key, None)
+            else:
+                self.sounding[key] = n - 1
+
+    def is_sounding(self, channel: int, pitch: int) -> bool:
+        return (channel, pitch) in self.sounding
+
+    def release_messages(self) -> list[mido.Message]:
+        """A NOTE_OFF for every note still sounding (one per unmatched NOTE_ON)."""
+        out = []
+        for (ch, p), n in sorted(self.sounding.items()):
+            out += [mido.Message("note_off", channel=ch, note=p, velocity=0)] * n
+        return out
+
+
+def panic_messages(channels) -> list[mido.Message]:
+    return [mido.Message("control_change", channel=ch, control=c, value=v) for ch in sorted(set(channels)) for c, v in PANIC_CCS]

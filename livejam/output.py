@@ -1,0 +1,45 @@
+"""The output interface: anything with send(msg) and close(). The real one is an
+rtmidi port (ports.py); the recording fake is what tests listen to."""
+from __future__ import annotations
+
+from typing import Protocol
+
+import mido
+
+
+class Output(Protocol):
+    name: str
+
+    def send(self, msg: mido.Message) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class RecordingOutput:
+    """Keeps every message sent, with the clock's time."""
+
+    def __init__(self, clock=None, name: str = "recording") -> None:
+        self.clock = clock
+        self.name = name
+        self.messages: list[tuple[float, mido.Message]] = []
+        self.closed = False
+
+    def send(self, msg: mido.Message) -> None:
+        self.messages.append((self.clock.now() if self.clock else 0.0, msg))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def notes_on(self) -> list[tuple[float, mido.Message]]:
+        return [(t, m) for t, m in self.messages if m.type == "note_on" and m.velocity > 0]
+
+    def hanging(self) -> dict[tuple[int, int], int]:
+        """(channel, pitch) -> NOTE_ONs without their NOTE_OFF: must be empty after any stop."""
+        count: dict[tuple[int, int], int] = {}
+        for _, m in self.messages:
+            if m.type in ("note_on", "note_off"):
+                k = (m.channel, m.note)
+                count[k] = count.get(k, 0) + (1 if m.type == "note_on" and m.velocity > 0 else -1)
+                if count[k] <= 0:
+                    count.pop(k)
+        return count

@@ -1,0 +1,134 @@
+"""The timed output: a heap of messages sent at absolute deadlines by one thread.
+
+Deadlines are absolute clock times, so a late wake-up never shifts what follows
+(no drift). Nothing due means the thread sleeps on a condition: no busy loop.
+Every note sent is tracked per source ("answer", "thru"), so a source can be
+cut off at once with every one of its notes released.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from typing import Callable
+
+import mido
+
+from .notes import NoteTracker, panic_messages
+
+
+class Scheduler:
+    def __init__(self, output, clock, on_sent: Callable | None = None, on_error: Callable | None = None) -> None:
+        self.output = output
+        self.clock = clock
+        self.on_sent = on_sent  # (time, tag, msg, lateness) after each send
+        self.on_error = on_error  # (exception) when the output fails
+        self.cond = threading.Condition()
+        self.heap: list[tuple[float, int, str, mido.Message]] = []
+        self.seq = itertools.count()
+        self.trackers: dict[str, NoteTracker] = {}
+        self.running = False
+        self.thread: threading.Thread | None = None
+        self.late = 0  # messages sent more than 1 ms after their deadline
+
+    # -- from other threads ------------------------------------------------
+    def schedule(self, deadline: float, msg: mido.Message, tag: str = "answer") -> None:
+        with self.cond:
+            heapq.heappush(self.heap, (deadline, next(self.seq), tag, msg))
+            if self.heap[0][2] is tag and self.heap[0][3] is msg:
+                self.cond.notify()
+
+    def send_now(self, msg: mido.Message, tag: str) -> None:
+        with self.cond:
+            self._send(msg, tag, self.clock.now(), None)
+
+    def cancel(self, tag: str) -> int:
+        """Drop what `tag` has pending and release its sounding notes now.
+        Returns how many pending messages were dropped."""
+        with self.cond:
+            before = len(self.heap)
+            self.heap = [e for e in self.heap if e[2] != tag]
+            heapq.heapify(self.heap)
+            self._release(tag)
+            return before - len(self.heap)
+
+    def release_all(self) -> None:
+        with self.cond:
+            self.heap.clear()
+            for tag in list(self.trackers):
+                self._release(tag)
+
+    def panic(self, channels) -> None:
+        """Every note off, then all-notes-off, sustain off and all-sound-off."""
+        with self.cond:
+            self.heap.clear()
+            for tag in list(self.trackers):
+                self._release(tag)
+            for msg in panic_messages(channels):
+                self._send(msg, "panic", self.clock.now(), None)
+
+    def sounding(self, tag: str | None = None) -> int:
+        with self.cond:
+            trackers = [self.trackers.get(tag)] if tag else list(self.trackers.values())
+            return sum(sum(t.sounding.values()) for t in trackers if t)
+
+    def pending(self, tag: str | None = None) -> int:
+        with self.cond:
+            return sum(1 for e in self.heap if tag is None or e[2] == tag)
+
+    # -- the thread --------------------------------------------------------
+    def start(self) -> None:
+        self.running = True
+        self.thread = threading.Thread(target=self._run, name="livejam-scheduler", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.running = False
+            self.cond.notify()
+        if self.thread:
+            self.thread.join(timeout=2)
+
+    def run_due(self) -> int:
+        """Send everything due now (the thread's body; tests on a fake clock call it)."""
+        with self.cond:
+            return self._send_due()
+
+    def _run(self) -> None:
+        with self.cond:
+            while self.running:
+                self._send_due()
+                if not self.running:
+                    break
+                self.clock.wait(self.cond, self.heap[0][0] if self.heap else None)
+
+    def _send_due(self) -> int:
+        n = 0
+        now = self.clock.now()
+        while self.heap and self.heap[0][0] <= now:
+            deadline, _, tag, msg = heapq.heappop(self.heap)
+            self._send(msg, tag, now, deadline)
+            n += 1
+            now = self.clock.now()
+        return n
+
+    def _send(self, msg: mido.Message, tag: str, now: float, deadline: float | None) -> None:
+        try:
+            self.output.send(msg)
+        except Exception as exc:  # a lost port must not stop the music thread
+            if self.on_error:
+                self.on_error(exc)
+            return
+        self.trackers.setdefault(tag, NoteTracker()).sent(msg)
+        lateness = 0.0 if deadline is None else now - deadline
+        if lateness > 0.001:
+            self.late += 1
+        if self.on_sent:
+            self.on_sent(now, tag, msg, lateness)
+
+    def _release(self, tag: str) -> None:
+        tracker = self.trackers.get(tag)
+        if tracker:
+            now = self.clock.now()
+            for msg in tracker.release_messages():
+                self._send(msg, tag, now, None)

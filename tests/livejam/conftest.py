@@ -1,0 +1,73 @@
+"""Fixtures for the runtime: a small real ONNX model (random weights, exported by
+our exporter) and an engine on a fake clock with a recording output."""
+from __future__ import annotations
+
+import mido
+import pytest
+
+from livejam.clock import FakeClock
+from livejam.config import LivejamConfig
+from livejam.engine import Engine
+from livejam.output import RecordingOutput
+from livejam.session import ModelSession
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    import torch
+
+    from training.export import export
+    from training.model import ModelConfig, PerformanceGRU
+
+    tmp = tmp_path_factory.mktemp("tiny_model")
+    torch.manual_seed(0)
+    model = PerformanceGRU(ModelConfig(embedding=16, hidden=32, layers=2)).eval()
+    torch.save({"model": model.state_dict(), "config": {"model": model.cfg.to_dict()}, "metrics": {}}, tmp / "best.pt")
+    export(tmp, tmp / "tiny.onnx", summary="tiny random test model")
+    return tmp / "tiny.onnx"
+
+
+class Rig:
+    """An engine on a fake clock: play() enqueues like the input thread would,
+    run() moves time in small steps doing what the engine and scheduler threads do."""
+
+    def __init__(self, model_path, **cfg) -> None:
+        self.clock = FakeClock()
+        self.out = RecordingOutput(self.clock)
+        self.cfg = LivejamConfig.from_dict({"seed": 7, "record": False, **cfg})
+        self.engine = Engine(self.cfg, ModelSession(model_path), self.out, clock=self.clock)
+
+    def play(self, kind, **kw) -> None:
+        self.engine.feed_midi(mido.Message(kind, **kw), self.clock.now())
+        self.run(0)
+
+    def run(self, seconds: float, dt: float = 0.002) -> None:
+        end = self.clock.now() + seconds
+        while True:
+            while not self.engine.inbox.empty():
+                self.engine.process(self.engine.inbox.get())
+            self.engine.tick()
+            self.engine.scheduler.run_due()
+            if self.clock.now() >= end:
+                break
+            self.clock.advance(dt)
+
+    def phrase(self, pitches=(60, 62, 64, 65), each=0.25) -> None:
+        """Legato notes; returns with the last key just released."""
+        for i, p in enumerate(pitches):
+            self.play("note_on", note=p, velocity=80)
+            if i:
+                self.play("note_off", note=pitches[i - 1], velocity=0)
+            self.run(each)
+        self.play("note_off", note=pitches[-1], velocity=0)
+
+    def events(self):
+        out = []
+        while not self.engine.events.empty():
+            out.append(self.engine.events.get())
+        return out
+
+
+@pytest.fixture
+def rig(tiny_model):
+    return lambda **cfg: Rig(tiny_model, **cfg)
