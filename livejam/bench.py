@@ -1,0 +1,149 @@
+"""`livejam bench`: the runtime's figures (benchmarks print numbers; tests do not time).
+
+- model step, 1 thread, warm: p50/p99;
+- engine cost per played event (encode + step + bookkeeping) as a ratio to a bare step;
+- streaming vs generate-then-play: time from the phrase-end decision to the first
+  note ready, for each, and their ratio;
+- with --jack, end to end through a running JACK server: answer onset (decision ->
+  first answer note-on at a receiving client) p50/p95, and answer timing error
+  against the intended 10 ms grid p50/p99, by the client's wall clock.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import mido
+import numpy as np
+
+from .answer import Answer
+from .clock import FakeClock
+from .config import LivejamConfig
+from .engine import Engine
+from .output import RecordingOutput
+from .session import DEFAULT_MODEL, ModelSession
+
+
+def _pct(values, *ps) -> dict:
+    a = np.asarray(values) * 1000
+    return {f"p{p}_ms": round(float(np.percentile(a, p)), 4) for p in ps}
+
+
+def bench_step(sess: ModelSession, n: int = 3000) -> dict:
+    state = sess.initial_state(1)
+    rng = np.random.default_rng(0)
+    times = []
+    for i, tok in enumerate(rng.integers(0, 388, n)):
+        t0 = time.perf_counter()
+        _, state = sess.step(int(tok), state)
+        if i >= 200:
+            times.append(time.perf_counter() - t0)
+    return _pct(times, 50, 99)
+
+
+def bench_engine_event(sess: ModelSession, n: int = 2000) -> dict:
+    clock = FakeClock()
+    eng = Engine(LivejamConfig(record=False, seed=0), sess, RecordingOutput(clock), clock)
+    rng = np.random.default_rng(1)
+    times, down = [], []
+    for i in range(n):
+        clock.advance(float(rng.uniform(0.01, 0.2)))
+        if down and (len(down) > 3 or rng.random() < 0.5):
+            msg = mido.Message("note_off", note=down.pop(0))
+        else:
+            p = int(rng.integers(48, 84))
+            if p in down:
+                continue
+            down.append(p)
+            msg = mido.Message("note_on", note=p, velocity=80)
+        t0 = time.perf_counter()
+        eng.played(msg, clock.now())
+        times.append(time.perf_counter() - t0)
+    return _pct(times[200:], 50, 99)
+
+
+def bench_streaming_vs_whole(sess: ModelSession, seconds: float = 8.0, trials: int = 20) -> dict:
+    cfg = LivejamConfig(record=False, seed=0)
+    from .sampler import Sampler
+
+    first, whole = [], []
+    for k in range(trials):
+        state = sess.initial_state(1)
+        logits, state = sess.run(np.array([[0, 60 + 256, 288, 62, 256 + 62 + 0]], np.int64), state)
+        for mode, sink in (("stream", first), ("whole", whole)):
+            ans = Answer(sess, Sampler(0.9, 0.95, k), cfg, state, logits[0, -1], 0, 0.0, seconds, 16)
+            t0 = time.perf_counter()
+            if mode == "stream":
+                while not any(m.type == "note_on" for _, m in ans.fill(ans.time_of(ans.dec.step), 0)):
+                    pass
+            else:
+                ans.fill(float("inf"), 0)
+            sink.append(time.perf_counter() - t0)
+    s, w = _pct(first, 50, 95), _pct(whole, 50, 95)
+    return {"answer_seconds": seconds, "streaming_first_note": s, "generate_then_play_first_note": w,
+            "ratio_p50": round(w["p50_ms"] / s["p50_ms"], 1)}
+
+
+def bench_jack(model: str, phrases: int) -> dict:
+    from . import ports
+    from .live import LiveRig
+    from .loopback import Loopback
+
+    cfg = LivejamConfig(model=model, api="jack", virtual=True, record=False, seed=0, silence=0.3,
+                        answer_seconds=1.0)
+    rig = LiveRig(cfg)
+    deadlines: list[float] = []
+    schedule = rig.engine.scheduler.schedule
+
+    def logged(deadline, msg, tag="answer"):
+        deadlines.append(deadline)
+        schedule(deadline, msg, tag)
+
+    rig.engine.scheduler.schedule = logged
+    decisions: list[float] = []
+    phrase_ended = rig.engine._phrase_ended
+
+    def noted(phrase, now):
+        decisions.append(now)
+        phrase_ended(phrase, now)
+
+    rig.engine._phrase_ended = noted
+    rig.start()
+    lb = Loopback(rig.api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    onsets, errors = [], []
+    try:
+        for i in range(phrases):
+            start = len(deadlines)
+            since = time.perf_counter()
+            lb.play([60 + i % 12, 64, 67], each=0.1)
+            lb.wait_for(lambda: rig.engine.answer is None and len(decisions) > i and len(deadlines) > start, 5)
+            time.sleep(0.05)
+            got = [t for t, m in lb.messages(since) if m.type in ("note_on", "note_off")]
+            want = deadlines[start:]
+            ons = [t for t, m in lb.messages(since) if m.type == "note_on" and m.velocity > 0]
+            if ons and len(decisions) > i:
+                onsets.append(ons[0] - decisions[i])
+            errors += [g - w for g, w in zip(got, sorted(want))]
+    finally:
+        lb.close()
+        rig.stop()
+    return {"phrases": phrases, "onset": _pct(onsets, 50, 95), "timing_error": _pct(np.abs(errors), 50, 99),
+            "late_events": rig.engine.scheduler.late, "answer_events": len(errors)}
+
+
+def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30) -> dict:
+    sess = ModelSession(model or DEFAULT_MODEL)
+    step = bench_step(sess)
+    event = bench_engine_event(sess)
+    out = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "model": f"{sess.path.name} ({sess.layers}x{sess.hidden})",
+        "model_step": step,
+        "engine_event": event,
+        "engine_event_over_step_p50": round(event["p50_ms"] / step["p50_ms"], 2),
+        "streaming_vs_generate_then_play": bench_streaming_vs_whole(sess),
+    }
+    if jack:
+        out["jack_end_to_end"] = bench_jack(str(sess.path), phrases)
+    return out

@@ -1,0 +1,262 @@
+"""MIDI ports over python-rtmidi: list, open by name or unique substring, virtual
+ports, an input path that only timestamps and enqueues, and re-opening a port
+that vanished when it comes back. Every rtmidi error becomes one LivejamError line.
+
+Input path: python-rtmidi 1.5.8's JACK input garbles ~2% of messages arriving in
+one server period when a callback is set (a chord can arrive as one note three
+times); polling MidiIn.get_message() from a thread garbled none, so JACK input
+is polled (every 1 ms). Other backends use rtmidi's callback.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Callable
+
+import mido
+
+from .errors import LivejamError
+
+CLIENT = "livejam"
+VIRTUAL_IN, VIRTUAL_OUT = "livejam in", "livejam out"
+POLL_SECONDS = 0.001
+
+
+def _rtmidi():
+    import rtmidi
+
+    return rtmidi
+
+
+def api_id(name: str) -> int:
+    rt = _rtmidi()
+    table = {"alsa": rt.API_LINUX_ALSA, "jack": rt.API_UNIX_JACK, "coremidi": rt.API_MACOSX_CORE,
+             "winmm": rt.API_WINDOWS_MM}
+    if not name:
+        name = "coremidi" if sys.platform == "darwin" else "winmm" if sys.platform.startswith("win") else "alsa"
+    if name not in table:
+        raise LivejamError(f"unknown MIDI API {name!r}; choose one of: {', '.join(table)}")
+    if table[name] not in rt.get_compiled_api():
+        have = ", ".join(rt.get_api_name(a) for a in rt.get_compiled_api()) or "none"
+        raise LivejamError(f"this python-rtmidi was built without {name} (it has: {have}); use --api with one of those")
+    return table[name]
+
+
+def api_name(api: int) -> str:
+    return _rtmidi().get_api_name(api)
+
+
+def _client(kind: str, api: int, name: str = CLIENT):
+    rt = _rtmidi()
+    try:
+        return (rt.MidiIn if kind == "in" else rt.MidiOut)(rtapi=api, name=name)
+    except rt.RtMidiError as exc:
+        raise LivejamError(no_midi_system_message(api, exc)) from exc
+
+
+def no_midi_system_message(api: int, exc: Exception | None = None) -> str:
+    name = api_name(api)
+    if name == "jack":
+        return "no JACK server is running; start one (e.g. `jackd -d dummy` or QjackCtl) or use --api alsa"
+    if name == "alsa":
+        return "no ALSA sequencer (/dev/snd/seq is missing: `sudo modprobe snd-seq`, or in a container use --api jack with a JACK server)"
+    return f"the {name} MIDI system is not available ({exc})"
+
+
+def list_ports(api: int) -> tuple[list[str], list[str]]:
+    i, o = _client("in", api, CLIENT + "-list"), _client("out", api, CLIENT + "-list")
+    try:
+        return i.get_ports(), o.get_ports()
+    finally:
+        i.delete()
+        o.delete()
+
+
+def resolve(wanted: str, available: list[str], what: str) -> int:
+    """Index of the port named `wanted`, or of the one port whose name contains it."""
+    if wanted in available:
+        return available.index(wanted)
+    hits = [i for i, n in enumerate(available) if wanted.lower() in n.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    listed = "; ".join(available) or "none"
+    if not hits:
+        raise LivejamError(f"no MIDI {what} port matches {wanted!r} (ports: {listed}); see `livejam devices`")
+    raise LivejamError(f"{wanted!r} matches several {what} ports ({'; '.join(available[i] for i in hits)}); give more of the name")
+
+
+class InputPort:
+    """One input: a hardware port opened by name, or a virtual port. Calls
+    sink(msg, time) from its own thread (or rtmidi's); sink must only enqueue."""
+
+    def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN) -> None:
+        self.api, self.wanted, self.sink, self.clock = api, wanted, sink, clock
+        self.midi = _client("in", api)
+        self.midi.ignore_types(sysex=True, timing=True, active_sense=True)
+        self.poll = api_name(api) == "jack"
+        self.connected = False
+        self.running = True
+        if wanted is None:
+            self._guard(lambda: self.midi.open_virtual_port(virtual_name))
+            self.name = virtual_name
+            self.connected = True
+        else:
+            self.name = wanted
+            self.reopen(raise_errors=True)
+        if self.poll:
+            self.thread = threading.Thread(target=self._poll, name="livejam-input", daemon=True)
+            self.thread.start()
+        else:
+            self.midi.set_callback(self._callback)
+
+    def _guard(self, fn):
+        rt = _rtmidi()
+        try:
+            return fn()
+        except rt.RtMidiError as exc:
+            raise LivejamError(f"could not open MIDI input {self.wanted or ''!s}: {exc} (is another program holding it?)") from exc
+
+    def present(self, ports: list[str]) -> bool:
+        return self.wanted is None or any(self.wanted.lower() in p.lower() for p in ports)
+
+    def reopen(self, raise_errors: bool = False) -> bool:
+        try:
+            idx = resolve(self.wanted, self.midi.get_ports(), "input")
+            if self.midi.is_port_open():
+                self.midi.close_port()
+            self._guard(lambda: self.midi.open_port(idx, "in"))
+            self.name = self.midi.get_ports()[idx]
+            self.connected = True
+        except LivejamError:
+            if raise_errors:
+                raise
+            return False
+        return True
+
+    def lost(self) -> None:
+        self.connected = False
+        if self.midi.is_port_open():
+            self.midi.close_port()
+
+    def _deliver(self, data) -> None:
+        try:
+            msg = mido.Message.from_bytes(data)
+        except (ValueError, TypeError):
+            return  # malformed input is dropped here, never raised
+        self.sink(msg, self.clock.now())
+
+    def _callback(self, event, _data=None) -> None:
+        self._deliver(event[0])
+
+    def _poll(self) -> None:
+        get = self.midi.get_message
+        while self.running:
+            event = get()
+            if event is None:
+                time.sleep(POLL_SECONDS)
+                continue
+            self._deliver(event[0])
+
+    def close(self) -> None:
+        self.running = False
+        if self.poll:
+            self.thread.join(timeout=1)
+        self.midi.cancel_callback() if not self.poll else None
+        self.midi.close_port()
+        self.midi.delete()
+
+
+class OutputPort:
+    """The answer output (the Output interface of output.py), hardware or virtual."""
+
+    def __init__(self, api: int, wanted: str | None, virtual_name: str = VIRTUAL_OUT) -> None:
+        self.api, self.wanted = api, wanted
+        self.midi = _client("out", api)
+        rt = _rtmidi()
+        self.connected = False
+        try:
+            if wanted is None:
+                self.midi.open_virtual_port(virtual_name)
+                self.name = virtual_name
+                self.connected = True
+            else:
+                self.name = wanted
+                self.reopen(raise_errors=True)
+        except rt.RtMidiError as exc:
+            raise LivejamError(f"could not open MIDI output {wanted or virtual_name}: {exc}") from exc
+
+    def present(self, ports: list[str]) -> bool:
+        return self.wanted is None or any(self.wanted.lower() in p.lower() for p in ports)
+
+    def reopen(self, raise_errors: bool = False) -> bool:
+        try:
+            idx = resolve(self.wanted, self.midi.get_ports(), "output")
+            if self.midi.is_port_open():
+                self.midi.close_port()
+            self.midi.open_port(idx, "out")
+            self.name = self.midi.get_ports()[idx]
+            self.connected = True
+        except LivejamError:
+            if raise_errors:
+                raise
+            return False
+        return True
+
+    def lost(self) -> None:
+        self.connected = False
+        if self.midi.is_port_open():
+            self.midi.close_port()
+
+    def send(self, msg: mido.Message) -> None:
+        if not self.connected:
+            raise LivejamError(f"MIDI output {self.name} is gone")
+        self.midi.send_message(msg.bytes())
+
+    def close(self) -> None:
+        self.midi.close_port()
+        self.midi.delete()
+
+
+class PortWatcher:
+    """Once a second: is every port opened by name still there? Report a loss,
+    re-open it by name when it comes back. The app keeps running meanwhile."""
+
+    def __init__(self, api: int, ports: list, report: Callable[[str, str], None], interval: float = 1.0) -> None:
+        self.ports, self.report, self.interval = ports, report, interval
+        self.probe_in, self.probe_out = _client("in", api, CLIENT + "-watch"), _client("out", api, CLIENT + "-watch")
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="livejam-ports", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def check(self) -> None:
+        ins, outs = self.probe_in.get_ports(), self.probe_out.get_ports()
+        for port in self.ports:
+            if port.wanted is None:
+                continue
+            here = port.present(ins if isinstance(port, InputPort) else outs)
+            if port.connected and not here:
+                port.lost()
+                self.report("port_lost", port.name)
+            elif not port.connected and here and port.reopen():
+                self.report("port_back", port.name)
+
+    def _run(self) -> None:
+        while not self.stop_event.wait(self.interval):
+            try:
+                self.check()
+            except Exception as exc:  # the watcher must outlive a flaky MIDI system
+                self.report("error", f"port check failed: {exc}")
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=2)
+        self.probe_in.delete()
+        self.probe_out.delete()
+
+
+def virtual_supported(api: int) -> bool:
+    return api_name(api) != "winmm"

@@ -1,0 +1,88 @@
+"""Session recording: the player's track and the answer track in one MIDI file.
+
+Rewritten after every phrase and answer (to a temporary file, then renamed), so
+a crash loses at most the phrase in progress and a reader never sees half a file.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import mido
+
+from .errors import LivejamError
+from .midifile import TEMPO, TICKS_PER_BEAT, TICKS_PER_SECOND
+
+
+def default_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("livejam")) / "recordings"
+
+
+class SessionRecorder:
+    def __init__(self, folder: Path | None, clock) -> None:
+        self.folder = Path(folder) if folder else default_dir()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LivejamError(f"cannot write recordings to {self.folder} ({exc.strerror}); pass --record-dir or --no-record")
+        self.path = self.folder / time.strftime("livejam-%Y%m%d-%H%M%S.mid")
+        n = 1
+        while self.path.exists():
+            self.path = self.folder / time.strftime(f"livejam-%Y%m%d-%H%M%S-{n}.mid")
+            n += 1
+        self.clock = clock
+        self.t0 = clock.now()
+        self.lock = threading.Lock()  # the answer track is written from the scheduler thread
+        self.tracks: dict[str, list[tuple[float, mido.Message]]] = {"player": [], "livejam": []}
+        self.dirty = False
+
+    def player(self, msg: mido.Message, t: float) -> None:
+        self._add("player", msg, t)
+
+    def answer(self, msg: mido.Message, t: float) -> None:
+        self._add("livejam", msg, t)
+
+    def _add(self, track: str, msg: mido.Message, t: float) -> None:
+        if msg.type in ("note_on", "note_off", "control_change", "pitchwheel"):
+            with self.lock:
+                self.tracks[track].append((max(0.0, t - self.t0), msg))
+                self.dirty = True
+
+    def flush(self) -> Path | None:
+        with self.lock:
+            if not self.dirty:
+                return None
+            snapshot = {k: list(v) for k, v in self.tracks.items()}
+            self.dirty = False
+        mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+        for i, (name, events) in enumerate(snapshot.items()):
+            track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
+            if i == 0:
+                track.append(mido.MetaMessage("set_tempo", tempo=TEMPO, time=0))
+            now = 0
+            for t, msg in sorted(events, key=lambda e: e[0]):
+                tick = round(t * TICKS_PER_SECOND)
+                track.append(msg.copy(time=tick - now))
+                now = tick
+            mid.tracks.append(track)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        mid.save(str(tmp))
+        tmp.replace(self.path)
+        return self.path
+
+    def close(self) -> Path | None:
+        """Close the player's held notes in the file, then write it a last time."""
+        t = self.clock.now()
+        with self.lock:
+            down: dict[tuple[int, int], int] = {}
+            for _, m in self.tracks["player"]:
+                if m.type in ("note_on", "note_off"):
+                    k = (m.channel, m.note)
+                    down[k] = down.get(k, 0) + (1 if m.type == "note_on" and m.velocity > 0 else -1)
+            held = [k for k, n in down.items() if n > 0]
+        for ch, p in held:
+            self.player(mido.Message("note_off", channel=ch, note=p), t)
+        return self.flush()

@@ -1,0 +1,85 @@
+"""Answer a MIDI file offline: the live engine, driven by a fake clock that jumps
+from one due time to the next (no ports, no waiting), for players without a
+keyboard and for tests. Writes the call and the answer as MIDI or as audio."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import mido
+
+from .clock import FakeClock
+from .config import LivejamConfig
+from .engine import Engine
+from .errors import LivejamError
+from .output import RecordingOutput
+from .session import DEFAULT_MODEL, ModelSession
+
+
+def read_call(path: Path) -> list[tuple[float, mido.Message]]:
+    try:
+        mid = mido.MidiFile(str(path))
+        out, t = [], 0.0
+        for msg in mid:  # merged tracks, delta times in seconds
+            t += msg.time
+            if not msg.is_meta and msg.type in ("note_on", "note_off", "control_change"):
+                out.append((t, msg.copy(time=0)))
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
+        raise LivejamError(f"cannot read {path} as a MIDI file ({exc}); give a .mid file")
+    if not any(m.type == "note_on" and m.velocity > 0 for _, m in out):
+        raise LivejamError(f"{path} has no notes to answer")
+    return out
+
+
+def respond(call: list[tuple[float, mido.Message]], cfg: LivejamConfig, session=None) -> list[tuple[float, mido.Message]]:
+    """Play `call` into an engine on a fake clock; return the answer messages (seconds, msg)."""
+    clock = FakeClock(0.0)
+    out = RecordingOutput(clock, "answer")
+    cfg.record = False
+    engine = Engine(cfg, session or ModelSession(cfg.model or DEFAULT_MODEL), out, clock)
+    i = 0
+    while True:
+        while i < len(call) and call[i][0] <= clock.now():
+            engine.process(("midi", call[i][1], clock.now()))
+            i += 1
+        while not engine.inbox.empty():
+            engine.process(engine.inbox.get())
+        engine.tick()
+        engine.scheduler.run_due()
+        if i >= len(call) and not engine.phrases.in_call and engine.answer is None and not engine.scheduler.pending():
+            break
+        nxt = [t for t in (call[i][0] if i < len(call) else None, engine.next_wakeup(),
+                           engine.scheduler.heap[0][0] if engine.scheduler.heap else None) if t is not None]
+        if not nxt:
+            if engine.encoder.held:  # a key or the pedal still down at the end of the file
+                engine.process(("midi", mido.Message("control_change", control=123, value=0), clock.now()))
+                engine.process(("midi", mido.Message("control_change", control=64, value=0), clock.now()))
+                continue
+            break
+        # Jump to the next due time (always forward, so the loop ends).
+        clock.t = max(clock.now() + 1e-4, min(nxt))
+    return out.messages
+
+
+def write_result(call, answer, path: Path, soundfont: Path | None = None) -> str:
+    path = Path(path)
+    if path.suffix.lower() == ".wav":
+        from .render import render_wav
+
+        seconds = render_wav(call + answer, path, soundfont)
+        return f"wrote {path} ({seconds:.1f} s of audio: your call, then the answer)"
+    if path.suffix.lower() not in (".mid", ".midi"):
+        raise LivejamError(f"write the answer to a .mid or .wav file, not {path.name}")
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    for name, events in (("call", call), ("livejam", answer)):
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
+        if name == "call":
+            track.append(mido.MetaMessage("set_tempo", tempo=500_000, time=0))
+        now = 0
+        for t, msg in events:
+            tick = round(t * 960)
+            track.append(msg.copy(time=tick - now))
+            now = tick
+        mid.tracks.append(track)
+    mid.save(str(path))
+    notes = sum(1 for _, m in answer if m.type == "note_on" and m.velocity > 0)
+    return f"wrote {path} (track 'call' and track 'livejam': {notes} answer notes)"
