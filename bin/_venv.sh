@@ -35,6 +35,9 @@ if ! grep -qxF "$want" "$stamp" 2>/dev/null; then
     [ -n "$extras" ] && spec="$ROOT[$extras]"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec" >&2
+    # The SoundFont synth for WAV output, without its pyaudio dependency (which
+    # has no Linux wheel and is only for live audio, not used here).
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "tinysoundfont==0.3.7" >&2
     # Keep the other extras' stamps: a train+dev install also satisfies the base.
     { grep -v -- "-${extras:-base}\$" "$stamp" 2>/dev/null || true; echo "$want"; } > "$stamp.tmp"
     if [ -n "$extras" ]; then echo "$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-base" >> "$stamp.tmp"; fi

@@ -23,6 +23,7 @@ class Augment:
     stretch: float = 0.15  # tempo factor in [1 - s, 1 + s]
     timing_ms: float = 12.0  # std of onset/release jitter
     velocity_std: float = 10.0  # per-note velocity jitter around a per-window level
+    human: float = 0.5  # share of windows that get tempo, timing and velocity changes
     enabled: bool = True
 
 
@@ -33,6 +34,10 @@ def augment_notes(notes: np.ndarray, rng: np.random.Generator, aug: Augment) -> 
     lo, hi = n[:, 2].min(), n[:, 2].max()
     k = rng.integers(max(-aug.transpose, -lo), min(aug.transpose, 127 - hi) + 1)
     n[:, 2] += k
+    # Half the windows stay as written: the model must also know clean scores,
+    # and held-out NLL is measured on them.
+    if rng.random() >= aug.human:
+        return n
     n[:, :2] *= rng.uniform(1 - aug.stretch, 1 + aug.stretch)
     if aug.timing_ms > 0:
         jitter = rng.normal(0, aug.timing_ms / 1000, size=(len(n), 2))

@@ -44,8 +44,14 @@ def bundled_sources() -> list[Path]:
         rel = p.relative_to(root)
         if p.suffix.lower() in SUFFIXES and rel.parts[0] not in SKIP_DIRS and p.is_file():
             out.append(p)
+    # A few pieces come in two encodings (bwv277.krn and .mxl): keep one, the
+    # richer format, so a piece is never twice in the corpus (or in two splits).
+    rank = {".mxl": 0, ".musicxml": 1, ".xml": 2, ".krn": 3, ".abc": 4}
+    best: dict[str, Path] = {}
+    for p in sorted(out, key=lambda p: (rank[p.suffix.lower()], str(p))):
+        best.setdefault(str(p.relative_to(root).with_suffix("")), p)
     # Biggest first so the two workers finish together.
-    return sorted(out, key=lambda p: -p.stat().st_size)
+    return sorted(best.values(), key=lambda p: -p.stat().st_size)
 
 
 class _Timeout(Exception):

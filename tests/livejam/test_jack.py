@@ -1,0 +1,197 @@
+"""End to end through a real MIDI server (JACK, dummy driver): the test is the
+keyboard and the DAW; livejam runs as the user runs it."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import mido
+import pytest
+
+from livejam import ports
+from livejam.clock import RealClock
+from livejam.loopback import Loopback
+from livejam.session import DEFAULT_MODEL
+from tests.jack import jack_server  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("jack_server")
+
+
+class Livejam:
+    """`livejam play --headless --json` in a subprocess, its event lines collected."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "livejam", "play", "--headless", "--json", "--api", "jack", "--no-record",
+             "--model", str(DEFAULT_MODEL), "--seed", "1", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.events: list[dict] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        assert self.wait_event("ready", 30), self.proc.stderr.read() if self.proc.poll() is not None else "no ready line"
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.events.append(json.loads(line))
+
+    def wait_event(self, kind: str, timeout: float, count: int = 1) -> bool:
+        end = time.time() + timeout
+        while time.time() < end:
+            if sum(e["event"] == kind for e in self.events) >= count:
+                return True
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                return sum(e["event"] == kind for e in self.events) >= count
+            time.sleep(0.02)
+        return False
+
+    def stop(self, sig=signal.SIGINT) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=15)
+        self.reader.join(timeout=5)
+        return rc
+
+
+def note_balance(msgs) -> dict:
+    count: dict[int, int] = {}
+    for _, m in msgs:
+        if m.type in ("note_on", "note_off"):
+            count[m.note] = count.get(m.note, 0) + (1 if m.type == "note_on" and m.velocity > 0 else -1)
+    return {k: v for k, v in count.items() if v}
+
+
+@pytest.fixture
+def api():
+    return ports.api_id("jack")
+
+
+def test_chords_arrive_intact_through_the_polled_input(api):
+    got: list[mido.Message] = []
+    port = ports.InputPort(api, None, lambda m, t: got.append(m), RealClock(), virtual_name="chord test in")
+    sender = ports._client("out", api, "chord-sender")
+    sender.open_port(ports.resolve("chord test in", sender.get_ports(), "output"))
+    try:
+        chords = [(48 + i % 24, 52 + i % 24, 55 + i % 24) for i in range(200)]
+        for ch in chords:
+            for p in ch:  # three messages inside one server period
+                sender.send_message([0x90, p, 100])
+            time.sleep(0.003)
+            for p in ch:
+                sender.send_message([0x80, p, 0])
+            time.sleep(0.003)
+        time.sleep(0.3)
+    finally:
+        sender.close_port()
+        sender.delete()
+        port.close()
+    ons = [(m.note, m.velocity) for m in got if m.type == "note_on"]
+    assert ons == [(p, 100) for ch in chords for p in ch]
+    assert [m.note for m in got if m.type == "note_off"] == [p for ch in chords for p in ch]
+
+
+def test_a_phrase_is_answered_on_livejam_out_and_every_note_ends(api):
+    lj = Livejam("--virtual", "--answer-seconds", "2")
+    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    try:
+        released = lb.play([60, 62, 64, 65, 67], each=0.15)
+        assert lj.wait_event("answer", 10), lj.events
+        ons = [(t, m) for t, m in lb.messages() if m.type == "note_on" and m.velocity > 0]
+        assert ons, "no answer arrived"
+        # It answered once the 0.8 s silence was up, not before.
+        assert 0.7 < ons[0][0] - released < 1.5
+        pitches = [m.note for _, m in ons]
+        assert all(21 <= p <= 108 for p in pitches)
+        assert 40 <= sorted(pitches)[len(pitches) // 2] <= 90  # a sensible register around the call
+        time.sleep(0.2)
+        assert note_balance(lb.messages()) == {}
+    finally:
+        lb.close()
+        rc = lj.stop()
+    assert rc == 0
+
+
+def test_playing_over_an_answer_stops_it(api):
+    lj = Livejam("--virtual", "--answer-seconds", "8")
+    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    try:
+        lb.play([60, 64, 67], each=0.15)
+        assert lb.wait_for(lambda: any(m.type == "note_on" for _, m in lb.messages()), 5)
+        time.sleep(0.6)
+        t_in = lb.send(mido.Message("note_on", note=72, velocity=90))
+        assert lj.wait_event("interrupted", 5)
+        time.sleep(0.5)
+        after = lb.messages(t_in + 0.02)
+        # Within a few ms only releases come; then nothing more from that answer.
+        assert not [m for _, m in after if m.type == "note_on" and m.velocity > 0]
+        assert note_balance(lb.messages()) == {}
+        lb.send(mido.Message("note_off", note=72))
+    finally:
+        lb.close()
+        lj.stop()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_quitting_mid_answer_leaves_no_note_hanging(api, sig):
+    lj = Livejam("--virtual", "--answer-seconds", "8")
+    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    try:
+        lb.play([60, 64, 67, 72], each=0.1)
+        assert lb.wait_for(lambda: sum(m.type == "note_on" for _, m in lb.messages()) >= 2, 5)
+        time.sleep(0.3)
+        rc = lj.stop(sig)
+        time.sleep(0.2)
+        msgs = lb.messages()
+    finally:
+        lb.close()
+    assert rc == 0
+    assert note_balance(msgs) == {}
+    ccs = [(m.control, m.value) for _, m in msgs if m.type == "control_change"]
+    assert ccs[-3:] == [(123, 0), (64, 0), (120, 0)]
+    assert lj.events[-1]["event"] == "stopped"
+
+
+def test_a_keyboard_that_vanishes_and_returns_is_picked_up_again(api):
+    def keyboard():
+        k = ports._client("out", api, "vanishing-kbd")
+        k.open_virtual_port("keys")
+        return k
+
+    kbd = keyboard()
+    lj = Livejam("--in", "vanishing-kbd:keys", "--virtual", "--answer-seconds", "1")
+    daw = ports._client("in", api, "daw")
+    daw.open_port(ports.resolve(ports.VIRTUAL_OUT, daw.get_ports(), "input"))
+    try:
+        kbd.close_port()
+        kbd.delete()
+        assert lj.wait_event("port_lost", 5), lj.events
+        kbd = keyboard()
+        assert lj.wait_event("port_back", 5), lj.events
+        for p in (60, 64, 67):
+            kbd.send_message([0x90, p, 90])
+            time.sleep(0.1)
+            kbd.send_message([0x80, p, 0])
+        assert lj.wait_event("answer", 10), lj.events
+        got = []
+        while (ev := daw.get_message()) is not None:
+            got.append(ev[0])
+        assert any(b[0] & 0xF0 == 0x90 and b[2] > 0 for b in got)
+        assert lj.proc.poll() is None  # kept running throughout
+    finally:
+        lj.stop()
+        daw.close_port()
+        daw.delete()
+        kbd.delete()
+
+
+def test_port_errors_are_one_line(api):
+    r = subprocess.run([sys.executable, "-m", "livejam", "play", "--headless", "--api", "jack", "--in", "no such keyboard",
+                        "--no-record"], capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert r.returncode == 2
+    assert r.stderr.strip().startswith("livejam: no MIDI input port matches 'no such keyboard'")
+    assert len(r.stderr.strip().splitlines()) == 1
