@@ -2,8 +2,6 @@
 and an orderly shutdown. The headless loop and the TUI both start from here."""
 from __future__ import annotations
 
-import sys
-
 from . import ports
 from .clock import RealClock
 from .config import LivejamConfig
@@ -21,33 +19,30 @@ class LiveRig:
         self.session = ModelSession(cfg.model or DEFAULT_MODEL)
         self.api = ports.api_id(cfg.api)
         ins, outs = ports.list_ports(self.api)
-        virtual = cfg.virtual or not (cfg.inputs or cfg.output)
-        if virtual and not ports.virtual_supported(self.api):
-            if cfg.virtual:
-                raise LivejamError("Windows MIDI (WinMM) has no virtual ports; install a loopback driver such as loopMIDI and pass --in/--out")
-            virtual = False
-            self.notes.append("WinMM has no virtual ports: using hardware ports (a loopback driver such as loopMIDI gives a DAW one)")
-        in_names = list(cfg.inputs)
-        out_name = cfg.output or None
-        if not virtual:
-            if not in_names:
-                if not ins:
-                    raise LivejamError("no MIDI input found; plug in a keyboard, or use --virtual")
-                in_names = [ins[0]]
-                self.notes.append(f"no --in given: using the first input, {ins[0]}")
-            if out_name is None:
-                if not outs:
-                    raise LivejamError("no MIDI output found; connect a synth, or use --virtual")
-                out_name = outs[0]
-                self.notes.append(f"no --out given: using the first output, {outs[0]}")
+        can_virtual = ports.virtual_supported(self.api)
+        if cfg.virtual and not can_virtual:
+            raise LivejamError("Windows MIDI (WinMM) has no virtual ports; install a loopback driver such as loopMIDI and pass --in/--out")
+        # A side not named gets a virtual port (a DAW connects to it), or where the
+        # system has none, its first hardware port; either way we say which.
+        for name in cfg.inputs:
+            ports.resolve(name, ins, "input")  # fail early, with the list of ports
+        in_names: list[str | None] = list(cfg.inputs)
+        if cfg.virtual or not in_names:
+            in_names.append(None if can_virtual else self._first(ins, "input", "plug in a keyboard"))
+        if cfg.output:
+            ports.resolve(cfg.output, outs, "output")
+        out_name = cfg.output or (None if can_virtual else self._first(outs, "output", "connect a synth"))
         self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
         self.output = ports.OutputPort(self.api, out_name)
         self.engine = Engine(cfg, self.session, self.output, self.clock, self.recorder)
-        sink = self.engine.feed_midi
-        self.inputs = [ports.InputPort(self.api, name, sink, self.clock) for name in in_names]
-        if not self.inputs:
-            self.inputs.append(ports.InputPort(self.api, None, sink, self.clock))
+        self.inputs = [ports.InputPort(self.api, name, self.engine.feed_midi, self.clock) for name in in_names]
         self.watcher = ports.PortWatcher(self.api, [*self.inputs, self.output], self._port_event)
+
+    def _first(self, available: list[str], what: str, hint: str) -> str:
+        if not available:
+            raise LivejamError(f"no MIDI {what} found and this MIDI system has no virtual ports; {hint}")
+        self.notes.append(f"no {what} named: using the first one, {available[0]}")
+        return available[0]
 
     def _port_event(self, kind: str, name: str) -> None:
         if kind == "port_lost":
@@ -71,7 +66,3 @@ class LiveRig:
         self.engine.stop()
         self.output.close()
 
-
-def fail(exc: LivejamError) -> None:
-    print(f"livejam: {exc}", file=sys.stderr)
-    sys.exit(2)

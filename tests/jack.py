@@ -29,7 +29,7 @@ def jack_server():
         if os.environ.get("CI"):
             pytest.fail("no JACK server: .ci/run must install jackd2 and start `jackd -d dummy` before bin/test")
         pytest.skip("needs a JACK server: `sudo apt install --no-install-recommends jackd2` (bin/test then starts it)")
-    proc = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
+    proc = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"})
     for _ in range(100):
