@@ -11,8 +11,10 @@ from .config import DEFAULT_CCS, LivejamConfig
 from .errors import LivejamError
 
 
-def _config(a) -> LivejamConfig:
-    d = {}
+def _config(a, use_settings: bool = False) -> LivejamConfig:
+    from . import settings
+
+    d = settings.load() if use_settings else {}
     for key in ("model", "api", "output", "channel", "temperature", "top_p", "seed", "silence", "answer_seconds",
                 "record_dir"):
         v = getattr(a, key, None)
@@ -61,12 +63,30 @@ def _devices(a) -> None:
 
 
 def _play(a) -> None:
-    from .headless import run_headless
-    from .live import LiveRig
+    from .errors import NoMidiSystem
+    from .live import LiveRig, OfflineRig
 
-    cfg = _config(a)
-    rig = LiveRig(cfg)
-    sys.exit(run_headless(rig, as_json=a.json))
+    cfg = _config(a, use_settings=True)
+    if a.headless:
+        from .headless import run_headless
+
+        sys.exit(run_headless(LiveRig(cfg), as_json=a.json))
+    try:
+        rig = LiveRig(cfg)
+    except NoMidiSystem as first:
+        rig = None
+        if not a.api:  # nothing asked for: try JACK before giving up on MIDI
+            try:
+                cfg.api = "jack"
+                rig = LiveRig(cfg)
+            except NoMidiSystem:
+                cfg.api = ""
+        if rig is None:
+            rig = OfflineRig(cfg, f"No MIDI system: {first}. Meanwhile the computer keyboard plays into the model.")
+    from . import settings
+    from .tui.app import LivejamApp
+
+    LivejamApp(rig, save_settings=settings.save).run()
 
 
 def _respond(a) -> None:
@@ -100,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--version", action="version", version=f"livejam {__version__} ({vocab.VOCAB_ID})")
     sub = p.add_subparsers(dest="cmd")
 
-    pl = sub.add_parser("play", help="play a keyboard and hear the model answer")
+    pl = sub.add_parser("play", help="play a keyboard and hear the model answer (the default)")
     _add_engine_options(pl)
     pl.add_argument("--api", choices=["alsa", "jack", "coremidi", "winmm"], help="MIDI backend (Linux default: alsa)")
     pl.add_argument("--in", dest="inputs", action="append", help="input port name or unique substring (repeatable)")
@@ -137,10 +157,10 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--phrases", type=int, default=30)
     b.set_defaults(func=_bench)
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in sub.choices and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "play")  # no command: play (the TUI), with any options given
     a = p.parse_args(argv)
-    if not a.cmd:
-        p.print_help()
-        return
     try:
         a.func(a)
     except LivejamError as exc:

@@ -46,6 +46,10 @@ class Engine:
         self.thread: threading.Thread | None = None
         self.running = False
         self.answers = 0
+        # What the piano roll draws: (seconds since start, "you"/"livejam", pitch, on?).
+        # Appended from the engine and scheduler threads; a deque append is atomic.
+        self.roll: deque[tuple[float, str, int, bool]] = deque(maxlen=4000)
+        self.recording = recorder is not None
 
     # -- from any thread -----------------------------------------------------
     def feed_midi(self, msg: mido.Message, t: float | None = None) -> None:
@@ -113,9 +117,11 @@ class Engine:
             return  # clock, sysex, aftertouch...: not part of the conversation
         if self.cfg.thru:
             self.scheduler.send_now(msg, "thru")
-        if self.recorder:
+        if self.recorder and self.recording:
             self.recorder.player(msg, t)
         striking = msg.type == "note_on" and msg.velocity > 0
+        if msg.type in ("note_on", "note_off"):
+            self.roll.append((t - self.origin, "you", msg.note, striking))
         if striking and self.answer is not None and not self.cfg.overlap:
             self.interrupt(t)
         tokens = self.encoder.message(msg, t - self.origin)
@@ -240,6 +246,11 @@ class Engine:
             if self.cfg.muted and self.answer is not None:
                 self.interrupt(now)
             self.emit("mute", muted=self.cfg.muted)
+        elif name == "record":
+            self.recording = self.recorder is not None and (bool(value) if value is not None else not self.recording)
+            self.emit("setting", name="record", value=self.recording)
+        elif name == "model":
+            self._switch_model(value)
         elif name in ("temperature", "top_p", "silence", "answer_seconds", "answer_length", "overlap", "thru", "channel"):
             field = "answer_seconds" if name == "answer_length" else name
             setattr(self.cfg, field, type(getattr(self.cfg, field))(value))
@@ -248,6 +259,26 @@ class Engine:
             self.emit("setting", name=field, value=getattr(self.cfg, field))
         else:
             self.emit("error", message=f"unknown command {name!r}")
+
+    def _switch_model(self, path) -> None:
+        """Between phrases or mid-answer: release what sounds, load, start afresh."""
+        from .errors import LivejamError
+        from .session import ModelSession
+
+        try:
+            session = ModelSession(path)
+        except LivejamError as exc:
+            self.emit("error", message=str(exc))
+            return
+        if self.answer is not None:
+            self.interrupt(self.clock.now())
+        self.session = session
+        held = self.encoder
+        self._reset_model()
+        # Keys still down stay down: their releases must still end the phrase.
+        self.encoder.keys_down, self.encoder.sounding = held.keys_down, held.sounding
+        self.encoder.pedal_down, self.encoder.sustained = held.pedal_down, held.sustained
+        self.emit("model", path=str(session.path), summary=session.metadata.get("summary", ""))
 
     # -- bookkeeping ---------------------------------------------------------
     def _channels(self) -> list[int]:
@@ -258,7 +289,9 @@ class Engine:
         if tag == "answer" and self.decided_at is not None and msg.type == "note_on":
             self.onsets.append(now - self.decided_at)
             self.decided_at = None
-        if self.recorder and tag == "answer":
+        if tag == "answer" and msg.type in ("note_on", "note_off"):
+            self.roll.append((now - self.origin, "livejam", msg.note, msg.type == "note_on" and msg.velocity > 0))
+        if self.recorder and self.recording and tag == "answer":
             self.recorder.answer(msg, now)
 
     def _output_error(self, exc: Exception) -> None:
@@ -270,9 +303,13 @@ class Engine:
     def snapshot(self) -> dict:
         steps = np.array(self.session.step_seconds) * 1000 if self.session.step_seconds else np.zeros(1)
         onsets = np.array(self.onsets) * 1000 if self.onsets else None
+        due = self.phrases.due(self.encoder.held)
         return {
             "state": "muted" if self.cfg.muted else "answering" if self.answer else
                      "listening" if self.phrases.in_call else "waiting",
+            "countdown": max(0.0, due - self.clock.now()) if due is not None else None,
+            "now": self.clock.now() - self.origin,
+            "recording": self.recording,
             "answers": self.answers,
             "step_ms_p50": float(np.percentile(steps, 50)), "step_ms_p99": float(np.percentile(steps, 99)),
             "onset_ms_last": float(onsets[-1]) if onsets is not None else None,

@@ -44,6 +44,28 @@ class LiveRig:
         self.notes.append(f"no {what} named: using the first one, {available[0]}")
         return available[0]
 
+    def port_names(self) -> tuple[list[str], list[str]]:
+        """Ports others offer (ours left out), for the device screen."""
+        ins, outs = ports.list_ports(self.api)
+        return [p for p in ins if ports.CLIENT not in p.split(":")[0]], [p for p in outs if ports.CLIENT not in p.split(":")[0]]
+
+    def set_ports(self, inputs: list[str], output: str | None) -> None:
+        """Switch ports while running: no note left sounding on the old output."""
+        self.watcher.stop()
+        for p in self.inputs:
+            p.close()
+        self.inputs = [ports.InputPort(self.api, n, self.engine.feed_midi, self.clock) for n in inputs] or \
+            [ports.InputPort(self.api, None, self.engine.feed_midi, self.clock)]
+        if output != self.output.wanted:
+            new = ports.OutputPort(self.api, output)
+            self.engine.scheduler.panic(self.engine._channels())
+            old, self.engine.scheduler.output, self.output = self.output, new, new
+            old.close()
+        self.cfg.inputs, self.cfg.output = list(inputs), output or ""
+        self.watcher = ports.PortWatcher(self.api, [*self.inputs, self.output], self._port_event)
+        self.watcher.start()
+        self.engine.emit("ports", inputs=[p.name for p in self.inputs], output=self.output.name)
+
     def _port_event(self, kind: str, name: str) -> None:
         if kind == "port_lost":
             self.engine.command("panic")  # whatever was sounding there is cut off now
@@ -66,3 +88,33 @@ class LiveRig:
         self.engine.stop()
         self.output.close()
 
+
+
+class OfflineRig:
+    """No MIDI system at all: the engine still runs, fed by the TUI's computer-keyboard
+    piano; answers go nowhere audible but are drawn on the piano roll."""
+
+    def __init__(self, cfg: LivejamConfig, reason: str, clock=None, session=None, output=None) -> None:
+        from .output import NullOutput
+
+        self.cfg, self.clock = cfg, clock or RealClock()
+        self.session = session or ModelSession(cfg.model or DEFAULT_MODEL)
+        self.api = None
+        self.inputs: list = []
+        self.output = output or NullOutput()
+        self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
+        self.engine = Engine(cfg, self.session, self.output, self.clock, self.recorder)
+        self.notes = [reason]
+
+    def describe(self) -> dict:
+        return {"model": str(self.session.path), "api": "none", "inputs": ["computer keyboard"],
+                "output": "none (no MIDI system)", "recording": str(self.recorder.path) if self.recorder else None}
+
+    def port_names(self) -> tuple[list[str], list[str]]:
+        return [], []
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def stop(self) -> None:
+        self.engine.stop()

@@ -15,6 +15,18 @@ class Output(Protocol):
     def close(self) -> None: ...
 
 
+class NullOutput:
+    """Where answers go when there is no MIDI system: nowhere (the screen still shows them)."""
+
+    name = "none"
+
+    def send(self, msg: mido.Message) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class RecordingOutput:
     """Keeps every message sent, with the clock's time."""
 

@@ -9,6 +9,8 @@ is polled (every 1 ms). Other backends use rtmidi's callback.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 import time
@@ -16,7 +18,7 @@ from typing import Callable
 
 import mido
 
-from .errors import LivejamError
+from .errors import LivejamError, NoMidiSystem
 
 CLIENT = "livejam"
 VIRTUAL_IN, VIRTUAL_OUT = "livejam in", "livejam out"
@@ -47,12 +49,31 @@ def api_name(api: int) -> str:
     return _rtmidi().get_api_name(api)
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """ALSA's and JACK's C libraries print their own lines when no server is
+    there; we say it once, in our words, so hush file descriptor 2 meanwhile."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _client(kind: str, api: int, name: str = CLIENT):
     rt = _rtmidi()
     try:
-        return (rt.MidiIn if kind == "in" else rt.MidiOut)(rtapi=api, name=name)
+        with _quiet_stderr():
+            return (rt.MidiIn if kind == "in" else rt.MidiOut)(rtapi=api, name=name)
     except rt.RtMidiError as exc:
-        raise LivejamError(no_midi_system_message(api, exc)) from exc
+        raise NoMidiSystem(no_midi_system_message(api, exc)) from exc
 
 
 def no_midi_system_message(api: int, exc: Exception | None = None) -> str:

@@ -41,3 +41,9 @@ def tiny_corpus(tmp_path_factory) -> Path:
     for i in range(40):
         write_melody(root / ("sub" if i % 2 else "") / f"piece{i:02d}.mid", seed=i, pedal=(i % 5 == 0))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _own_settings_file(tmp_path, monkeypatch):
+    """Never read or write the developer's real livejam settings."""
+    monkeypatch.setenv("LIVEJAM_SETTINGS", str(tmp_path / "settings.toml"))

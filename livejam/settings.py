@@ -1,0 +1,48 @@
+"""Settings that persist between runs: a TOML file in the user config directory.
+The command line overrides them; the TUI saves what the player changed."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+
+from .config import LivejamConfig
+from .errors import LivejamError
+
+# What a player tunes by ear and expects to find again; ports and model paths too.
+PERSISTED = ("model", "api", "inputs", "output", "channel", "thru", "temperature", "top_p", "silence",
+             "answer_seconds", "overlap", "record", "record_dir", "ccs", "lowest", "highest", "polyphony")
+
+
+def settings_path() -> Path:
+    import os
+
+    import platformdirs
+
+    if os.environ.get("LIVEJAM_SETTINGS"):  # tests, or a second set-up side by side
+        return Path(os.environ["LIVEJAM_SETTINGS"])
+    return Path(platformdirs.user_config_dir("livejam")) / "settings.toml"
+
+
+def load(path: Path | None = None) -> dict:
+    path = path or settings_path()
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise LivejamError(f"cannot read settings {path} ({exc}); fix or delete the file")
+    known = {f.name for f in fields(LivejamConfig)}
+    return {k: v for k, v in data.items() if k in known and k in PERSISTED}
+
+
+def save(cfg: LivejamConfig, path: Path | None = None) -> Path:
+    import tomli_w
+
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {k: getattr(cfg, k) for k in PERSISTED if getattr(cfg, k) is not None}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(tomli_w.dumps(data))
+    tmp.replace(path)
+    return path

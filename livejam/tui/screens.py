@@ -1,0 +1,71 @@
+"""Pick ports and models while playing: the engine keeps running underneath."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, OptionList, SelectionList
+
+from ..session import DEFAULT_MODEL
+
+VIRTUAL = "(virtual port: livejam in / livejam out)"
+
+
+def model_files() -> list[Path]:
+    import platformdirs
+
+    folders = [DEFAULT_MODEL.parent, Path(platformdirs.user_data_dir("livejam")) / "models"]
+    return sorted({p for f in folders if f.is_dir() for p in f.glob("*.onnx")})
+
+
+class DeviceScreen(ModalScreen):
+    BINDINGS = [("escape", "dismiss", "Back")]
+
+    def __init__(self, rig) -> None:
+        super().__init__()
+        self.rig = rig
+
+    def compose(self) -> ComposeResult:
+        ins, outs = self.rig.port_names()
+        current = set(self.rig.cfg.inputs)
+        with Vertical(id="dialog"):
+            yield Label("Inputs (space to tick; none ticked = virtual input)")
+            yield SelectionList(*[(n, n, n in current) for n in ins], id="inputs")
+            yield Label("Output")
+            yield OptionList(VIRTUAL, *outs, id="output")
+            yield Button("Use these", id="apply", variant="primary")
+            if self.rig.api is None:
+                yield Label("No MIDI system here: nothing to pick. The computer keyboard plays.")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        inputs = list(self.query_one("#inputs", SelectionList).selected)
+        ol = self.query_one("#output", OptionList)
+        out = None
+        if ol.highlighted is not None and ol.highlighted > 0:
+            out = str(ol.get_option_at_index(ol.highlighted).prompt)
+        if self.rig.api is not None:
+            try:
+                self.rig.set_ports(inputs, out)
+            except Exception as exc:  # a port that went away between listing and opening
+                self.app.query_one("#log").write(f"could not switch ports: {exc}")
+        self.dismiss()
+
+
+class ModelScreen(ModalScreen):
+    BINDINGS = [("escape", "dismiss", "Back")]
+
+    def __init__(self, engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.files = model_files()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Models (exported/ and your models folder); Enter switches")
+            yield OptionList(*[str(p) for p in self.files], id="models")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.engine.command("model", str(self.files[event.option_index]))
+        self.dismiss()

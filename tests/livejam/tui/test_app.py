@@ -1,0 +1,140 @@
+"""The TUI driven by Textual's Pilot: keys steer the engine, engine events show up."""
+import asyncio
+import tomllib
+
+import pytest
+
+from livejam import settings
+from livejam.clock import RealClock
+from livejam.config import LivejamConfig
+from livejam.live import OfflineRig
+from livejam.output import RecordingOutput
+from livejam.session import ModelSession
+from livejam.tui.app import LivejamApp
+from tests.jack import jack_server  # noqa: F401  (fixture)
+
+
+def make_app(model, **cfg):
+    clock = RealClock()
+    out = RecordingOutput(clock)
+    rig = OfflineRig(LivejamConfig.from_dict({"record": False, "seed": 2, **cfg}), "No MIDI system: test.",
+                     clock=clock, session=ModelSession(model), output=out)
+    return LivejamApp(rig, save_settings=settings.save), rig, out
+
+
+async def until(pred, timeout=5.0):
+    for _ in range(int(timeout / 0.05)):
+        if pred():
+            return True
+        await asyncio.sleep(0.05)
+    return pred()
+
+
+def log_text(app):
+    return "\n".join(str(line.text) for line in app.query_one("#log").lines)
+
+
+@pytest.mark.asyncio
+async def test_keys_change_the_engine(tiny_model):
+    app, rig, out = make_app(tiny_model)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus", "plus")
+        assert await until(lambda: abs(rig.cfg.temperature - 1.1) < 1e-9)
+        await pilot.press("minus")
+        assert await until(lambda: abs(rig.cfg.temperature - 1.0) < 1e-9)
+        await pilot.press("right_square_bracket")
+        assert await until(lambda: abs(rig.engine.phrases.silence - 0.9) < 1e-9)
+        await pilot.press("l")
+        assert await until(lambda: rig.cfg.answer_seconds == 2.0)
+        await pilot.press("o")
+        assert await until(lambda: rig.cfg.overlap)
+        await pilot.press("m")
+        assert await until(lambda: rig.cfg.muted)
+        await pilot.pause(0.2)
+        assert "MUTED" in str(app.query_one("#state").render())
+
+
+@pytest.mark.asyncio
+async def test_a_phrase_and_its_answer_show_up_and_panic_releases_everything(tiny_model):
+    # A long silence threshold: on a loaded machine key presses can come slowly.
+    app, rig, out = make_app(tiny_model, answer_seconds=6.0, silence=2.5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for key in "adgj":  # C E G B on the computer keyboard
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        assert await until(lambda: "answer" in str(app.query_one("#state").render()).lower(), 8)
+        assert await until(lambda: "phrase: 4 notes" in log_text(app)), log_text(app)
+        sources = {src for _, src, _, _ in rig.engine.roll}
+        assert sources == {"you", "livejam"}
+        roll = str(app.query_one("#roll").render())
+        assert "█" in roll
+        await pilot.press("p")
+        assert await until(lambda: "panic" in log_text(app))
+        assert out.hanging() == {}
+        assert [(m.control, m.value) for _, m in out.messages if m.type == "control_change"][-3:] == \
+            [(123, 0), (64, 0), (120, 0)]
+
+
+@pytest.mark.asyncio
+async def test_quitting_releases_notes_and_saves_settings(tiny_model):
+    app, rig, out = make_app(tiny_model, answer_seconds=6.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in "sfh":
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        await until(lambda: rig.engine.answer is not None, 4)
+        await pilot.press("plus")
+        await until(lambda: abs(rig.cfg.temperature - 1.0) < 1e-9)
+        await pilot.press("q")
+    assert out.hanging() == {}
+    saved = tomllib.loads(settings.settings_path().read_text())
+    assert saved["temperature"] == 1.0
+    assert settings.load()["temperature"] == 1.0
+
+
+@pytest.mark.asyncio
+async def test_model_and_device_screens(tiny_model, tmp_path):
+    app, rig, out = make_app(tiny_model)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "ModelScreen"
+        names = [str(o.prompt) for o in app.screen.query_one("#models").options]
+        assert any(n.endswith("default.onnx") for n in names)
+        await pilot.press("enter")  # switch to the first listed model
+        assert await until(lambda: "model loaded:" in log_text(app).split("\n", 3)[-1])
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "DeviceScreen"
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ != "DeviceScreen"
+
+
+@pytest.mark.usefixtures("jack_server")
+def test_the_tui_against_jack_answers_and_draws_both_parts(tiny_model):
+    """The TUI over real virtual JACK ports: a phrase in, the answer out, both on the roll."""
+    import time
+
+    from livejam import ports
+    from livejam.live import LiveRig
+    from livejam.loopback import Loopback
+
+    async def run():
+        rig = LiveRig(LivejamConfig.from_dict({"api": "jack", "virtual": True, "record": False, "seed": 3,
+                                               "model": str(tiny_model), "answer_seconds": 1.5}))
+        app = LivejamApp(rig)
+        async with app.run_test(size=(80, 24)) as pilot:
+            lb = Loopback(rig.api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, lb.play, [60, 64, 67], 0.15)
+                assert await until(lambda: any(m.type == "note_on" for _, m in lb.messages()), 5)
+                await until(lambda: "answer:" in log_text(app), 5)
+                await pilot.pause(0.3)
+                assert {src for _, src, _, _ in rig.engine.roll} == {"you", "livejam"}
+                assert "█" in str(app.query_one("#roll").render())
+            finally:
+                lb.close()
+        time.sleep(0.1)
+
+    asyncio.run(run())
