@@ -52,10 +52,11 @@ class LiveRig:
     def set_ports(self, inputs: list[str], output: str | None) -> None:
         """Switch ports while running: no note left sounding on the old output."""
         self.watcher.stop()
-        for p in self.inputs:
-            p.close()
-        self.inputs = [ports.InputPort(self.api, n, self.engine.feed_midi, self.clock) for n in inputs] or \
-            [ports.InputPort(self.api, None, self.engine.feed_midi, self.clock)]
+        wanted = list(inputs) or [None]  # none named: the virtual input
+        if [p.wanted for p in self.inputs] != wanted:  # unchanged inputs keep their connections
+            for p in self.inputs:
+                p.close()
+            self.inputs = [ports.InputPort(self.api, n, self.engine.feed_midi, self.clock) for n in wanted]
         if output != self.output.wanted:
             new = ports.OutputPort(self.api, output)
             self.engine.scheduler.panic(self.engine._channels())

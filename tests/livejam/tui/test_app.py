@@ -138,3 +138,47 @@ def test_the_tui_against_jack_answers_and_draws_both_parts(tiny_model):
         time.sleep(0.1)
 
     asyncio.run(run())
+
+
+@pytest.mark.asyncio
+async def test_every_control_is_in_the_command_palette(tiny_model):
+    app, rig, out = make_app(tiny_model)
+    async with app.run_test(size=(80, 24)):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+    for name in ("Mute", "Panic", "Temp +", "Temp -", "Length", "Silence +", "Silence -", "Overlap", "Record",
+                 "Devices", "Model"):
+        assert f"livejam: {name}" in titles
+
+
+@pytest.mark.usefixtures("jack_server")
+def test_switching_the_output_port_while_running(tiny_model):
+    """What the device screen does: move the answers to another synth, no restart."""
+    import time
+
+    from livejam import ports
+    from livejam.live import LiveRig
+    from livejam.loopback import Loopback
+
+    rig = LiveRig(LivejamConfig.from_dict({"api": "jack", "virtual": True, "record": False, "seed": 3,
+                                           "model": str(tiny_model), "answer_seconds": 1.0}))
+    synth = ports._client("in", rig.api, "other-synth")
+    synth.open_virtual_port("midi in")
+    rig.start()
+    lb = Loopback(rig.api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    try:
+        rig.set_ports([], "other-synth:midi in")
+        assert rig.output.name == "other-synth:midi in"  # the input kept its connection
+        lb.play([60, 64, 67], each=0.1)
+        got = []
+        end = time.time() + 5
+        while time.time() < end and not any(b[0] & 0xF0 == 0x90 for b in got):
+            ev = synth.get_message()
+            if ev:
+                got.append(ev[0])
+            else:
+                time.sleep(0.01)
+        assert any(b[0] & 0xF0 == 0x90 and b[2] > 0 for b in got)
+    finally:
+        lb.close()
+        rig.stop()
+        synth.delete()
