@@ -110,6 +110,11 @@ def bench_jack(model: str, phrases: int) -> dict:
 
     rig.engine._phrase_ended = noted
     rig.start()
+    # Idle: ports open, nothing played. The JACK input is polled every 1 ms (see ports.py).
+    time.sleep(0.5)
+    c0, w0 = time.process_time(), time.perf_counter()
+    time.sleep(3.0)
+    idle_cpu = (time.process_time() - c0) / (time.perf_counter() - w0)
     lb = Loopback(rig.api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
     onsets, errors = [], []
     try:
@@ -129,7 +134,8 @@ def bench_jack(model: str, phrases: int) -> dict:
         lb.close()
         rig.stop()
     return {"phrases": phrases, "onset": _pct(onsets, 50, 95), "timing_error": _pct(np.abs(errors), 50, 99),
-            "late_events": rig.engine.scheduler.late, "answer_events": len(errors)}
+            "late_events": rig.engine.scheduler.late, "answer_events": len(errors),
+            "idle_cpu_percent_of_one_core": round(100 * idle_cpu, 2)}
 
 
 def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30) -> dict:

@@ -16,6 +16,13 @@ DEFAULT_CCS = {
 }
 
 
+def refuse_unknown(cls, d: dict, what: str) -> None:
+    """One rule for every settings dataclass (here and in training): a typo is an error."""
+    unknown = set(d) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown {what}(s): {', '.join(sorted(unknown))}")
+
+
 @dataclass
 class LivejamConfig:
     model: str = ""  # empty: the shipped default
@@ -45,10 +52,7 @@ class LivejamConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "LivejamConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        refuse_unknown(cls, d, "setting")
         cfg = cls(**d)
         cfg.validate()
         return cfg

@@ -107,17 +107,15 @@ def resolve(wanted: str, available: list[str], what: str) -> int:
     raise LivejamError(f"{wanted!r} matches several {what} ports ({'; '.join(available[i] for i in hits)}); give more of the name")
 
 
-class InputPort:
-    """One input: a hardware port opened by name, or a virtual port. Calls
-    sink(msg, time) from its own thread (or rtmidi's); sink must only enqueue."""
+class _Port:
+    """A port opened by name (re-opened by name when it comes back) or a virtual one."""
 
-    def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN) -> None:
-        self.api, self.wanted, self.sink, self.clock = api, wanted, sink, clock
-        self.midi = _client("in", api)
-        self.midi.ignore_types(sysex=True, timing=True, active_sense=True)
-        self.poll = api_name(api) == "jack"
+    kind = ""  # "in" / "out"
+
+    def __init__(self, api: int, wanted: str | None, virtual_name: str) -> None:
+        self.api, self.wanted = api, wanted
+        self.midi = _client(self.kind, api)
         self.connected = False
-        self.running = True
         if wanted is None:
             self._guard(lambda: self.midi.open_virtual_port(virtual_name))
             self.name = virtual_name
@@ -125,28 +123,24 @@ class InputPort:
         else:
             self.name = wanted
             self.reopen(raise_errors=True)
-        if self.poll:
-            self.thread = threading.Thread(target=self._poll, name="livejam-input", daemon=True)
-            self.thread.start()
-        else:
-            self.midi.set_callback(self._callback)
 
     def _guard(self, fn):
         rt = _rtmidi()
+        what = "input" if self.kind == "in" else "output"
         try:
             return fn()
         except rt.RtMidiError as exc:
-            raise LivejamError(f"could not open MIDI input {self.wanted or ''!s}: {exc} (is another program holding it?)") from exc
+            raise LivejamError(f"could not open MIDI {what} {self.wanted or ''}: {exc} (is another program holding it?)") from exc
 
     def present(self, ports: list[str]) -> bool:
         return self.wanted is None or any(self.wanted.lower() in p.lower() for p in ports)
 
     def reopen(self, raise_errors: bool = False) -> bool:
         try:
-            idx = resolve(self.wanted, self.midi.get_ports(), "input")
+            idx = resolve(self.wanted, self.midi.get_ports(), "input" if self.kind == "in" else "output")
             if self.midi.is_port_open():
                 self.midi.close_port()
-            self._guard(lambda: self.midi.open_port(idx, "in"))
+            self._guard(lambda: self.midi.open_port(idx, self.kind))
             self.name = self.midi.get_ports()[idx]
             self.connected = True
         except LivejamError:
@@ -159,6 +153,29 @@ class InputPort:
         self.connected = False
         if self.midi.is_port_open():
             self.midi.close_port()
+
+    def close(self) -> None:
+        self.midi.close_port()
+        self.midi.delete()
+
+
+class InputPort(_Port):
+    """One input. Calls sink(msg, time) from its own thread (or rtmidi's); sink
+    must only enqueue."""
+
+    kind = "in"
+
+    def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN) -> None:
+        self.sink, self.clock = sink, clock
+        super().__init__(api, wanted, virtual_name)
+        self.midi.ignore_types(sysex=True, timing=True, active_sense=True)
+        self.poll = api_name(api) == "jack"
+        self.running = True
+        if self.poll:
+            self.thread = threading.Thread(target=self._poll, name="livejam-input", daemon=True)
+            self.thread.start()
+        else:
+            self.midi.set_callback(self._callback)
 
     def _deliver(self, data) -> None:
         try:
@@ -183,60 +200,23 @@ class InputPort:
         self.running = False
         if self.poll:
             self.thread.join(timeout=1)
-        self.midi.cancel_callback() if not self.poll else None
-        self.midi.close_port()
-        self.midi.delete()
+        else:
+            self.midi.cancel_callback()
+        super().close()
 
 
-class OutputPort:
+class OutputPort(_Port):
     """The answer output (the Output interface of output.py), hardware or virtual."""
 
+    kind = "out"
+
     def __init__(self, api: int, wanted: str | None, virtual_name: str = VIRTUAL_OUT) -> None:
-        self.api, self.wanted = api, wanted
-        self.midi = _client("out", api)
-        rt = _rtmidi()
-        self.connected = False
-        try:
-            if wanted is None:
-                self.midi.open_virtual_port(virtual_name)
-                self.name = virtual_name
-                self.connected = True
-            else:
-                self.name = wanted
-                self.reopen(raise_errors=True)
-        except rt.RtMidiError as exc:
-            raise LivejamError(f"could not open MIDI output {wanted or virtual_name}: {exc}") from exc
-
-    def present(self, ports: list[str]) -> bool:
-        return self.wanted is None or any(self.wanted.lower() in p.lower() for p in ports)
-
-    def reopen(self, raise_errors: bool = False) -> bool:
-        try:
-            idx = resolve(self.wanted, self.midi.get_ports(), "output")
-            if self.midi.is_port_open():
-                self.midi.close_port()
-            self.midi.open_port(idx, "out")
-            self.name = self.midi.get_ports()[idx]
-            self.connected = True
-        except LivejamError:
-            if raise_errors:
-                raise
-            return False
-        return True
-
-    def lost(self) -> None:
-        self.connected = False
-        if self.midi.is_port_open():
-            self.midi.close_port()
+        super().__init__(api, wanted, virtual_name)
 
     def send(self, msg: mido.Message) -> None:
         if not self.connected:
             raise LivejamError(f"MIDI output {self.name} is gone")
         self.midi.send_message(msg.bytes())
-
-    def close(self) -> None:
-        self.midi.close_port()
-        self.midi.delete()
 
 
 class PortWatcher:

@@ -5,12 +5,13 @@ the hidden state goes in and comes out, nothing else is carried.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
 from livejam import vocab
+from livejam.config import refuse_unknown
 
 
 @dataclass
@@ -23,10 +24,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown model setting(s): {', '.join(sorted(unknown))}")
+        refuse_unknown(cls, d, "model setting")
         return cls(**d)
 
     def to_dict(self) -> dict:

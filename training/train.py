@@ -11,12 +11,14 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from livejam.config import refuse_unknown
 
 from .batches import Augment, eval_rows, sample_rows
 from .data import Corpus, ingest
@@ -48,15 +50,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         d = dict(d)
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+        refuse_unknown(cls, d, "training setting")
         model = ModelConfig.from_dict(d.pop("model", {}))
         aug = d.pop("augment", {})
-        bad = set(aug) - {f.name for f in fields(Augment)}
-        if bad:
-            raise ValueError(f"unknown augment setting(s): {', '.join(sorted(bad))}")
+        refuse_unknown(Augment, aug, "augment setting")
         return cls(model=model, augment=Augment(**aug), **d)
 
     def to_dict(self) -> dict:
