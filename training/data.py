@@ -50,31 +50,37 @@ def load_notes(path: Path) -> np.ndarray:
         raise
     except Exception as exc:  # symusic reports corrupt files with several types
         raise CorpusError(f"corrupt MIDI: {str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}")
-    parts, chans, pedal = [], [], {}
+    cols: list[list[np.ndarray]] = [[], [], [], [], []]  # start, duration, pitch, velocity, track
+    pedal = {}
     for i, track in enumerate(score.tracks):
-        if track.is_drum or track.note_num() == 0:
+        if track.is_drum:
             continue
         n = track.notes.numpy()
-        start = n["time"].astype(np.float64)
-        arr = np.stack([start, start + n["duration"], n["pitch"], n["velocity"]], axis=1)
-        parts.append(arr)
-        chans.append(np.full(len(arr), i))
-        c = track.controls.numpy()
-        sel = c["number"] == 64
-        if sel.any():
-            pedal[i] = np.stack([c["time"][sel], c["value"][sel] >= 64], axis=1).astype(np.float64)
-    if not parts:
+        if len(n["time"]) == 0:
+            continue
+        for col, key in zip(cols, ("time", "duration", "pitch", "velocity")):
+            col.append(n[key])
+        cols[4].append(np.full(len(n["time"]), i, np.int32))
+        if len(track.controls):
+            c = track.controls.numpy()
+            sel = c["number"] == 64
+            if sel.any():
+                pedal[i] = np.stack([c["time"][sel], c["value"][sel] >= 64], axis=1).astype(np.float64)
+    if not cols[0]:
         raise CorpusError("no notes outside the drum channel")
-    notes = np.concatenate(parts)
+    start, dur, pitch, vel, chans = (np.concatenate(c) for c in cols)
+    notes = np.empty((len(start), 4), np.float64)
+    notes[:, 0], notes[:, 1], notes[:, 2], notes[:, 3] = start, start + dur, pitch, vel
     if pedal:
-        notes = fold_sustain(notes, np.concatenate(chans), pedal)
-    notes = notes[(notes[:, 3] > 0) & (notes[:, 2] >= 0) & (notes[:, 2] < 128)]
+        notes = fold_sustain(notes, chans, pedal)
+    notes = notes[notes[:, 3] > 0]
     if len(notes) == 0:
         raise CorpusError("no playable notes")
     if not np.isfinite(notes).all() or notes[:, 1].max() > 24 * 3600:
         raise CorpusError("timing out of range (a huge delta time?)")
     notes[:, :2] -= notes[:, 0].min()
-    return notes[np.lexsort((notes[:, 2], notes[:, 0]))].astype(np.float32)
+    # Time order is what training windows need; encode orders chords itself.
+    return notes[np.argsort(notes[:, 0], kind="stable")].astype(np.float32)
 
 
 @dataclass
@@ -136,8 +142,9 @@ def _ingest_chunk(job: tuple[str, list[str]]) -> list[tuple[str, object, object]
     or (name, reason, None) for a file that cannot be used."""
     root, paths = job
     parsed = []
+    cut = len(str(root).rstrip("/")) + 1
     for p in paths:
-        rel = str(Path(p).relative_to(root))
+        rel = p[cut:]
         try:
             parsed.append((rel, load_notes(Path(p))))
         except CorpusError as exc:
