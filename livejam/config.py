@@ -15,6 +15,17 @@ DEFAULT_CCS = {
     "phrase_end": 25,  # >= 64: end the phrase now, answer at once
 }
 
+# What a CC value (0..127) means for each control.
+CC_MEANING = {
+    "temperature": lambda v: 0.1 + 1.9 * v / 127,
+    "answer_length": lambda v: 0.0 if v == 0 else 1 + 15 * (v - 1) / 126,
+    "silence": lambda v: 0.2 + 2.8 * v / 127,
+    "mute": lambda v: v >= 64,
+    "panic": lambda v: v >= 64,
+    "phrase_end": lambda v: v >= 64,
+}
+TRIGGERS = ("panic", "phrase_end")  # act when pressed (>= 64); the release does nothing
+
 
 def refuse_unknown(cls, d: dict, what: str) -> None:
     """One rule for every settings dataclass (here and in training): a typo is an error."""

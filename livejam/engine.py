@@ -18,7 +18,7 @@ import numpy as np
 from . import vocab
 from .answer import Answer
 from .clock import RealClock
-from .config import LivejamConfig
+from .config import CC_MEANING, TRIGGERS, LivejamConfig
 from .encoder import StreamEncoder
 from .phrase import PhraseDetector
 from .sampler import Sampler
@@ -213,22 +213,13 @@ class Engine:
     # -- controls ------------------------------------------------------------
     def _control(self, msg: mido.Message) -> bool:
         """A mapped CC changes a setting instead of reaching the model."""
-        for name, number in self.cfg.ccs.items():
-            if msg.control == number:
-                v = msg.value
-                value = {
-                    "temperature": 0.1 + 1.9 * v / 127,
-                    "answer_length": 0.0 if v == 0 else 1 + 15 * (v - 1) / 126,
-                    "silence": 0.2 + 2.8 * v / 127,
-                    "mute": v >= 64,
-                    "panic": v >= 64,
-                    "phrase_end": v >= 64,
-                }[name]
-                if name in ("panic", "phrase_end") and not value:
-                    return True
-                self.apply(name, value)
-                return True
-        return False
+        name = next((n for n, number in self.cfg.ccs.items() if number == msg.control), None)
+        if name is None:
+            return False
+        value = CC_MEANING[name](msg.value)
+        if name not in TRIGGERS or value:  # a trigger acts on press, not on release
+            self.apply(name, value)
+        return True
 
     def apply(self, name: str, value=None) -> None:
         now = self.clock.now()
