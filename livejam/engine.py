@@ -9,6 +9,7 @@ playback and handed to the scheduler with absolute deadlines.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from collections import deque
 
@@ -25,6 +26,10 @@ from .sampler import Sampler
 from .scheduler import Scheduler
 
 
+SWITCH_INTERVAL = 0.0005
+PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
+
+
 class Engine:
     def __init__(self, cfg: LivejamConfig, session, output, clock=None, recorder=None) -> None:
         self.cfg = cfg
@@ -39,6 +44,7 @@ class Engine:
         self.origin = self.clock.now()
         self._reset_model()
         self.answer: Answer | None = None
+        self.upcoming: Answer | None = None  # sampled ahead for the coming phrase end, not yet heard
         self.deferred: list[int] = []  # player tokens heard while an answer played over them
         self.decided_at: float | None = None
         self.onsets: deque[float] = deque(maxlen=1000)
@@ -59,6 +65,9 @@ class Engine:
         self.inbox.put(("cmd", name, value))
 
     def start(self) -> None:
+        # A thread waiting for the GIL waits up to the switch interval (5 ms by
+        # default): too long for the scheduler's deadlines while the engine samples.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self.scheduler.start()
         self.running = True
         self.thread = threading.Thread(target=self._run, name="livejam-engine", daemon=True)
@@ -95,7 +104,7 @@ class Engine:
         times = []
         due = self.phrases.due(self.encoder.held)
         if due is not None:
-            times.append(due)
+            times.append(due - PREPARE_AHEAD if self._may_prepare() else due)
         if self.answer is not None:
             # Refill once half the lookahead is used; wake at the end to close the answer.
             times.append(self.answer.end_time if self.answer.done
@@ -115,6 +124,8 @@ class Engine:
             return
         if msg.type not in ("note_on", "note_off", "control_change"):
             return  # clock, sysex, aftertouch...: not part of the conversation
+        self.tick()  # a phrase end that fell due while this waited in the queue happens first
+        self._discard_upcoming()  # the call goes on: what was sampled ahead is void
         if self.cfg.thru:
             self.scheduler.send_now(msg, "thru")
         if self.recorder and self.recording:
@@ -139,6 +150,9 @@ class Engine:
         now = self.clock.now()
         if self.answer is not None:
             self._continue_answer(now)
+        due = self.phrases.due(self.encoder.held)
+        if due is not None and self._may_prepare() and due - now <= PREPARE_AHEAD:
+            self._start_answer(max(due, now), self.phrases.last_activity - self.phrases.start)
         phrase = self.phrases.check(now, self.encoder.held)
         if phrase is not None:
             self._phrase_ended(phrase, now)
@@ -157,6 +171,30 @@ class Engine:
             self.logits = logits[0, -1]
 
     # -- answers -------------------------------------------------------------
+    def _may_prepare(self) -> bool:
+        return self.upcoming is None and self.answer is None and not self.cfg.muted
+
+    def _start_answer(self, t: float, call_seconds: float) -> None:
+        """Sample the start of an answer for time t (now, or the coming phrase end)
+        and schedule its first notes at t, leaving the engine's own state alone
+        until the phrase really ends; so the answer can sound the instant it does."""
+        step = max(self.encoder.step, int(vocab.to_steps(t - self.origin)))
+        state, logits = self.state, self.logits
+        shifts = vocab.shift_tokens(step - self.encoder.step)
+        if shifts:
+            out, state = self.session.run(np.array([shifts], np.int64), state)
+            logits = out[0, -1]
+        vbin = self.encoder.velocity_bin if self.encoder.velocity_bin is not None else vocab.DEFAULT_VELOCITY_BIN
+        self.upcoming = Answer(self.session, self.sampler, self.cfg, state, logits, step, t,
+                               self.cfg.answer_length(call_seconds), vbin)
+        for deadline, msg in self.upcoming.fill(t, self.cfg.channel - 1):
+            self.scheduler.schedule(deadline, msg, "answer")
+
+    def _discard_upcoming(self) -> None:
+        if self.upcoming is not None:
+            self.scheduler.cancel("answer")
+            self.upcoming = None
+
     def _phrase_ended(self, phrase, now: float) -> None:
         self.emit("phrase", notes=phrase.notes, seconds=round(phrase.seconds, 2))
         if self.recorder:
@@ -165,13 +203,14 @@ class Engine:
             # A call played over an answer (--overlap) ended: answer the newest call.
             self.interrupt(now)
         if self.cfg.muted:
+            self._discard_upcoming()
             return
-        self.feed(self.encoder.advance(now - self.origin))
-        seconds = self.cfg.answer_length(phrase.seconds)
-        vbin = self.encoder.velocity_bin if self.encoder.velocity_bin is not None else vocab.DEFAULT_VELOCITY_BIN
-        self.answer = Answer(self.session, self.sampler, self.cfg, self.state, self.logits,
-                             self.encoder.step, now, seconds, vbin)
-        self.decided_at = now
+        if self.upcoming is None:
+            self._start_answer(now, phrase.seconds)
+        ans, self.upcoming = self.upcoming, None
+        self._adopt(ans.marks[0])  # the model has now heard the silence up to the answer
+        self.answer = ans
+        self.decided_at = phrase.decided = ans.t0
         self._continue_answer(now)
 
     def _continue_answer(self, now: float) -> None:
@@ -223,6 +262,7 @@ class Engine:
 
     def apply(self, name: str, value=None) -> None:
         now = self.clock.now()
+        self._discard_upcoming()  # sampled with the old settings
         if name == "panic":
             if self.answer is not None:
                 self.interrupt(now)

@@ -63,11 +63,15 @@ class LivejamApp(App):
         yield RichLog(id="log", wrap=True, markup=False)
         yield Footer()
 
+    def main(self, selector: str, kind=None):
+        """A widget of the main screen, even while a dialog is on top of it."""
+        return self.screen_stack[0].query_one(selector, kind) if kind else self.screen_stack[0].query_one(selector)
+
     def on_mount(self) -> None:
         d = self.rig.describe()
         meta = self.engine.session.metadata
         self.sub_title = f"{self.engine.session.path.name}: {meta.get('summary', '')}"
-        log = self.query_one("#log", RichLog)
+        log = self.main("#log", RichLog)
         for note in self.rig.notes:
             log.write(note)
         if d["api"] == "none":
@@ -86,7 +90,7 @@ class LivejamApp(App):
 
     # -- the view ------------------------------------------------------------
     def poll_engine(self) -> None:
-        log = self.query_one("#log", RichLog)
+        log = self.main("#log", RichLog)
         while not self.engine.events.empty():
             kind, data = self.engine.events.get()
             if kind == "model":
@@ -100,16 +104,16 @@ class LivejamApp(App):
 
     def refresh_panels(self) -> None:
         snap, cfg, d = self.engine.snapshot(), self.rig.cfg, self.rig.describe()
-        self.query_one("#ports", Static).update(
+        self.main("#ports", Static).update(
             f"{d['api']}  in: {', '.join(d['inputs'])}  out: {d['output']}  "
             f"rec: {d['recording'] if snap['recording'] else 'off'}")
         state = snap["state"].upper()
         if snap["countdown"] is not None and snap["state"] == "listening":
             state += f"  answering in {snap['countdown']:.1f} s"
-        self.query_one("#state", Static).update(state)
-        self.query_one("#state").set_classes(snap["state"])
+        self.main("#state", Static).update(state)
+        self.main("#state").set_classes(snap["state"])
         length = "mirror call" if cfg.answer_seconds == 0 else f"{cfg.answer_seconds:g} s"
-        self.query_one("#controls", Static).update(
+        self.main("#controls", Static).update(
             f"temperature  {cfg.temperature:.2f}\ntop-p        {cfg.top_p:.2f}\nanswer       {length}\n"
             f"silence      {cfg.silence:.1f} s\noverlap      {'on' if cfg.overlap else 'off'}\n"
             f"thru         {'on' if cfg.thru else 'off'}\nchannel      {cfg.channel}\n"
@@ -117,7 +121,7 @@ class LivejamApp(App):
         events = snap["events_in"]
         rate, self.last_events = (events - self.last_events) * 10, events
         onset = lambda v: "-" if v is None else f"{v:.1f} ms"  # noqa: E731
-        self.query_one("#figures", Static).update(
+        self.main("#figures", Static).update(
             "[bold cyan]█[/] you  [bold magenta]█[/] livejam\n"
             f"step p50/p99 {snap['step_ms_p50']:.2f}/{snap['step_ms_p99']:.2f} ms\n"
             f"onset last   {onset(snap['onset_ms_last'])}\nonset p95    {onset(snap['onset_ms_p95'])}\n"

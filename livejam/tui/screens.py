@@ -49,7 +49,7 @@ class DeviceScreen(ModalScreen):
             try:
                 self.rig.set_ports(inputs, out)
             except Exception as exc:  # a port that went away between listing and opening
-                self.app.query_one("#log").write(f"could not switch ports: {exc}")
+                self.app.main("#log").write(f"could not switch ports: {exc}")
         self.dismiss()
 
 

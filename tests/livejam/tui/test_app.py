@@ -31,7 +31,7 @@ async def until(pred, timeout=5.0):
 
 
 def log_text(app):
-    return "\n".join(str(line.text) for line in app.query_one("#log").lines)
+    return "\n".join(str(line.text) for line in app.main("#log").lines)
 
 
 @pytest.mark.asyncio
@@ -51,7 +51,7 @@ async def test_keys_change_the_engine(tiny_model):
         await pilot.press("m")
         assert await until(lambda: rig.cfg.muted)
         await pilot.pause(0.2)
-        assert "MUTED" in str(app.query_one("#state").render())
+        assert "MUTED" in str(app.main("#state").render())
 
 
 @pytest.mark.asyncio
@@ -62,11 +62,11 @@ async def test_a_phrase_and_its_answer_show_up_and_panic_releases_everything(tin
         for key in "adgj":  # C E G B on the computer keyboard
             await pilot.press(key)
             await pilot.pause(0.1)
-        assert await until(lambda: "answer" in str(app.query_one("#state").render()).lower(), 8)
+        assert await until(lambda: "answer" in str(app.main("#state").render()).lower(), 8)
         assert await until(lambda: "phrase: 4 notes" in log_text(app)), log_text(app)
         sources = {src for _, src, _, _ in rig.engine.roll}
         assert sources == {"you", "livejam"}
-        roll = str(app.query_one("#roll").render())
+        roll = str(app.main("#roll").render())
         assert "█" in roll
         await pilot.press("p")
         assert await until(lambda: "panic" in log_text(app))
@@ -132,7 +132,7 @@ def test_the_tui_against_jack_answers_and_draws_both_parts(tiny_model):
                 await until(lambda: "answer:" in log_text(app), 5)
                 await pilot.pause(0.3)
                 assert {src for _, src, _, _ in rig.engine.roll} == {"you", "livejam"}
-                assert "█" in str(app.query_one("#roll").render())
+                assert "█" in str(app.main("#roll").render())
             finally:
                 lb.close()
         time.sleep(0.1)
