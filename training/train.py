@@ -136,6 +136,7 @@ def fit(cfg: TrainConfig, progress: bool = True) -> dict:
     start_time, tokens_seen = time.perf_counter(), 0
     bar = _progress(cfg, state["step"]) if (progress and rank == 0) else None
     stopped = "max_steps"
+    loss_sum, loss_n = 0.0, 0
     model.train()
     while state["step"] < cfg.max_steps:
         step = state["step"]
@@ -151,6 +152,7 @@ def fit(cfg: TrainConfig, progress: bool = True) -> dict:
         grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip))
         opt.step()
         state["step"] = step = step + 1
+        loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
         tokens_seen += rows[:, 1:].numel() * world
         rate = tokens_seen / (time.perf_counter() - start_time)
         if bar is not None:
@@ -159,7 +161,8 @@ def fit(cfg: TrainConfig, progress: bool = True) -> dict:
         last = step == cfg.max_steps or step == cfg.stop_after
         timed_out = cfg.max_minutes and (time.perf_counter() - start_time) / 60 >= cfg.max_minutes
         if step % cfg.eval_every == 0 or last or timed_out:
-            row = {"step": step, "train_loss": loss.item(), "lr": lr_at(cfg, step - 1), "grad_norm": grad_norm,
+            # train_loss: the mean since the last evaluation (one batch is too noisy to plot).
+            row = {"step": step, "train_loss": loss_sum / loss_n, "lr": lr_at(cfg, step - 1), "grad_norm": grad_norm,
                    "tokens_per_s": round(rate), "elapsed_s": round(time.perf_counter() - start_time, 1)}
             if rank == 0:
                 row.update({f"valid_{k}": v for k, v in evaluate(model, valid, device).items()})
@@ -177,6 +180,7 @@ def fit(cfg: TrainConfig, progress: bool = True) -> dict:
                 if bar is not None:
                     bar.write(f"step {step}: valid NLL {row['valid_nll']:.4f} nats/event, "
                               f"accuracy {row['valid_accuracy']:.3f}, {rate:,.0f} tokens/s")
+            loss_sum, loss_n = 0.0, 0
             stop = torch.tensor([1 if state["stale"] >= cfg.patience else 0])
             if world > 1:
                 torch.distributed.broadcast(stop, 0)

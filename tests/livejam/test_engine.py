@@ -185,3 +185,20 @@ def test_hostile_streams_do_not_break_it(rig):
     r.run(16.0)
     assert r.out.hanging() == {}
     assert r.engine.answers == 1 and np.isfinite(r.engine.state).all()
+
+
+def test_an_answer_prepared_ahead_is_dropped_when_the_player_goes_on(rig):
+    r = rig()
+    r.phrase()
+    r.run(0.8 - 0.006)  # inside the window where the answer's start is sampled ahead
+    assert r.engine.upcoming is not None and r.engine.scheduler.pending("answer") > 0
+    assert not r.out.notes_on()  # prepared, not heard
+    r.play("note_on", note=70, velocity=80)
+    assert r.engine.upcoming is None and r.engine.scheduler.pending("answer") == 0
+    r.run(0.1)
+    assert not r.out.notes_on()
+    r.play("note_off", note=70)
+    released = r.clock.now()
+    r.run(0.85)
+    ons = r.out.notes_on()
+    assert ons and abs(ons[0][0] - (released + 0.8)) <= 0.0021
