@@ -64,10 +64,12 @@ class LivejamApp(App):
         yield Footer()
 
     def main(self, selector: str, kind=None):
-        """A widget of the main screen, even while a dialog is on top of it."""
-        return self.screen_stack[0].query_one(selector, kind) if kind else self.screen_stack[0].query_one(selector)
+        """A widget of the main screen, even while a dialog is on top of it (or
+        while the app closes: the references outlive the screen's teardown)."""
+        return self.widgets[selector]
 
     def on_mount(self) -> None:
+        self.widgets = {f"#{n}": self.query_one(f"#{n}") for n in ("ports", "state", "roll", "controls", "figures", "log")}
         d = self.rig.describe()
         meta = self.engine.session.metadata
         self.sub_title = f"{self.engine.session.path.name}: {meta.get('summary', '')}"
@@ -79,10 +81,11 @@ class LivejamApp(App):
         log.write(f"model loaded: {self.engine.session.path.name}")
         if self.start_rig:
             self.rig.start()
-        self.set_interval(0.1, self.poll_engine)
+        self.poll_timer = self.set_interval(0.1, self.poll_engine)
         self.poll_engine()
 
     def on_unmount(self) -> None:
+        self.poll_timer.stop()
         if self.start_rig:
             self.rig.stop()
         if self.save_settings:
