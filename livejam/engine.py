@@ -187,6 +187,9 @@ class Engine:
         vbin = self.encoder.velocity_bin if self.encoder.velocity_bin is not None else vocab.DEFAULT_VELOCITY_BIN
         self.upcoming = Answer(self.session, self.sampler, self.cfg, state, logits, step, t,
                                self.cfg.answer_length(call_seconds), vbin)
+        # The onset is timed from t: the first note may go out before the engine
+        # thread gets round to committing the phrase end.
+        self.decided_at = t
         for deadline, msg in self.upcoming.fill(t, self.cfg.channel - 1):
             self.scheduler.schedule(deadline, msg, "answer")
 
@@ -194,6 +197,7 @@ class Engine:
         if self.upcoming is not None:
             self.scheduler.cancel("answer")
             self.upcoming = None
+            self.decided_at = None
 
     def _phrase_ended(self, phrase, now: float) -> None:
         self.emit("phrase", notes=phrase.notes, seconds=round(phrase.seconds, 2))
@@ -210,7 +214,7 @@ class Engine:
         ans, self.upcoming = self.upcoming, None
         self._adopt(ans.marks[0])  # the model has now heard the silence up to the answer
         self.answer = ans
-        self.decided_at = phrase.decided = ans.t0
+        phrase.decided = ans.t0
         self._continue_answer(now)
 
     def _continue_answer(self, now: float) -> None:

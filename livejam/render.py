@@ -53,6 +53,9 @@ def render_wav(events: list[tuple[float, object]], path: Path, soundfont: Path |
             synth.control_change(msg.channel, msg.control, msg.value)
     chunks.append(np.frombuffer(synth.generate(int(tail * RATE)), dtype=np.float32).copy())
     audio = np.concatenate(chunks).reshape(-1, 2)
+    peak = float(np.abs(audio).max())
+    if peak > 0:
+        audio *= 0.89 / peak  # peak at -1 dBFS: the GM SoundFont plays quietly
     pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(2)

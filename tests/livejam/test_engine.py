@@ -202,3 +202,14 @@ def test_an_answer_prepared_ahead_is_dropped_when_the_player_goes_on(rig):
     r.run(0.85)
     ons = r.out.notes_on()
     assert ons and abs(ons[0][0] - (released + 0.8)) <= 0.0021
+
+
+def test_the_onset_figure_times_the_first_note_even_when_it_beats_the_commit(rig):
+    r = rig()
+    r.phrase()
+    r.run(0.79)
+    due = r.engine.phrases.due(False)
+    r.clock.t = due
+    r.engine.scheduler.run_due()  # the scheduler thread sends before the engine ticks
+    r.run(0.5)
+    assert r.engine.onsets and r.engine.onsets[0] < 0.001
