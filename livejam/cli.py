@@ -74,15 +74,16 @@ def _play(a) -> None:
     try:
         rig = LiveRig(cfg)
     except NoMidiSystem as first:
-        rig = None
+        rig, problem = None, str(first)
         if not a.api:  # nothing asked for: try JACK before giving up on MIDI
             try:
                 cfg.api = "jack"
                 rig = LiveRig(cfg)
-            except NoMidiSystem:
+            except NoMidiSystem as second:
                 cfg.api = ""
+                problem = f"{first}; and {second}"
         if rig is None:
-            rig = OfflineRig(cfg, f"No MIDI system: {first}. Meanwhile the computer keyboard plays into the model.")
+            rig = OfflineRig(cfg, f"No MIDI system: {problem}. Meanwhile the computer keyboard plays into the model.")
     from . import settings
     from .tui.app import LivejamApp
 

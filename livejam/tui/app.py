@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header, RichLog, Static
 
 from ..headless import WORDS
 from . import piano
-from .roll import PianoRoll
+from .roll import COLOURS, PianoRoll
 
 LENGTHS = (0.0, 2.0, 4.0, 8.0, 16.0)  # 0 = mirror the call
 
@@ -107,9 +107,13 @@ class LivejamApp(App):
 
     def refresh_panels(self) -> None:
         snap, cfg, d = self.engine.snapshot(), self.rig.cfg, self.rig.describe()
-        self.main("#ports", Static).update(
-            f"{d['api']}  in: {', '.join(d['inputs'])}  out: {d['output']}  "
-            f"rec: {d['recording'] if snap['recording'] else 'off'}")
+        if d["api"] == "none":  # say it where the eye lands, not only in the scrolling log
+            self.main("#ports", Static).update(
+                "[b]no MIDI system[/b] (see the log) · keys a w s e d f t g y h u j k play, z/x octave")
+        else:
+            self.main("#ports", Static).update(
+                f"{d['api']}  in: {', '.join(d['inputs'])}  out: {d['output']}  "
+                f"rec: {d['recording'] if snap['recording'] else 'off'}")
         state = snap["state"].upper()
         if snap["countdown"] is not None and snap["state"] == "listening":
             state += f"  answering in {snap['countdown']:.1f} s"
@@ -125,7 +129,7 @@ class LivejamApp(App):
         rate, self.last_events = (events - self.last_events) * 10, events
         onset = lambda v: "-" if v is None else f"{v:.1f} ms"  # noqa: E731
         self.main("#figures", Static).update(
-            "[bold cyan]█[/] you  [bold magenta]█[/] livejam\n"
+            f"[{COLOURS['you']}]█[/] you  [{COLOURS['livejam']}]█[/] livejam\n"
             f"step p50/p99 {snap['step_ms_p50']:.2f}/{snap['step_ms_p99']:.2f} ms\n"
             f"onset last   {onset(snap['onset_ms_last'])}\nonset p95    {onset(snap['onset_ms_p95'])}\n"
             f"events/s     {rate}\nlate events  {snap['late']}\nanswers      {snap['answers']}")

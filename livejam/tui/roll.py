@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-COLOURS = {"you": "bold cyan", "livejam": "bold magenta"}
+COLOURS = {"you": "bold #56c8e8", "livejam": "bold #ff5f87"}  # the legend and the state box use these too
 NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
 
