@@ -11,7 +11,7 @@ import threading
 WORDS = {
     "ready": lambda d: "\n".join([*d["notes"], f"livejam: {d['api']} in {', '.join(d['inputs'])} -> out {d['output']}; "
                                   f"model {d['model']}; recording {d['recording'] or 'off'}. Play; Ctrl-C quits."]),
-    "stopped": lambda d: f"stopped: every note released" + (f"; recording in {d['recording']}" if d["recording"] else ""),
+    "stopped": lambda d: "stopped: every note released" + (f"; recording in {d['recording']}" if d["recording"] else ""),
     "phrase": lambda d: f"phrase: {d['notes']} notes, {d['seconds']} s",
     "answer": lambda d: f"answer: {d['notes']} notes, {d['seconds']} s, onset {d['onset_ms']} ms",
     "interrupted": lambda d: f"answer stopped: you came back in after {d['at_seconds']} s",

@@ -39,15 +39,8 @@ class Loopback:
         self.keys.send_message(msg.bytes())
         return time.perf_counter()
 
-    def play(self, pitches, each: float = 0.2, velocity: int = 80, chord: bool = False) -> float:
-        """Play a phrase (a line, or one chord); returns the time of the last release."""
-        if chord:
-            for p in pitches:
-                self.send(mido.Message("note_on", note=p, velocity=velocity))
-            time.sleep(each)
-            for p in pitches:
-                t = self.send(mido.Message("note_off", note=p))
-            return t
+    def play(self, pitches, each: float = 0.2, velocity: int = 80) -> float:
+        """Play a line of notes; returns the time of the last release."""
         t = time.perf_counter()
         for p in pitches:
             self.send(mido.Message("note_on", note=p, velocity=velocity))

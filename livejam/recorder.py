@@ -12,7 +12,7 @@ from pathlib import Path
 import mido
 
 from .errors import LivejamError
-from .midifile import TEMPO, TICKS_PER_BEAT, TICKS_PER_SECOND
+from .midifile import write_messages
 
 
 def default_dir() -> Path:
@@ -57,20 +57,7 @@ class SessionRecorder:
                 return None
             snapshot = {k: list(v) for k, v in self.tracks.items()}
             self.dirty = False
-        mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
-        for i, (name, events) in enumerate(snapshot.items()):
-            track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
-            if i == 0:
-                track.append(mido.MetaMessage("set_tempo", tempo=TEMPO, time=0))
-            now = 0
-            for t, msg in sorted(events, key=lambda e: e[0]):
-                tick = round(t * TICKS_PER_SECOND)
-                track.append(msg.copy(time=tick - now))
-                now = tick
-            mid.tracks.append(track)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        mid.save(str(tmp))
-        tmp.replace(self.path)
+        write_messages(self.path, list(snapshot.items()))
         return self.path
 
     def close(self) -> Path | None:

@@ -11,6 +11,7 @@ from .clock import FakeClock
 from .config import LivejamConfig
 from .engine import Engine
 from .errors import LivejamError
+from .midifile import write_messages
 from .output import RecordingOutput
 from .session import DEFAULT_MODEL, ModelSession
 
@@ -69,17 +70,6 @@ def write_result(call, answer, path: Path, soundfont: Path | None = None) -> str
         return f"wrote {path} ({seconds:.1f} s of audio: your call, then the answer)"
     if path.suffix.lower() not in (".mid", ".midi"):
         raise LivejamError(f"write the answer to a .mid or .wav file, not {path.name}")
-    mid = mido.MidiFile(type=1, ticks_per_beat=480)
-    for name, events in (("call", call), ("livejam", answer)):
-        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
-        if name == "call":
-            track.append(mido.MetaMessage("set_tempo", tempo=500_000, time=0))
-        now = 0
-        for t, msg in events:
-            tick = round(t * 960)
-            track.append(msg.copy(time=tick - now))
-            now = tick
-        mid.tracks.append(track)
-    mid.save(str(path))
+    write_messages(path, [("call", call), ("livejam", answer)])
     notes = sum(1 for _, m in answer if m.type == "note_on" and m.velocity > 0)
     return f"wrote {path} (track 'call' and track 'livejam': {notes} answer notes)"

@@ -1,5 +1,4 @@
 """Corpus ingest: splits, cache reuse, sustain in files, and hostile files."""
-from pathlib import Path
 
 import mido
 import numpy as np
