@@ -3,6 +3,9 @@ engine's snapshot on an interval and posts commands to its queue; it never does
 engine work and the engine never waits for it."""
 from __future__ import annotations
 
+import asyncio
+import signal
+
 import mido
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -39,7 +42,7 @@ class LivejamApp(App):
     TITLE = "livejam"
     BINDINGS = [Binding(k, a, d, show=s) for k, a, d, s in KEYS] + [
         Binding(k, f"play('{k}')", "", show=False) for k in piano.KEYS
-    ]
+    ] + [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]  # what a musician presses
 
     def __init__(self, rig, save_settings=None, start_rig: bool = True) -> None:
         super().__init__()
@@ -81,6 +84,8 @@ class LivejamApp(App):
         log.write(f"model loaded: {self.engine.session.path.name}")
         if self.start_rig:
             self.rig.start()
+            # SIGTERM ends the app the orderly way, so every note is released.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
         self.poll_timer = self.set_interval(0.1, self.poll_engine)
         self.poll_engine()
 

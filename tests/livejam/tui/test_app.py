@@ -182,3 +182,21 @@ def test_switching_the_output_port_while_running(tiny_model):
         lb.close()
         rig.stop()
         synth.delete()
+
+
+@pytest.mark.asyncio
+async def test_sigterm_closes_the_app_with_every_note_released(tiny_model):
+    import os
+    import signal
+
+    app, rig, out = make_app(tiny_model, answer_seconds=6.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in "sfh":
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        assert await until(lambda: bool(out.notes_on()) and rig.engine.answer is not None, 6)
+        os.kill(os.getpid(), signal.SIGTERM)  # handled by the app's loop: an orderly exit
+        await pilot.pause(0.5)
+    assert out.hanging() == {}
+    assert [(m.control, m.value) for _, m in out.messages if m.type == "control_change"][-3:] == \
+        [(123, 0), (64, 0), (120, 0)]
