@@ -124,7 +124,7 @@ class Engine:
             return
         if msg.type not in ("note_on", "note_off", "control_change"):
             return  # clock, sysex, aftertouch...: not part of the conversation
-        self.tick()  # a phrase end that fell due while this waited in the queue happens first
+        self._end_phrase_if_due(self.clock.now())  # a phrase end that fell due while this waited comes first
         self._discard_upcoming()  # the call goes on: what was sampled ahead is void
         if self.cfg.thru:
             self.scheduler.send_now(msg, "thru")
@@ -152,7 +152,10 @@ class Engine:
             self._continue_answer(now)
         due = self.phrases.due(self.encoder.held)
         if due is not None and self._may_prepare() and due - now <= PREPARE_AHEAD:
-            self._start_answer(max(due, now), self.phrases.last_activity - self.phrases.start)
+            self._start_answer(max(due, now), self.phrases.call_seconds)
+        self._end_phrase_if_due(now)
+
+    def _end_phrase_if_due(self, now: float) -> None:
         phrase = self.phrases.check(now, self.encoder.held)
         if phrase is not None:
             self._phrase_ended(phrase, now)

@@ -35,6 +35,13 @@ class PhraseDetector:
     def in_call(self) -> bool:
         return self.start is not None
 
+    @property
+    def call_seconds(self) -> float:
+        """The call so far, first note to last release (what an answer mirrors)."""
+        if self.start is None or self.last_activity is None:
+            return 0.0
+        return max(0.0, self.last_activity - self.start)
+
     def note_on(self, now: float) -> None:
         if self.start is None:
             self.start = now
@@ -62,6 +69,6 @@ class PhraseDetector:
         return self._end(now) if self.start is not None else None
 
     def _end(self, now: float) -> Phrase:
-        p = Phrase(self.start, self.last_activity or now, self.notes, now)
+        p = Phrase(self.start, self.last_activity if self.last_activity is not None else now, self.notes, now)
         self.reset()
         return p

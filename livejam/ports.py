@@ -216,7 +216,7 @@ class OutputPort(_Port):
     kind = "out"
 
     def __init__(self, api: int, wanted: str | None, virtual_name: str = VIRTUAL_OUT) -> None:
-        super().__init__(api, wanted, virtual_name)
+        super().__init__(api, wanted, virtual_name)  # only the default name differs
 
     def send(self, msg: mido.Message) -> None:
         if not self.connected:

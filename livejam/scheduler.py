@@ -34,9 +34,10 @@ class Scheduler:
 
     # -- from other threads ------------------------------------------------
     def schedule(self, deadline: float, msg: mido.Message, tag: str = "answer") -> None:
+        entry = (deadline, next(self.seq), tag, msg)
         with self.cond:
-            heapq.heappush(self.heap, (deadline, next(self.seq), tag, msg))
-            if self.heap[0][2] is tag and self.heap[0][3] is msg:
+            heapq.heappush(self.heap, entry)
+            if self.heap[0] is entry:  # sooner than what the thread sleeps towards
                 self.cond.notify()
 
     def send_now(self, msg: mido.Message, tag: str) -> None:
@@ -53,18 +54,10 @@ class Scheduler:
             self._release(tag)
             return before - len(self.heap)
 
-    def release_all(self) -> None:
-        with self.cond:
-            self.heap.clear()
-            for tag in list(self.trackers):
-                self._release(tag)
-
     def panic(self, channels) -> None:
         """Every note off, then all-notes-off, sustain off and all-sound-off."""
         with self.cond:
-            self.heap.clear()
-            for tag in list(self.trackers):
-                self._release(tag)
+            self._release_everything()
             for msg in panic_messages(channels):
                 self._send(msg, "panic", self.clock.now(), None)
 
@@ -127,6 +120,11 @@ class Scheduler:
             self.late += 1
         if self.on_sent:
             self.on_sent(now, tag, msg, lateness)
+
+    def _release_everything(self) -> None:
+        self.heap.clear()
+        for tag in list(self.trackers):
+            self._release(tag)
 
     def _release(self, tag: str) -> None:
         tracker = self.trackers.get(tag)
