@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, vocab
-from .config import DEFAULT_CCS, LivejamConfig
+from . import __version__, config, vocab
+from .config import LivejamConfig
 from .errors import LivejamError
 
 
@@ -15,30 +15,49 @@ def _config(a, use_settings: bool = False) -> LivejamConfig:
     from . import settings
 
     d = settings.load() if use_settings else {}
-    for key in ("model", "api", "output", "channel", "temperature", "top_p", "seed", "silence", "answer_seconds",
-                "record_dir"):
-        v = getattr(a, key, None)
-        if v is not None:
-            d[key] = v
-    if getattr(a, "inputs", None):
-        d["inputs"] = a.inputs
-    for flag in ("virtual", "thru", "overlap"):
-        if getattr(a, flag, False):
-            d[flag] = True
-    if getattr(a, "no_record", False):
-        d["record"] = False
-    if getattr(a, "cc", None):
-        ccs = dict(DEFAULT_CCS)
-        for item in a.cc:
-            name, _, num = item.partition("=")
-            if not num.isdigit() or not 0 <= int(num) <= 127:
-                raise LivejamError(f"--cc takes NAME=NUMBER with a number 0..127, not {item!r}")
-            ccs[name] = int(num)
-        d["ccs"] = ccs
+    for name, s in config.SETTINGS.items():
+        v = getattr(a, name, None)
+        if s.flag is None or v is None:
+            continue
+        if name == "ccs":
+            d["ccs"] = {**d.get("ccs", {}), **_parse_ccs(v)}  # merged with the saved mapping
+        else:
+            d[name] = v
     try:
         return LivejamConfig.from_dict(d)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise LivejamError(str(exc)) from exc
+
+
+def _parse_ccs(items: list[str]) -> dict[str, int]:
+    ccs = {}
+    for item in items:
+        name, _, num = item.partition("=")
+        if not num.isdigit() or not 0 <= int(num) <= 127:
+            raise LivejamError(f"--cc takes NAME=NUMBER with a number 0..127, not {item!r}")
+        ccs[name] = int(num)
+    return ccs
+
+
+def _add_setting_flags(p, play: bool) -> None:
+    """The flags for the settings table's fields (config.py): every setting with a
+    flag, on `play` all of them, elsewhere those that are not about ports or recording."""
+    for name, s in config.SETTINGS.items():
+        if s.flag is None or (s.play_only and not play):
+            continue
+        flag = s.flag or "--" + name.replace("_", "-")
+        default = config.DEFAULTS[name]
+        if name == "ccs":
+            p.add_argument(flag, dest=name, action="append", metavar="NAME=NUMBER",
+                           help=f"{s.help} ({', '.join(f'{k}={v}' for k, v in config.DEFAULT_CCS.items())})")
+        elif isinstance(default, list):
+            p.add_argument(flag, dest=name, action="append", help=f"{s.help} (repeatable)")
+        elif config.value_type(name) is bool:
+            p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
+                           help=f"{s.help} (default {'on' if default else 'off'})")
+        else:
+            shown = f" (default {default})" if default not in ("", None) else ""
+            p.add_argument(flag, dest=name, type=config.value_type(name), help=s.help + shown)
 
 
 def _info(a) -> None:
@@ -105,34 +124,13 @@ def _bench(a) -> None:
     print(json.dumps(run_bench(a.model or None, jack=a.jack, phrases=a.phrases), indent=2))
 
 
-def _add_engine_options(p) -> None:
-    p.add_argument("--model", help="an .onnx model (default: the shipped one)")
-    p.add_argument("--channel", type=int, help="answer MIDI channel 1..16 (default 1)")
-    p.add_argument("--temperature", type=float, help="sampling temperature (default 0.9)")
-    p.add_argument("--top-p", dest="top_p", type=float, help="nucleus sampling mass (default 0.95)")
-    p.add_argument("--seed", type=int, help="make answers reproducible")
-    p.add_argument("--silence", type=float, help="seconds of quiet that end a phrase (default 0.8)")
-    p.add_argument("--answer-seconds", dest="answer_seconds", type=float,
-                   help="fixed answer length (default: mirror the call, 2..16 s)")
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="livejam", description="A real-time MIDI performance companion.")
     p.add_argument("--version", action="version", version=f"livejam {__version__} ({vocab.VOCAB_ID})")
     sub = p.add_subparsers(dest="cmd")
 
     pl = sub.add_parser("play", help="play a keyboard and hear the model answer (the default)")
-    _add_engine_options(pl)
-    pl.add_argument("--api", choices=["alsa", "jack", "coremidi", "winmm"], help="MIDI backend (Linux default: alsa)")
-    pl.add_argument("--in", dest="inputs", action="append", help="input port name or unique substring (repeatable)")
-    pl.add_argument("--out", dest="output", help="output port name or unique substring")
-    pl.add_argument("--virtual", action="store_true", help="create 'livejam in' / 'livejam out' ports")
-    pl.add_argument("--thru", action="store_true", help="pass the player's notes through to the output")
-    pl.add_argument("--overlap", action="store_true", help="keep answering when the player comes back in")
-    pl.add_argument("--record-dir", dest="record_dir", help="where session recordings go")
-    pl.add_argument("--no-record", action="store_true", help="do not record the session")
-    pl.add_argument("--cc", action="append", metavar="NAME=NUMBER",
-                    help=f"map a live control to a CC ({', '.join(f'{k}={v}' for k, v in DEFAULT_CCS.items())})")
+    _add_setting_flags(pl, play=True)
     pl.add_argument("--headless", action="store_true", help="no screen: one line per phrase and answer")
     pl.add_argument("--json", action="store_true", help="with --headless: JSON lines")
     pl.set_defaults(func=_play)
@@ -141,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("call", help="the call, a .mid file")
     r.add_argument("-o", dest="output_file", required=True, help="answer.mid, or answer.wav for audio")
     r.add_argument("--soundfont", help="an .sf2 for WAV output (default: General MIDI from pretty_midi)")
-    _add_engine_options(r)
+    _add_setting_flags(r, play=False)
     r.set_defaults(func=_respond)
 
     d = sub.add_parser("devices", help="list MIDI input and output ports")

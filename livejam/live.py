@@ -7,6 +7,7 @@ from .clock import RealClock
 from .config import LivejamConfig
 from .engine import Engine
 from .errors import LivejamError
+from .events import PortBack, PortLost, PortsChanged
 from .recorder import SessionRecorder
 from .session import DEFAULT_MODEL, ModelSession
 
@@ -65,12 +66,12 @@ class LiveRig:
         self.cfg.inputs, self.cfg.output = list(inputs), output or ""
         self.watcher = ports.PortWatcher(self.api, [*self.inputs, self.output], self._port_event)
         self.watcher.start()
-        self.engine.emit("ports", inputs=[p.name for p in self.inputs], output=self.output.name)
+        self.engine.emit(PortsChanged, inputs=[p.name for p in self.inputs], output=self.output.name)
 
     def _port_event(self, kind: str, name: str) -> None:
         if kind == "port_lost":
             self.engine.command("panic")  # whatever was sounding there is cut off now
-        self.engine.emit(kind, port=name)
+        self.engine.emit(PortLost if kind == "port_lost" else PortBack, port=name)
 
     def describe(self) -> dict:
         return {"model": str(self.session.path), "api": ports.api_name(self.api),

@@ -36,3 +36,16 @@ class NoteTracker:
 
 def panic_messages(channels) -> list[mido.Message]:
     return [mido.Message("control_change", channel=ch, control=c, value=v) for ch in sorted(set(channels)) for c, v in PANIC_CCS]
+
+
+def hanging(timed) -> dict[tuple[int, int], int]:
+    """(channel, pitch) -> NOTE_ONs without their NOTE_OFF, from (time, message)
+    pairs: must be empty after any stop. The one note-balance check everywhere."""
+    count: dict[tuple[int, int], int] = {}
+    for _, m in timed:
+        if m.type in ("note_on", "note_off"):
+            k = (m.channel, m.note)
+            count[k] = count.get(k, 0) + (1 if m.type == "note_on" and m.velocity > 0 else -1)
+            if count[k] <= 0:
+                count.pop(k)
+    return count

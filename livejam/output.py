@@ -6,6 +6,8 @@ from typing import Protocol
 
 import mido
 
+from .notes import hanging
+
 
 class Output(Protocol):
     name: str
@@ -47,11 +49,4 @@ class RecordingOutput:
 
     def hanging(self) -> dict[tuple[int, int], int]:
         """(channel, pitch) -> NOTE_ONs without their NOTE_OFF: must be empty after any stop."""
-        count: dict[tuple[int, int], int] = {}
-        for _, m in self.messages:
-            if m.type in ("note_on", "note_off"):
-                k = (m.channel, m.note)
-                count[k] = count.get(k, 0) + (1 if m.type == "note_on" and m.velocity > 0 else -1)
-                if count[k] <= 0:
-                    count.pop(k)
-        return count
+        return hanging(self.messages)

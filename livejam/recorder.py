@@ -13,6 +13,7 @@ import mido
 
 from .errors import LivejamError
 from .midifile import write_messages
+from .notes import hanging
 
 
 def default_dir() -> Path:
@@ -64,12 +65,7 @@ class SessionRecorder:
         """Close the player's held notes in the file, then write it a last time."""
         t = self.clock.now()
         with self.lock:
-            down: dict[tuple[int, int], int] = {}
-            for _, m in self.tracks["player"]:
-                if m.type in ("note_on", "note_off"):
-                    k = (m.channel, m.note)
-                    down[k] = down.get(k, 0) + (1 if m.type == "note_on" and m.velocity > 0 else -1)
-            held = [k for k, n in down.items() if n > 0]
+            held = sorted(hanging(self.tracks["player"]))
         for ch, p in held:
             self.player(mido.Message("note_off", channel=ch, note=p), t)
         return self.flush()

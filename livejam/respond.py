@@ -7,6 +7,7 @@ from pathlib import Path
 
 import mido
 
+from . import offline
 from .clock import FakeClock
 from .config import LivejamConfig
 from .engine import Engine
@@ -37,27 +38,7 @@ def respond(call: list[tuple[float, mido.Message]], cfg: LivejamConfig, session=
     out = RecordingOutput(clock, "answer")
     cfg.record = False
     engine = Engine(cfg, session or ModelSession(cfg.model or DEFAULT_MODEL), out, clock)
-    i = 0
-    while True:
-        while i < len(call) and call[i][0] <= clock.now():
-            engine.process(("midi", call[i][1], clock.now()))
-            i += 1
-        while not engine.inbox.empty():
-            engine.process(engine.inbox.get())
-        engine.tick()
-        engine.scheduler.run_due()
-        if i >= len(call) and not engine.phrases.in_call and engine.answer is None and not engine.scheduler.pending():
-            break
-        nxt = [t for t in (call[i][0] if i < len(call) else None, engine.next_wakeup(),
-                           engine.scheduler.heap[0][0] if engine.scheduler.heap else None) if t is not None]
-        if not nxt:
-            if engine.encoder.held:  # a key or the pedal still down at the end of the file
-                engine.process(("midi", mido.Message("control_change", control=123, value=0), clock.now()))
-                engine.process(("midi", mido.Message("control_change", control=64, value=0), clock.now()))
-                continue
-            break
-        # Jump to the next due time (always forward, so the loop ends).
-        clock.t = max(clock.now() + 1e-4, min(nxt))
+    offline.play(engine, clock, call)
     return out.messages
 
 

@@ -66,6 +66,11 @@ class Scheduler:
             trackers = [self.trackers.get(tag)] if tag else list(self.trackers.values())
             return sum(sum(t.sounding.values()) for t in trackers if t)
 
+    def next_deadline(self) -> float | None:
+        """When the next message is due (None: nothing pending)."""
+        with self.cond:
+            return self.heap[0][0] if self.heap else None
+
     def pending(self, tag: str | None = None) -> int:
         with self.cond:
             return sum(1 for e in self.heap if tag is None or e[2] == tag)

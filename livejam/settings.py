@@ -3,15 +3,14 @@ The command line overrides them; the TUI saves what the player changed."""
 from __future__ import annotations
 
 import tomllib
-from dataclasses import fields
 from pathlib import Path
 
-from .config import LivejamConfig
+from .config import SETTINGS
 from .errors import LivejamError
 
-# What a player tunes by ear and expects to find again; ports and model paths too.
-PERSISTED = ("model", "api", "inputs", "output", "channel", "thru", "temperature", "top_p", "silence",
-             "answer_seconds", "overlap", "record", "record_dir", "ccs", "lowest", "highest", "polyphony")
+# What a player tunes by ear and expects to find again; ports and model paths too
+# (the settings table in config.py marks each).
+PERSISTED = tuple(name for name, s in SETTINGS.items() if s.saved)
 
 
 def settings_path() -> Path:
@@ -32,11 +31,10 @@ def load(path: Path | None = None) -> dict:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise LivejamError(f"cannot read settings {path} ({exc}); fix or delete the file")
-    known = {f.name for f in fields(LivejamConfig)}
-    return {k: v for k, v in data.items() if k in known and k in PERSISTED}
+    return {k: v for k, v in data.items() if k in PERSISTED}
 
 
-def save(cfg: LivejamConfig, path: Path | None = None) -> Path:
+def save(cfg, path: Path | None = None) -> Path:
     import tomli_w
 
     path = path or settings_path()

@@ -1,6 +1,10 @@
-"""The Textual app: a thin view given a ready rig (engine + ports). It reads the
-engine's snapshot on an interval and posts commands to its queue; it never does
-engine work and the engine never waits for it."""
+"""The Textual app: a thin view given a ready rig (engine + ports). The engine
+tells it what happened (its events arrive as posted messages) and it posts
+commands back; it never does engine work and the engine never waits for it.
+
+Idle, it does nothing: panels change when their values do, the piano roll when
+a note starts or ends or the window moves a column, the countdown only while
+listening, the figures once a second and only if they changed."""
 from __future__ import annotations
 
 import asyncio
@@ -10,39 +14,47 @@ import mido
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Footer, Header, RichLog, Static
 
-from ..headless import WORDS
+from .. import config
+from ..events import Event, ModelLoaded, PortBack, PortLost, PortsChanged, SettingChanged, StateChanged
 from . import piano
 from .roll import COLOURS, PianoRoll
 
-LENGTHS = (0.0, 2.0, 4.0, 8.0, 16.0)  # 0 = mirror the call
+COUNTDOWN_SECONDS = 0.1  # how often the "answering in" countdown moves while listening
+FIGURES_SECONDS = 1.0
 
-# (key, action, description, shown in the footer)
-KEYS = [
-    ("m", "mute", "Mute", True),
-    ("p", "panic", "Panic", True),
-    ("plus,equals_sign", "temperature(0.1)", "Temp +", True),
-    ("minus", "temperature(-0.1)", "Temp -", True),
-    ("l", "length", "Length", True),
-    ("right_square_bracket", "silence(0.1)", "Silence +", True),
-    ("left_square_bracket", "silence(-0.1)", "Silence -", True),
-    ("o", "overlap", "Overlap", True),
-    ("r", "record", "Record", True),
-    ("c", "devices", "Devices", True),
-    ("n", "models", "Model", True),
-    ("q", "quit", "Quit", True),
-    ("z", "octave(-1)", "Octave -", False),
-    ("x", "octave(1)", "Octave +", False),
-]
+
+def setting_bindings() -> list[Binding]:
+    """Keys from the settings table: two keys step a number down/up, one toggles or cycles."""
+    out = [Binding(a.keys[0], f"act('{a.name}')", a.title) for a in config.ACTIONS if a.keys]
+    for name, s in config.SETTINGS.items():
+        title = s.short or s.label.capitalize() or name
+        if len(s.keys) == 2:
+            out += [Binding(s.keys[0], f"step('{name}', -1)", f"{title} -"),
+                    Binding(s.keys[1], f"step('{name}', 1)", f"{title} +")]
+        elif s.keys:
+            out.append(Binding(s.keys[0], f"change('{name}')", title))
+    return out
 
 
 class LivejamApp(App):
     CSS_PATH = "livejam.tcss"
     TITLE = "livejam"
-    BINDINGS = [Binding(k, a, d, show=s) for k, a, d, s in KEYS] + [
-        Binding(k, f"play('{k}')", "", show=False) for k in piano.KEYS
-    ] + [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]  # what a musician presses
+    BINDINGS = setting_bindings() + [
+        Binding("c", "devices", "Devices"),
+        Binding("n", "models", "Model"),
+        Binding("q", "quit", "Quit"),
+        Binding("z", "octave(-1)", "Octave -", show=False),
+        Binding("x", "octave(1)", "Octave +", show=False),
+    ] + [Binding(k, f"play('{k}')", "", show=False) for k in piano.KEYS] + [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]  # what a musician presses
+
+    class EngineEvent(Message):
+        def __init__(self, event: Event) -> None:
+            super().__init__()
+            self.event = event
 
     def __init__(self, rig, save_settings=None, start_rig: bool = True) -> None:
         super().__init__()
@@ -52,6 +64,7 @@ class LivejamApp(App):
         self.start_rig = start_rig
         self.octave = 4
         self.last_events = 0
+        self.countdown_timer = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -73,98 +86,123 @@ class LivejamApp(App):
 
     def on_mount(self) -> None:
         self.widgets = {f"#{n}": self.query_one(f"#{n}") for n in ("ports", "state", "roll", "controls", "figures", "log")}
-        d = self.rig.describe()
         meta = self.engine.session.metadata
         self.sub_title = f"{self.engine.session.path.name}: {meta.get('summary', '')}"
         log = self.main("#log", RichLog)
         for note in self.rig.notes:
             log.write(note)
-        if d["api"] == "none":
+        if self.rig.describe()["api"] == "none":
             log.write(f"Computer-keyboard piano: keys {piano.KEYS} play C to C, z/x change octave.")
         log.write(f"model loaded: {self.engine.session.path.name}")
+        self.engine.subscribe(self._from_engine)
         if self.start_rig:
             self.rig.start()
             # SIGTERM ends the app the orderly way, so every note is released.
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
-        self.poll_timer = self.set_interval(0.1, self.poll_engine)
-        self.poll_engine()
+        self.show_ports()
+        self.show_state(self.engine.conversation.state)
+        self.show_controls()
+        self.show_figures()
+        self.figures_timer = self.set_interval(FIGURES_SECONDS, self.show_figures)
 
     def on_unmount(self) -> None:
-        self.poll_timer.stop()
+        self.figures_timer.stop()
+        if self.countdown_timer is not None:
+            self.countdown_timer.stop()
         if self.start_rig:
             self.rig.stop()
         if self.save_settings:
             self.save_settings(self.rig.cfg)
 
-    # -- the view ------------------------------------------------------------
-    def poll_engine(self) -> None:
-        log = self.main("#log", RichLog)
-        while not self.engine.events.empty():
-            kind, data = self.engine.events.get()
-            if kind == "model":
-                self.sub_title = f"{data['path'].rsplit('/', 1)[-1]}: {data['summary']}"
-                log.write(f"model loaded: {data['path']}")
-            elif kind == "ports":
-                log.write(f"ports: in {', '.join(data['inputs'])}, out {data['output']}")
-            else:
-                log.write(WORDS.get(kind, lambda d: f"{kind}: {d}")(data))
-        self.refresh_panels()
+    # -- what the engine says ------------------------------------------------
+    def _from_engine(self, event: Event) -> None:
+        # On the engine's (or scheduler's) thread: only hand it over.
+        self.post_message(self.EngineEvent(event))
 
-    def refresh_panels(self) -> None:
-        snap, cfg, d = self.engine.snapshot(), self.rig.cfg, self.rig.describe()
+    def on_livejam_app_engine_event(self, message: EngineEvent) -> None:
+        ev = message.event
+        if isinstance(ev, StateChanged):
+            self.show_state(ev.state)
+            return
+        if isinstance(ev, ModelLoaded):
+            self.sub_title = f"{ev.path.rsplit('/', 1)[-1]}: {ev.summary}"
+        if isinstance(ev, SettingChanged):
+            self.show_controls()
+        if isinstance(ev, (PortsChanged, PortLost, PortBack)) or (isinstance(ev, SettingChanged) and ev.name == "record"):
+            self.show_ports()
+        self.main("#log", RichLog).write(ev.words())
+
+    # -- the view ------------------------------------------------------------
+    def show_ports(self) -> None:
+        d = self.rig.describe()
         if d["api"] == "none":  # say it where the eye lands, not only in the scrolling log
-            self.main("#ports", Static).update(
-                "[b]no MIDI system[/b] (see the log) · keys a w s e d f t g y h u j k play, z/x octave")
+            text = "[b]no MIDI system[/b] (see the log) · keys a w s e d f t g y h u j k play, z/x octave"
         else:
-            self.main("#ports", Static).update(
-                f"{d['api']}  in: {', '.join(d['inputs'])}  out: {d['output']}  "
-                f"rec: {d['recording'] if snap['recording'] else 'off'}")
-        state = snap["state"].upper()
-        if snap["countdown"] is not None and snap["state"] == "listening":
-            state += f"  answering in {snap['countdown']:.1f} s"
-        self.main("#state", Static).update(state)
-        self.main("#state").set_classes(snap["state"])
-        length = "mirror call" if cfg.answer_seconds == 0 else f"{cfg.answer_seconds:g} s"
-        self.main("#controls", Static).update(
-            f"temperature  {cfg.temperature:.2f}\ntop-p        {cfg.top_p:.2f}\nanswer       {length}\n"
-            f"silence      {cfg.silence:.1f} s\noverlap      {'on' if cfg.overlap else 'off'}\n"
-            f"thru         {'on' if cfg.thru else 'off'}\nchannel      {cfg.channel}\n"
-            f"octave (kbd) {self.octave}")
-        events = snap["events_in"]
-        rate, self.last_events = (events - self.last_events) * 10, events
+            text = (f"{d['api']}  in: {', '.join(d['inputs'])}  out: {d['output']}  "
+                    f"rec: {d['recording'] if self.engine.recording else 'off'}")
+        self.main("#ports", Static).update(text)
+
+    def show_state(self, state: str) -> None:
+        box = self.main("#state", Static)
+        box.set_classes(state)
+        self._countdown(state)
+        if state == "listening" and self.countdown_timer is None:
+            self.countdown_timer = self.set_interval(COUNTDOWN_SECONDS, lambda: self._countdown("listening"))
+        elif state != "listening" and self.countdown_timer is not None:
+            self.countdown_timer.stop()
+            self.countdown_timer = None
+
+    def _countdown(self, state: str) -> None:
+        text = state.upper()
+        left = self.engine.conversation.countdown(self.engine.clock.now()) if state == "listening" else None
+        if left is not None:
+            text += f"  answering in {left:.1f} s"
+        self._update("#state", text)
+
+    def show_controls(self) -> None:
+        cfg = self.rig.cfg
+        lines = [f"{s.label:<12} {config.shown(n, getattr(cfg, n))}" for n, s in config.SETTINGS.items() if s.label]
+        self._update("#controls", "\n".join(lines + [f"{'octave (kbd)':<12} {self.octave}"]))
+
+    def show_figures(self) -> None:
+        f = self.engine.figures()
+        rate = round((f["events_in"] - self.last_events) / FIGURES_SECONDS)
+        self.last_events = f["events_in"]
         onset = lambda v: "-" if v is None else f"{v:.1f} ms"  # noqa: E731
-        self.main("#figures", Static).update(
-            f"[{COLOURS['you']}]█[/] you  [{COLOURS['livejam']}]█[/] livejam\n"
-            f"step p50/p99 {snap['step_ms_p50']:.2f}/{snap['step_ms_p99']:.2f} ms\n"
-            f"onset last   {onset(snap['onset_ms_last'])}\nonset p95    {onset(snap['onset_ms_p95'])}\n"
-            f"events/s     {rate}\nlate events  {snap['late']}\nanswers      {snap['answers']}")
+        self._update("#figures",
+                     f"[{COLOURS['you']}]█[/] you  [{COLOURS['livejam']}]█[/] livejam\n"
+                     f"step p50/p99 {f['step_ms_p50']:.2f}/{f['step_ms_p99']:.2f} ms\n"
+                     f"onset last   {onset(f['onset_ms_last'])}\nonset p95    {onset(f['onset_ms_p95'])}\n"
+                     f"events/s     {rate}\nlate events  {f['late']}\nanswers      {f['answers']}")
+
+    def _update(self, selector: str, text: str) -> None:
+        """Change a panel only when its text changes: an unchanged update still repaints."""
+        widget = self.main(selector, Static)
+        if getattr(widget, "shown_text", None) != text:
+            widget.shown_text = text
+            widget.update(text)
 
     # -- actions: each posts a command to the engine -----------------------
-    def action_mute(self) -> None:
-        self.engine.command("mute", not self.rig.cfg.muted)
+    def action_step(self, name: str, direction: int) -> None:
+        s = config.SETTINGS[name]
+        lo, hi = s.sweep()
+        value = getattr(self.rig.cfg, name) + direction * s.step
+        self.engine.command(name, round(min(hi, max(lo, value)), 2))
 
-    def action_panic(self) -> None:
-        self.engine.command("panic")
+    def action_change(self, name: str) -> None:
+        s, now = config.SETTINGS[name], getattr(self.rig.cfg, name)
+        if s.choices:
+            nxt = s.choices[(s.choices.index(now) + 1) % len(s.choices)] if now in s.choices else s.choices[0]
+            self.engine.command(name, nxt)
+        else:
+            self.engine.command(name)  # a switch: the engine toggles it
 
-    def action_temperature(self, delta: float) -> None:
-        self.engine.command("temperature", round(min(2.0, max(0.1, self.rig.cfg.temperature + delta)), 2))
-
-    def action_silence(self, delta: float) -> None:
-        self.engine.command("silence", round(min(3.0, max(0.2, self.rig.cfg.silence + delta)), 2))
-
-    def action_length(self) -> None:
-        now = self.rig.cfg.answer_seconds
-        nxt = LENGTHS[(LENGTHS.index(now) + 1) % len(LENGTHS)] if now in LENGTHS else 0.0
-        self.engine.command("answer_length", nxt)
-
-    def action_overlap(self) -> None:
-        self.engine.command("overlap", not self.rig.cfg.overlap)
-
-    def action_record(self) -> None:
-        self.engine.command("record")
+    def action_act(self, name: str) -> None:
+        self.engine.command(name)
 
     def action_octave(self, delta: int) -> None:
         self.octave = min(8, max(0, self.octave + delta))
+        self.show_controls()
 
     def action_play(self, key: str) -> None:
         pitch = piano.pitch_for(key, self.octave)
@@ -185,7 +223,7 @@ class LivejamApp(App):
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
-        for _, action, title, _shown in KEYS:
-            if title and action != "quit":
-                yield SystemCommand(f"livejam: {title}", f"the {title.lower()} control",
-                                    lambda a=action: self.run_action(a))
+        for b in self.BINDINGS:
+            if b.show and b.action != "quit":
+                yield SystemCommand(f"livejam: {b.description}", f"the {b.description.lower()} control",
+                                    lambda a=b.action: self.run_action(a))

@@ -7,7 +7,9 @@ import pytest
 
 from livejam.clock import FakeClock
 from livejam.config import LivejamConfig
+from livejam import offline
 from livejam.engine import Engine
+from livejam.events import StateChanged
 from livejam.output import RecordingOutput
 from livejam.session import ModelSession
 
@@ -29,28 +31,22 @@ def tiny_model(tmp_path_factory):
 
 class Rig:
     """An engine on a fake clock: play() enqueues like the input thread would,
-    run() moves time in small steps doing what the engine and scheduler threads do."""
+    run() moves time doing what the engine and scheduler threads would (offline.advance)."""
 
     def __init__(self, model_path, **cfg) -> None:
         self.clock = FakeClock()
         self.out = RecordingOutput(self.clock)
         self.cfg = LivejamConfig.from_dict({"seed": 7, "record": False, **cfg})
         self.engine = Engine(self.cfg, ModelSession(model_path), self.out, clock=self.clock)
+        self.said: list = []
+        self.engine.subscribe(self.said.append)
 
     def play(self, kind, **kw) -> None:
         self.engine.feed_midi(mido.Message(kind, **kw), self.clock.now())
         self.run(0)
 
-    def run(self, seconds: float, dt: float = 0.002) -> None:
-        end = self.clock.now() + seconds
-        while True:
-            while not self.engine.inbox.empty():
-                self.engine.process(self.engine.inbox.get())
-            self.engine.tick()
-            self.engine.scheduler.run_due()
-            if self.clock.now() >= end:
-                break
-            self.clock.advance(dt)
+    def run(self, seconds: float) -> None:
+        offline.advance(self.engine, self.clock, self.clock.now() + seconds)
 
     def phrase(self, pitches=(60, 62, 64, 65), each=0.25) -> None:
         """Legato notes; returns with the last key just released."""
@@ -61,11 +57,15 @@ class Rig:
             self.run(each)
         self.play("note_off", note=pitches[-1], velocity=0)
 
-    def events(self):
-        out = []
-        while not self.engine.events.empty():
-            out.append(self.engine.events.get())
+    def events(self) -> list[tuple[str, dict]]:
+        """(kind, data) of what the engine said since the last call, state changes left out."""
+        out = [(e.kind, e.as_dict()) for e in self.said if not isinstance(e, StateChanged)]
+        self.said.clear()
         return out
+
+    @property
+    def conv(self):
+        return self.engine.conversation
 
 
 @pytest.fixture

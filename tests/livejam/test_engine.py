@@ -3,6 +3,12 @@ interruption, masks, controls, and no note ever left hanging."""
 import mido
 import numpy as np
 
+from livejam import vocab
+
+
+def first_pitch(rig):
+    return rig.out.notes_on()[0][1].note
+
 
 def answer_msgs(rig):
     ch = rig.cfg.channel - 1
@@ -21,7 +27,7 @@ def test_answer_starts_at_the_phrase_end_decision_and_releases_everything(rig):
     decided = last_release + r.cfg.silence
     assert abs(ons[0][0] - decided) <= 0.0021  # the first note at the decision: no leading rest
     r.run(3.0)
-    assert r.engine.answer is None
+    assert r.conv.answer is None
     assert r.out.hanging() == {}
     kinds = [k for k, _ in r.events()]
     assert kinds[:2] == ["phrase", "answer"]
@@ -65,7 +71,7 @@ def test_playing_over_an_answer_stops_it_at_once(rig):
     r = rig(answer_seconds=8.0)
     r.phrase()
     r.run(2.0)  # 1.2 s into the answer
-    assert r.engine.answer is not None
+    assert r.conv.answer is not None
     before = len(answer_msgs(r))
     t_in = r.clock.now()
     r.play("note_on", note=72, velocity=90)
@@ -79,8 +85,27 @@ def test_playing_over_an_answer_stops_it_at_once(rig):
     assert "interrupted" in [k for k, _ in r.events()]
 
 
-def test_overlap_lets_the_answer_play_on(rig):
+class Ears:
+    """The model session, keeping every token the model is fed, in order."""
+
+    def __init__(self, session) -> None:
+        self.session, self.heard = session, []
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+    def run(self, tokens, state):
+        self.heard += [int(x) for x in tokens[0]]
+        return self.session.run(tokens, state)
+
+    def step(self, token, state):
+        self.heard.append(int(token))
+        return self.session.step(token, state)
+
+
+def test_overlap_lets_the_answer_play_on_and_the_model_hears_the_call_under_it(rig):
     r = rig(answer_seconds=3.0, overlap=True, silence=3.0)
+    ears = r.engine.listener.session = Ears(r.engine.session)
     r.phrase()
     r.run(3.5)  # 0.5 s into the answer
     r.play("note_on", note=72, velocity=90)
@@ -91,6 +116,11 @@ def test_overlap_lets_the_answer_play_on(rig):
     offs = [t for t, m in answer_msgs(r) if m.type == "note_off"]
     assert abs(max(offs) - first - 3.0) < 0.011  # played to its end
     assert r.out.hanging() == {}
+    # The note played over the answer reached the model, after the answer's own tokens.
+    on72, off72 = vocab.note_on(72), vocab.note_off(72)
+    assert on72 in ears.heard and off72 in ears.heard
+    assert ears.heard.index(on72) < ears.heard.index(off72)
+    assert ears.heard.index(on72) > max(i for i, t in enumerate(ears.heard) if t == vocab.note_on(first_pitch(r)))
 
 
 def test_a_call_that_ends_during_an_overlapped_answer_gets_the_next_answer(rig):
@@ -120,15 +150,15 @@ def test_mute_and_panic(rig):
     r = rig(answer_seconds=6.0)
     r.phrase()
     r.run(1.5)
-    r.engine.command("mute", True)
+    r.engine.command("muted", True)
     r.run(0.01)
-    assert r.out.hanging() == {} and r.engine.answer is None
+    assert r.out.hanging() == {} and r.conv.answer is None
     r.phrase()
     r.run(2.0)
     n = len(r.out.notes_on())
     r.run(2.0)
     assert len(r.out.notes_on()) == n  # muted: no answer
-    r.engine.command("mute", False)
+    r.engine.command("muted", False)
     r.engine.command("panic")
     r.run(0.01)
     ccs = [(m.control, m.value) for _, m in r.out.messages if m.type == "control_change"]
@@ -137,12 +167,12 @@ def test_mute_and_panic(rig):
 
 def test_ccs_steer_and_do_not_reach_the_model(rig):
     r = rig()
-    step = r.engine.encoder.step
+    step = r.engine.listener.encoder.step
     r.play("control_change", control=20, value=127)
     assert abs(r.cfg.temperature - 2.0) < 1e-9 and r.engine.sampler.temperature == r.cfg.temperature
     r.play("control_change", control=22, value=0)
-    assert abs(r.engine.phrases.silence - 0.2) < 1e-9
-    assert r.engine.encoder.step == step  # nothing was encoded
+    assert abs(r.conv.phrases.silence - 0.2) < 1e-9
+    assert r.engine.listener.encoder.step == step  # nothing was encoded
     r.play("note_on", note=60, velocity=80)
     r.play("control_change", control=25, value=127)  # manual phrase end with the key still down...
     assert r.out.notes_on()  # ...answers at once
@@ -152,7 +182,7 @@ def test_incoming_all_notes_off_is_a_release_not_a_panic(rig):
     r = rig()
     r.play("note_on", note=60, velocity=80)
     r.play("control_change", control=123, value=0)
-    assert not r.engine.encoder.held
+    assert not r.engine.listener.encoder.held
     assert not [m for _, m in r.out.messages if m.type == "control_change"]
     r.run(0.85)
     assert r.out.notes_on()
@@ -184,17 +214,17 @@ def test_hostile_streams_do_not_break_it(rig):
     assert r.out.notes_on()  # it still answers
     r.run(16.0)
     assert r.out.hanging() == {}
-    assert r.engine.answers == 1 and np.isfinite(r.engine.state).all()
+    assert r.engine.answers == 1 and np.isfinite(r.engine.listener.state).all()
 
 
 def test_an_answer_prepared_ahead_is_dropped_when_the_player_goes_on(rig):
     r = rig()
     r.phrase()
     r.run(0.8 - 0.006)  # inside the window where the answer's start is sampled ahead
-    assert r.engine.upcoming is not None and r.engine.scheduler.pending("answer") > 0
+    assert r.conv.upcoming is not None and r.engine.scheduler.pending("answer") > 0
     assert not r.out.notes_on()  # prepared, not heard
     r.play("note_on", note=70, velocity=80)
-    assert r.engine.upcoming is None and r.engine.scheduler.pending("answer") == 0
+    assert r.conv.upcoming is None and r.engine.scheduler.pending("answer") == 0
     r.run(0.1)
     assert not r.out.notes_on()
     r.play("note_off", note=70)
@@ -208,8 +238,8 @@ def test_the_onset_figure_times_the_first_note_even_when_it_beats_the_commit(rig
     r = rig()
     r.phrase()
     r.run(0.79)
-    due = r.engine.phrases.due(False)
+    due = r.conv.phrases.due(False)
     r.clock.t = due
     r.engine.scheduler.run_due()  # the scheduler thread sends before the engine ticks
     r.run(0.5)
-    assert r.engine.onsets and r.engine.onsets[0] < 0.001
+    assert r.conv.onsets and r.conv.onsets[0] < 0.001

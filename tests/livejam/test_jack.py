@@ -16,6 +16,7 @@ import pytest
 from livejam import ports
 from livejam.clock import RealClock
 from livejam.loopback import Loopback
+from livejam.notes import hanging
 from livejam.session import DEFAULT_MODEL
 from tests.jack import jack_server  # noqa: F401  (fixture)
 
@@ -56,14 +57,6 @@ class Livejam:
         rc = self.proc.wait(timeout=15)
         self.reader.join(timeout=5)
         return rc
-
-
-def note_balance(msgs) -> dict:
-    count: dict[int, int] = {}
-    for _, m in msgs:
-        if m.type in ("note_on", "note_off"):
-            count[m.note] = count.get(m.note, 0) + (1 if m.type == "note_on" and m.velocity > 0 else -1)
-    return {k: v for k, v in count.items() if v}
 
 
 @pytest.fixture
@@ -141,7 +134,7 @@ def test_a_phrase_is_answered_on_livejam_out_and_every_note_ends(api, livejam):
         assert all(21 <= p <= 108 for p in pitches)
         assert 40 <= sorted(pitches)[len(pitches) // 2] <= 90  # a sensible register around the call
         time.sleep(0.2)
-        assert note_balance(lb.messages()) == {}
+        assert hanging(lb.messages()) == {}
     finally:
         lb.close()
         rc = lj.stop()
@@ -161,7 +154,7 @@ def test_playing_over_an_answer_stops_it(api, livejam):
         after = lb.messages(t_in + 0.02)
         # Within a few ms only releases come; then nothing more from that answer.
         assert not [m for _, m in after if m.type == "note_on" and m.velocity > 0]
-        assert note_balance(lb.messages()) == {}
+        assert hanging(lb.messages()) == {}
         lb.send(mido.Message("note_off", note=72))
     finally:
         lb.close()
@@ -182,7 +175,7 @@ def test_quitting_mid_answer_leaves_no_note_hanging(api, sig, livejam):
     finally:
         lb.close()
     assert rc == 0
-    assert note_balance(msgs) == {}
+    assert hanging(msgs) == {}
     ccs = [(m.control, m.value) for _, m in msgs if m.type == "control_change"]
     assert ccs[-3:] == [(123, 0), (64, 0), (120, 0)]
     assert lj.events[-1]["event"] == "stopped"

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from livejam import cli
+from livejam.notes import hanging
 from tests.conftest import write_melody
 
 
@@ -20,15 +21,12 @@ def test_answer_as_midi(call, tmp_path, tiny_model, capsys):
     assert "answer notes" in capsys.readouterr().out
     mid = mido.MidiFile(str(tmp_path / "a.mid"))
     assert [t.name for t in mid.tracks] == ["call", "livejam"]
-    t, sounding, first = 0, {}, None
+    t, timed = 0, []
     for m in mid.tracks[1]:
         t += m.time
-        if m.type == "note_on" and m.velocity > 0:
-            sounding[m.note] = sounding.get(m.note, 0) + 1
-            first = t if first is None else first
-        elif m.type in ("note_on", "note_off"):
-            sounding[m.note] -= 1
-    assert first is not None and not any(sounding.values())
+        timed.append((t, m))
+    first = next((t for t, m in timed if m.type == "note_on" and m.velocity > 0), None)
+    assert first is not None and hanging(timed) == {}
     call_end = sum(m.time for m in mid.tracks[0] if True) / 960
     assert abs(first / 960 - (call_end + 0.8)) < 0.05  # answers when the silence is up
 

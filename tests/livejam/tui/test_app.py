@@ -2,6 +2,7 @@
 import asyncio
 import tomllib
 
+import mido
 import pytest
 
 from livejam import settings
@@ -34,6 +35,20 @@ def log_text(app):
     return "\n".join(str(line.text) for line in app.main("#log").lines)
 
 
+def roll_text(app):
+    return "\n".join(strip.text for strip in app.main("#roll").strips)
+
+
+def play_call(rig, pitches=(60, 64, 67, 71)):
+    """A call with explicit timestamps (a quarter second apart, ending now): how
+    fast the machine runs cannot split it; the phrase is ended by the key."""
+    now = rig.clock.now()
+    for i, p in enumerate(pitches):
+        t = now - 0.25 * (len(pitches) - i)
+        rig.engine.feed_midi(mido.Message("note_on", note=p, velocity=80), t)
+        rig.engine.feed_midi(mido.Message("note_off", note=p), t + 0.2)
+
+
 @pytest.mark.asyncio
 async def test_keys_change_the_engine(tiny_model):
     app, rig, out = make_app(tiny_model)
@@ -43,31 +58,30 @@ async def test_keys_change_the_engine(tiny_model):
         await pilot.press("minus")
         assert await until(lambda: abs(rig.cfg.temperature - 1.0) < 1e-9)
         await pilot.press("right_square_bracket")
-        assert await until(lambda: abs(rig.engine.phrases.silence - 0.9) < 1e-9)
+        assert await until(lambda: abs(rig.engine.conversation.phrases.silence - 0.9) < 1e-9)
         await pilot.press("l")
         assert await until(lambda: rig.cfg.answer_seconds == 2.0)
         await pilot.press("o")
         assert await until(lambda: rig.cfg.overlap)
         await pilot.press("m")
         assert await until(lambda: rig.cfg.muted)
-        await pilot.pause(0.2)
-        assert "MUTED" in str(app.main("#state").render())
+        assert await until(lambda: "MUTED" in str(app.main("#state").render()))
+        assert "overlap      on" in str(app.main("#controls").render())
 
 
 @pytest.mark.asyncio
 async def test_a_phrase_and_its_answer_show_up_and_panic_releases_everything(tiny_model):
-    # A long silence threshold: on a loaded machine key presses can come slowly.
-    app, rig, out = make_app(tiny_model, answer_seconds=6.0, silence=2.5)
+    # The silence never runs out by itself here: the space key ends the phrase.
+    app, rig, out = make_app(tiny_model, answer_seconds=6.0, silence=60.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for key in "adgj":  # C E G B on the computer keyboard
-            await pilot.press(key)
-            await pilot.pause(0.1)
-        assert await until(lambda: "answer" in str(app.main("#state").render()).lower(), 8)
+        play_call(rig)
+        assert await until(lambda: "LISTENING" in str(app.main("#state").render()))
+        await pilot.press("space")
+        assert await until(lambda: "ANSWERING" in str(app.main("#state").render()), 8)
         assert await until(lambda: "phrase: 4 notes" in log_text(app)), log_text(app)
-        sources = {src for _, src, _, _ in rig.engine.roll}
-        assert sources == {"you", "livejam"}
-        roll = str(app.main("#roll").render())
-        assert "█" in roll
+        assert await until(lambda: bool(out.notes_on()))
+        assert rig.engine.notes.sources() == {"you", "livejam"}
+        assert await until(lambda: "█" in roll_text(app))
         await pilot.press("p")
         assert await until(lambda: "panic" in log_text(app))
         assert out.hanging() == {}
@@ -77,14 +91,13 @@ async def test_a_phrase_and_its_answer_show_up_and_panic_releases_everything(tin
 
 @pytest.mark.asyncio
 async def test_quitting_releases_notes_and_saves_settings(tiny_model):
-    app, rig, out = make_app(tiny_model, answer_seconds=6.0)
+    app, rig, out = make_app(tiny_model, answer_seconds=6.0, silence=60.0)
     async with app.run_test(size=(80, 24)) as pilot:
-        for key in "sfh":
-            await pilot.press(key)
-            await pilot.pause(0.1)
-        await until(lambda: rig.engine.answer is not None, 4)
+        play_call(rig, (62, 65, 69))
+        await pilot.press("space")
+        assert await until(lambda: rig.engine.conversation.answer is not None and bool(out.notes_on()))
         await pilot.press("plus")
-        await until(lambda: abs(rig.cfg.temperature - 1.0) < 1e-9)
+        assert await until(lambda: abs(rig.cfg.temperature - 1.0) < 1e-9)
         await pilot.press("q")
     assert out.hanging() == {}
     saved = tomllib.loads(settings.settings_path().read_text())
@@ -97,45 +110,44 @@ async def test_model_and_device_screens(tiny_model, tmp_path):
     app, rig, out = make_app(tiny_model)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
-        await pilot.pause(0.2)
-        assert app.screen.__class__.__name__ == "ModelScreen"
+        assert await until(lambda: app.screen.__class__.__name__ == "ModelScreen")
         names = [str(o.prompt) for o in app.screen.query_one("#models").options]
         assert any(n.endswith("default.onnx") for n in names)
         await pilot.press("enter")  # switch to the first listed model
         assert await until(lambda: "model loaded:" in log_text(app).split("\n", 3)[-1])
         await pilot.press("c")
-        await pilot.pause(0.2)
-        assert app.screen.__class__.__name__ == "DeviceScreen"
+        assert await until(lambda: app.screen.__class__.__name__ == "DeviceScreen")
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert app.screen.__class__.__name__ != "DeviceScreen"
+        assert await until(lambda: app.screen.__class__.__name__ != "DeviceScreen")
 
 
 @pytest.mark.usefixtures("jack_server")
 def test_the_tui_against_jack_answers_and_draws_both_parts(tiny_model):
     """The TUI over real virtual JACK ports: a phrase in, the answer out, both on the roll."""
-    import time
 
     from livejam import ports
     from livejam.live import LiveRig
     from livejam.loopback import Loopback
 
     async def run():
+        # The silence never runs out by itself: the phrase-end CC ends the call.
         rig = LiveRig(LivejamConfig.from_dict({"api": "jack", "virtual": True, "record": False, "seed": 3,
-                                               "model": str(tiny_model), "answer_seconds": 1.5}))
+                                               "model": str(tiny_model), "answer_seconds": 1.5, "silence": 60.0}))
         app = LivejamApp(rig)
-        async with app.run_test(size=(80, 24)) as pilot:
+        async with app.run_test(size=(80, 24)):
             lb = Loopback(rig.api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
             try:
-                await asyncio.get_running_loop().run_in_executor(None, lb.play, [60, 64, 67], 0.15)
+                for p in (60, 64, 67):
+                    lb.send(mido.Message("note_on", note=p, velocity=80))
+                    lb.send(mido.Message("note_off", note=p))
+                assert await until(lambda: rig.engine.events_in == 6, 5)
+                lb.send(mido.Message("control_change", control=rig.cfg.ccs["phrase_end"], value=127))
                 assert await until(lambda: any(m.type == "note_on" for _, m in lb.messages()), 5)
-                await until(lambda: "answer:" in log_text(app), 5)
-                await pilot.pause(0.3)
-                assert {src for _, src, _, _ in rig.engine.roll} == {"you", "livejam"}
-                assert "█" in str(app.main("#roll").render())
+                assert await until(lambda: "answer:" in log_text(app), 5)
+                assert rig.engine.notes.sources() == {"you", "livejam"}
+                assert await until(lambda: "█" in roll_text(app))
             finally:
                 lb.close()
-        time.sleep(0.1)
 
     asyncio.run(run())
 
@@ -145,8 +157,8 @@ async def test_every_control_is_in_the_command_palette(tiny_model):
     app, rig, out = make_app(tiny_model)
     async with app.run_test(size=(80, 24)):
         titles = [c.title for c in app.get_system_commands(app.screen)]
-    for name in ("Mute", "Panic", "Temp +", "Temp -", "Length", "Silence +", "Silence -", "Overlap", "Record",
-                 "Devices", "Model"):
+    for name in ("Mute", "Panic", "Answer now", "Temp +", "Temp -", "Length", "Silence +", "Silence -", "Overlap",
+                 "Record", "Devices", "Model"):
         assert f"livejam: {name}" in titles
 
 
@@ -189,14 +201,13 @@ async def test_sigterm_closes_the_app_with_every_note_released(tiny_model):
     import os
     import signal
 
-    app, rig, out = make_app(tiny_model, answer_seconds=6.0)
+    app, rig, out = make_app(tiny_model, answer_seconds=6.0, silence=60.0)
     async with app.run_test(size=(80, 24)) as pilot:
-        for key in "sfh":
-            await pilot.press(key)
-            await pilot.pause(0.1)
-        assert await until(lambda: bool(out.notes_on()) and rig.engine.answer is not None, 6)
+        play_call(rig, (62, 65, 69))
+        await pilot.press("space")
+        assert await until(lambda: bool(out.notes_on()) and rig.engine.conversation.answer is not None, 6)
         os.kill(os.getpid(), signal.SIGTERM)  # handled by the app's loop: an orderly exit
-        await pilot.pause(0.5)
+        assert await until(lambda: not app.is_running, 10)
     assert out.hanging() == {}
     assert [(m.control, m.value) for _, m in out.messages if m.type == "control_change"][-3:] == \
         [(123, 0), (64, 0), (120, 0)]

@@ -13,18 +13,19 @@ def fixed_app(model):
     rig = OfflineRig(LivejamConfig(record=False), "No MIDI system: no ALSA sequencer. The computer keyboard plays.",
                      clock=clock, session=ModelSession(model))
     eng = rig.engine
+    eng.reset_figures()  # the model's cold first step (and anything else measured so far) out
     call = [(0.0, 60), (0.4, 64), (0.8, 67), (1.2, 72)]
     answer = [(2.3, 71), (2.6, 67), (2.9, 64), (3.5, 62), (3.5, 67), (4.4, 60)]
     for t, p in call:
-        eng.roll.extend([(t, "you", p, True), (t + 0.35, "you", p, False)])
+        eng.notes.entries.extend([(t, "you", p, True), (t + 0.35, "you", p, False)])
     for t, p in answer:
-        eng.roll.extend([(t, "livejam", p, True), (t + 0.5, "livejam", p, False)])
-    eng.roll.extend([(6.0, "you", 65, True), (6.3, "you", 65, False)])
+        eng.notes.entries.extend([(t, "livejam", p, True), (t + 0.5, "livejam", p, False)])
+    eng.notes.entries.extend([(6.0, "you", 65, True), (6.3, "you", 65, False)])
     clock.t = 100.0 + 6.5
-    eng.phrases.note_on(clock.t - 0.5)
-    eng.phrases.released(clock.t - 0.3)  # listening: 0.5 s to the answer
+    eng.conversation.phrases.note_on(clock.t - 0.5)
+    eng.conversation.phrases.released(clock.t - 0.3)  # listening: 0.5 s to the answer
     eng.session.step_seconds.extend([0.00031, 0.00029, 0.00035, 0.00042])
-    eng.onsets.extend([0.0011, 0.0013, 0.0012])
+    eng.conversation.onsets.extend([0.0011, 0.0013, 0.0012])
     eng.answers = 3
     return LivejamApp(rig, start_rig=False)
 

@@ -1,0 +1,161 @@
+"""Calls and answers: when a call ends, and an answer's life (sampled just ahead
+of the phrase end, played, cut short by the player, finished) with what the
+model hears meanwhile. Pure logic on the times it is given; the engine thread
+drives it and the scheduler plays what it schedules."""
+from __future__ import annotations
+
+from collections import deque
+
+import mido
+
+from . import vocab
+from .answer import Answer
+from .events import AnswerEnded, Interrupted, PhraseEnded
+from .phrase import PhraseDetector
+
+PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
+
+
+class Conversation:
+    def __init__(self, cfg, listener, scheduler, sampler, emit) -> None:
+        self.cfg, self.listener, self.scheduler, self.sampler, self.emit = cfg, listener, scheduler, sampler, emit
+        self.phrases = PhraseDetector(cfg.silence)
+        self.answer: Answer | None = None
+        self.upcoming: Answer | None = None  # sampled ahead for the coming phrase end, not yet heard
+        self.deferred: list[int] = []  # player tokens heard while an answer played over them
+        self.decided_at: float | None = None  # the phrase-end decision the next first note is timed from
+        self.onsets: deque[float] = deque(maxlen=1000)  # decision -> first answer note sent, seconds
+
+    @property
+    def state(self) -> str:
+        if self.cfg.muted:
+            return "muted"
+        return "answering" if self.answer else "listening" if self.phrases.in_call else "waiting"
+
+    def countdown(self, now: float) -> float | None:
+        due = self.phrases.due(self.listener.held)
+        return None if due is None else max(0.0, due - now)
+
+    def next_wakeup(self) -> float | None:
+        """The next time to look without input: a phrase end or an answer refill."""
+        times = []
+        due = self.phrases.due(self.listener.held)
+        if due is not None:
+            times.append(due - PREPARE_AHEAD if self._may_prepare() else due)
+        if self.answer is not None:
+            # Refill once half the lookahead is used; wake at the end to close the answer.
+            times.append(self.answer.end_time if self.answer.done
+                         else self.answer.time_of(self.answer.dec.step) - self.cfg.lookahead / 2)
+        return min(times) if times else None
+
+    # -- the player ----------------------------------------------------------
+    def heard(self, msg: mido.Message, t: float, now: float) -> None:
+        """A note or pedal message the player played at `t` (processed at `now`)."""
+        self.end_phrase_if_due(now)  # a phrase end that fell due while this waited comes first
+        self.discard_upcoming()  # the call goes on: what was sampled ahead is void
+        striking = msg.type == "note_on" and msg.velocity > 0
+        if striking and self.answer is not None and not self.cfg.overlap:
+            self.interrupt(t)
+        tokens = self.listener.encode(msg, t)
+        if self.answer is not None and not self.answer.done:
+            # Playing over the answer (--overlap): the model hears these notes once it finishes.
+            self.deferred += [x for x in tokens if vocab.describe(x)[0] != "TIME_SHIFT"]
+        else:
+            self.listener.feed(tokens)
+        if striking:
+            self.phrases.note_on(t)
+        elif tokens or msg.type != "note_on":
+            self.phrases.released(t)
+
+    def tick(self, now: float) -> None:
+        if self.answer is not None:
+            self._continue_answer(now)
+        due = self.phrases.due(self.listener.held)
+        if due is not None and self._may_prepare() and due - now <= PREPARE_AHEAD:
+            self._start_answer(max(due, now), self.phrases.call_seconds)
+        self.end_phrase_if_due(now)
+
+    def end_phrase_if_due(self, now: float) -> None:
+        phrase = self.phrases.check(now, self.listener.held)
+        if phrase is not None:
+            self._phrase_ended(phrase, now)
+
+    def end_phrase_now(self, now: float) -> None:
+        """A manual phrase end (a CC or key): answer at once, keys down or not."""
+        phrase = self.phrases.manual_end(now)
+        if phrase is not None:
+            self._phrase_ended(phrase, now)
+
+    # -- answers -------------------------------------------------------------
+    def _may_prepare(self) -> bool:
+        return self.upcoming is None and self.answer is None and not self.cfg.muted
+
+    def _start_answer(self, t: float, call_seconds: float) -> None:
+        """Sample the start of an answer for time t (now, or the coming phrase end)
+        and schedule its first notes at t, leaving the listener alone until the
+        phrase really ends; so the answer can sound the instant it does."""
+        step, state, logits = self.listener.ahead(t)
+        self.upcoming = Answer(self.listener.session, self.sampler, self.cfg, state, logits, step, t,
+                               self.cfg.answer_length(call_seconds), self.listener.velocity_bin)
+        # The onset is timed from t: the first note may go out before the engine
+        # thread gets round to committing the phrase end.
+        self.decided_at = t
+        for deadline, msg in self.upcoming.fill(t, self.cfg.channel - 1):
+            self.scheduler.schedule(deadline, msg, "answer")
+
+    def discard_upcoming(self) -> None:
+        if self.upcoming is not None:
+            self.scheduler.cancel("answer")
+            self.upcoming = None
+            self.decided_at = None
+
+    def _phrase_ended(self, phrase, now: float) -> None:
+        self.emit(PhraseEnded, notes=phrase.notes, seconds=round(phrase.seconds, 2))
+        if self.answer is not None:
+            # A call played over an answer (--overlap) ended: answer the newest call.
+            self.interrupt(now)
+        if self.cfg.muted:
+            self.discard_upcoming()
+            return
+        if self.upcoming is None:
+            self._start_answer(now, phrase.seconds)
+        ans, self.upcoming = self.upcoming, None
+        self.listener.adopt(ans.marks[0])  # the model has now heard the silence up to the answer
+        self.answer = ans
+        phrase.decided = ans.t0
+        self._continue_answer(now)
+
+    def _continue_answer(self, now: float) -> None:
+        ans = self.answer
+        if not ans.done:
+            for deadline, msg in ans.fill(now + self.cfg.lookahead, self.cfg.channel - 1):
+                self.scheduler.schedule(deadline, msg, "answer")
+            if ans.done:
+                self.listener.adopt(ans.marks[-1])
+                self.listener.feed(self.deferred)
+                self.deferred = []
+        if ans.done and now >= ans.end_time and self.scheduler.pending("answer") == 0:
+            self.answer = None
+            self.emit(AnswerEnded, notes=ans.notes_played, seconds=round(ans.end_time - ans.t0, 2),
+                      onset_ms=round(self.onsets[-1] * 1000, 2) if self.onsets else None)
+
+    def answer_note_sent(self, now: float) -> None:
+        """Called on the scheduler thread as each answer NOTE_ON goes out: only
+        cheap bookkeeping. The first after a decision is the onset."""
+        if self.decided_at is not None:
+            self.onsets.append(now - self.decided_at)
+            self.decided_at = None
+
+    def interrupt(self, now: float) -> None:
+        """The player came back in (or mute, panic, a model switch): stop the
+        answer now, release its notes, and rewind the model to what was heard."""
+        ans = self.answer
+        if ans is None:
+            return
+        self.scheduler.cancel("answer")
+        mark, release = ans.rollback(now)
+        self.listener.adopt(mark)
+        self.deferred = []
+        self.listener.feed(release)
+        self.answer = None
+        self.emit(Interrupted, at_seconds=round(now - ans.t0, 2))

@@ -1,0 +1,150 @@
+"""What goes into the engine (played MIDI, commands) and what comes out of it (events
+for the headless printer, JSON lines and the TUI), as small dataclasses.
+
+Each event says itself in one line (`words`) and as a JSON object (`as_dict`);
+`kind` is the name JSON lines carry."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import mido
+
+
+# -- into the engine (the inbox) ------------------------------------------------
+@dataclass
+class Played:
+    msg: mido.Message
+    t: float  # when it arrived, by the engine's clock
+
+
+@dataclass
+class Command:
+    name: str  # a setting (config.SETTINGS), an action (config.ACTIONS), "record" or "model"
+    value: Any = None
+
+
+@dataclass
+class Stop:
+    pass
+
+
+# -- out of the engine ------------------------------------------------------------
+@dataclass
+class Event:
+    t: float  # seconds since the engine started
+    kind: ClassVar[str] = "event"
+
+    def words(self) -> str:
+        return f"{self.kind}: {asdict(self)}"
+
+    def as_dict(self) -> dict:
+        return {"event": self.kind, **asdict(self)}
+
+
+@dataclass
+class StateChanged(Event):
+    """waiting / listening / answering / muted: what the state box shows."""
+
+    state: str
+    kind: ClassVar[str] = "state"
+
+    def words(self) -> str:
+        return self.state
+
+
+@dataclass
+class PhraseEnded(Event):
+    notes: int
+    seconds: float
+    kind: ClassVar[str] = "phrase"
+
+    def words(self) -> str:
+        return f"phrase: {self.notes} notes, {self.seconds} s"
+
+
+@dataclass
+class AnswerEnded(Event):
+    notes: int
+    seconds: float
+    onset_ms: float | None
+    kind: ClassVar[str] = "answer"
+
+    def words(self) -> str:
+        return f"answer: {self.notes} notes, {self.seconds} s, onset {self.onset_ms} ms"
+
+
+@dataclass
+class Interrupted(Event):
+    at_seconds: float
+    kind: ClassVar[str] = "interrupted"
+
+    def words(self) -> str:
+        return f"answer stopped: you came back in after {self.at_seconds} s"
+
+
+@dataclass
+class Panicked(Event):
+    kind: ClassVar[str] = "panic"
+
+    def words(self) -> str:
+        return "panic: every note off"
+
+
+@dataclass
+class SettingChanged(Event):
+    name: str
+    value: Any
+    kind: ClassVar[str] = "setting"
+
+    def words(self) -> str:
+        if self.name == "muted":
+            return "muted" if self.value else "unmuted"
+        return f"{self.name} = {self.value}"
+
+
+@dataclass
+class ModelLoaded(Event):
+    path: str
+    summary: str
+    kind: ClassVar[str] = "model"
+
+    def words(self) -> str:
+        return f"model loaded: {self.path}"
+
+
+@dataclass
+class PortsChanged(Event):
+    inputs: list[str]
+    output: str
+    kind: ClassVar[str] = "ports"
+
+    def words(self) -> str:
+        return f"ports: in {', '.join(self.inputs)}, out {self.output}"
+
+
+@dataclass
+class PortLost(Event):
+    port: str
+    kind: ClassVar[str] = "port_lost"
+
+    def words(self) -> str:
+        return f"port lost: {self.port} (livejam keeps running and re-opens it when it is back)"
+
+
+@dataclass
+class PortBack(Event):
+    port: str
+    kind: ClassVar[str] = "port_back"
+
+    def words(self) -> str:
+        return f"port back: {self.port}"
+
+
+@dataclass
+class Problem(Event):
+    message: str
+    kind: ClassVar[str] = "error"
+
+    def words(self) -> str:
+        return f"error: {self.message}"

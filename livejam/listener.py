@@ -1,0 +1,69 @@
+"""The model's ears: the live encoder, the GRU state and the logits after
+everything the model has heard, and the way back to an earlier point (an answer
+Mark) when an answer is cut short. Only the engine thread touches it."""
+from __future__ import annotations
+
+import mido
+import numpy as np
+
+from . import vocab
+from .encoder import StreamEncoder
+
+
+class Listener:
+    def __init__(self, session, origin: float) -> None:
+        self.session = session
+        self.origin = origin  # the clock time of step 0
+        self.encoder = StreamEncoder()
+        self.reset()
+
+    def reset(self, session=None) -> None:
+        """Start the model afresh (a new model, or the same one): keys still down
+        stay down, so their releases still end the phrase."""
+        self.session = session or self.session
+        held, self.encoder = self.encoder, StreamEncoder()
+        self.encoder.keys_down, self.encoder.sounding = held.keys_down, held.sounding
+        self.encoder.pedal_down, self.encoder.sustained = held.pedal_down, held.sustained
+        self.state = self.session.initial_state(1)
+        # Logits before any token: the model's view of how a piece starts.
+        self.logits, self.state = self.session.step(vocab.time_shift(1), self.state)
+        self.encoder.step = 1
+
+    @property
+    def held(self) -> bool:
+        return self.encoder.held
+
+    @property
+    def step(self) -> int:
+        return self.encoder.step
+
+    @property
+    def velocity_bin(self) -> int:
+        vb = self.encoder.velocity_bin
+        return vocab.DEFAULT_VELOCITY_BIN if vb is None else vb
+
+    def encode(self, msg: mido.Message, t: float) -> list[int]:
+        """A played message as tokens (not yet heard by the model)."""
+        return self.encoder.message(msg, t - self.origin)
+
+    def feed(self, tokens: list[int]) -> None:
+        if tokens:
+            logits, self.state = self.session.run(np.array([tokens], np.int64), self.state)
+            self.logits = logits[0, -1]
+
+    def ahead(self, t: float) -> tuple[int, np.ndarray, np.ndarray]:
+        """(step, state, logits) as if the silence up to `t` were heard, without
+        committing it: an answer prepared ahead may still be thrown away."""
+        step = max(self.encoder.step, int(vocab.to_steps(t - self.origin)))
+        state, logits = self.state, self.logits
+        shifts = vocab.shift_tokens(step - self.encoder.step)
+        if shifts:
+            out, state = self.session.run(np.array([shifts], np.int64), state)
+            logits = out[0, -1]
+        return step, state, logits
+
+    def adopt(self, mark) -> None:
+        """Take an answer's point (its start, its end, or where it was cut) as heard."""
+        self.state, self.logits = mark.state, mark.logits
+        self.encoder.step = mark.step
+        self.encoder.velocity_bin = mark.velocity_bin

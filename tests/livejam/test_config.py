@@ -1,0 +1,74 @@
+"""The settings table (config.py): each setting is described once, and the
+command line, the settings file, the CCs and the TUI keys all come from it."""
+import pytest
+
+from livejam import cli, config, settings
+from livejam.config import LivejamConfig
+from livejam.errors import LivejamError
+from livejam.tui.app import LivejamApp
+
+
+def parse(*argv):
+    """The play command's config as the command line makes it (no settings file)."""
+    import argparse
+
+    p = argparse.ArgumentParser()
+    cli._add_setting_flags(p, play=True)
+    return cli._config(p.parse_args(list(argv)))
+
+
+def test_every_flagged_setting_is_a_flag_with_its_default_in_the_help():
+    import argparse
+
+    p = argparse.ArgumentParser()
+    cli._add_setting_flags(p, play=True)
+    flags = {o for a in p._actions for o in a.option_strings}
+    for name, s in config.SETTINGS.items():
+        if s.flag is not None:
+            assert (s.flag or "--" + name.replace("_", "-")) in flags
+    assert {"--thru", "--no-thru", "--overlap", "--no-overlap", "--record", "--no-record"} <= flags
+
+
+def test_flags_set_values_and_bad_ones_are_one_line():
+    cfg = parse("--temperature", "1.3", "--no-record", "--in", "a", "--in", "b", "--answer-seconds", "4")
+    assert (cfg.temperature, cfg.record, cfg.inputs, cfg.answer_seconds) == (1.3, False, ["a", "b"], 4.0)
+    with pytest.raises(LivejamError, match=r"temperature must be 0.05..3, not 9.0"):
+        parse("--temperature", "9")
+    with pytest.raises(LivejamError, match="NAME=NUMBER"):
+        parse("--cc", "panic=300")
+
+
+def test_cc_flags_merge_with_the_saved_mapping_and_old_names_still_work():
+    cfg = LivejamConfig.from_dict({"ccs": {"answer_length": 30, "mute": 31}})
+    assert cfg.ccs["answer_seconds"] == 30 and cfg.ccs["muted"] == 31
+    assert cfg.ccs["panic"] == config.DEFAULT_CCS["panic"]  # the rest keep their defaults
+    with pytest.raises(ValueError, match="unknown CC control"):
+        LivejamConfig.from_dict({"ccs": {"volume": 7}})
+
+
+def test_cc_values_sweep_the_table_span():
+    assert config.from_cc("temperature", 0) == pytest.approx(0.1)
+    assert config.from_cc("temperature", 127) == pytest.approx(2.0)
+    assert config.from_cc("silence", 127) == pytest.approx(3.0)
+    assert config.from_cc("answer_seconds", 0) == 0.0 and config.from_cc("answer_seconds", 127) == pytest.approx(16.0)
+    assert config.from_cc("muted", 64) is True and config.from_cc("muted", 63) is False
+    assert config.from_cc("panic", 127) is True
+
+
+def test_only_settings_marked_saved_go_to_the_file(tmp_path):
+    cfg = LivejamConfig(seed=5, virtual=True, muted=True, temperature=1.2)
+    path = settings.save(cfg, tmp_path / "s.toml")
+    loaded = settings.load(path)
+    assert loaded["temperature"] == 1.2
+    assert not {"seed", "virtual", "muted"} & set(loaded)
+    assert set(loaded) == set(settings.PERSISTED) - {"seed"}
+
+
+def test_the_tui_keys_come_from_the_table():
+    keys = {b.key: b.action for b in LivejamApp.BINDINGS}
+    assert keys["minus"] == "step('temperature', -1)" and keys["plus,equals_sign"] == "step('temperature', 1)"
+    assert keys["l"] == "change('answer_seconds')" and keys["m"] == "change('muted')"
+    assert keys["space"] == "act('phrase_end')" and keys["p"] == "act('panic')"
+    for name, s in config.SETTINGS.items():
+        for k in s.keys:
+            assert name in keys[k]
