@@ -4,9 +4,9 @@
 - engine cost per played event (encode + step + bookkeeping) as a ratio to a bare step;
 - streaming vs generate-then-play: time from the phrase-end decision to the first
   note ready, for each, and their ratio;
-- with --jack, end to end through a running JACK server: answer onset (decision ->
-  first answer note-on at a receiving client) p50/p95, and answer timing error
-  against the intended 10 ms grid p50/p99, by the client's wall clock.
+- with --jack, livejam as its own process through a running JACK server,
+  headless and with the TUI side by side (bench_live.py): CPU idle and during a
+  conversation, answer onset and timing at a receiving client.
 """
 from __future__ import annotations
 
@@ -85,90 +85,6 @@ def bench_streaming_vs_whole(sess: ModelSession, seconds: float = 8.0, trials: i
             "ratio_p50": round(w["p50_ms"] / s["p50_ms"], 1)}
 
 
-def _keyboard_and_daw(phrases: int, gap: float, conn) -> None:
-    """In its own process, as a real keyboard and DAW would be: play a phrase every
-    `gap` seconds into livejam, record what comes out (wall clock at receipt)."""
-    from . import ports
-    from .loopback import Loopback
-
-    lb = Loopback(ports.api_id("jack"), ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
-    starts = []
-    t0 = time.perf_counter() + 0.5
-    for i in range(phrases):
-        time.sleep(max(0.0, t0 + i * gap - time.perf_counter()))
-        starts.append(time.perf_counter())
-        lb.play([60 + i % 12, 64, 67], each=0.1)
-    time.sleep(gap)
-    received = [(t, m.type, m.velocity if m.type == "note_on" else 0) for t, m in lb.messages()
-                if m.type in ("note_on", "note_off")]
-    lb.close()
-    conn.send((starts, received))
-
-
-def bench_jack(model: str, phrases: int, gap: float = 2.0) -> dict:
-    """livejam in this process; the keyboard and DAW in another (no shared GIL),
-    timed by the same monotonic clock."""
-    import multiprocessing as mp
-
-    from .live import LiveRig
-
-    cfg = LivejamConfig(model=model, api="jack", virtual=True, record=False, seed=0, silence=0.3,
-                        answer_seconds=1.0)
-    rig = LiveRig(cfg)
-    decisions: list[float] = []
-    phrase_ended = rig.engine._phrase_ended
-
-    def noted(phrase, now):
-        phrase_ended(phrase, now)
-        decisions.append(phrase.decided)
-
-    rig.engine._phrase_ended = noted
-    sent_at: list[tuple[float, float]] = []  # (deadline, lateness) of every answer note sent
-    on_sent = rig.engine.scheduler.on_sent
-
-    def sent(now, tag, msg, late):
-        if tag == "answer" and msg.type in ("note_on", "note_off"):
-            sent_at.append((now - late, late))
-        on_sent(now, tag, msg, late)
-
-    rig.engine.scheduler.on_sent = sent
-    rig.start()
-    # Idle: ports open, nothing played.
-    time.sleep(0.5)
-    c0, w0 = time.process_time(), time.perf_counter()
-    time.sleep(3.0)
-    idle_cpu = (time.process_time() - c0) / (time.perf_counter() - w0)
-    ctx = mp.get_context("spawn")
-    here, there = ctx.Pipe()
-    child = ctx.Process(target=_keyboard_and_daw, args=(phrases, gap, there))
-    child.start()
-    starts, received = here.recv()
-    child.join()
-    rig.stop()
-    onsets, errors, lost = [], [], 0
-    bounds = starts + [float("inf")]
-    for i in range(phrases):
-        lo, hi = bounds[i], bounds[i + 1]
-        got = [t for t, _, _ in received if lo <= t < hi]
-        want = sorted(d for d, _ in sent_at if lo <= d < hi)
-        dec = [d for d in decisions if lo <= d < hi]
-        if len(got) != len(want) or len(dec) != 1:
-            # The server dropped a period (the dummy driver xruns on a loaded 2-core
-            # machine; jackd logs it): counted, and this phrase left out of the timings.
-            lost += abs(len(want) - len(got))
-            continue
-        onsets.append(got[0] - dec[0])
-        errors += [g - w for g, w in zip(got, want)]
-    return {"phrases": phrases, "phrases_timed": len(onsets), "onset": _pct(onsets, 50, 95),
-            "timing_error": _pct(np.abs(errors), 50, 99), "answer_events": len(errors),
-            "events_lost_in_transport": lost,
-            # The scheduler's own send time vs deadline: what livejam adds before the MIDI server.
-            "scheduler_lateness": _pct(np.maximum([l for _, l in sent_at], 0), 50, 99),
-            "late_events": rig.engine.scheduler.late,
-            "scheduler_realtime_priority": rig.engine.scheduler.realtime,
-            "idle_cpu_percent_of_one_core": round(100 * idle_cpu, 2)}
-
-
 def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30) -> dict:
     sess = ModelSession(model or DEFAULT_MODEL)
     step = bench_step(sess)
@@ -182,5 +98,7 @@ def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30) -
         "streaming_vs_generate_then_play": bench_streaming_vs_whole(sess),
     }
     if jack:
-        out["jack_end_to_end"] = bench_jack(str(sess.path), phrases)
+        from .bench_live import bench_live
+
+        out["jack_end_to_end"] = bench_live(str(sess.path), phrases)
     return out

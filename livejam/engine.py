@@ -24,6 +24,7 @@ from .events import (AnswerEnded, Command, Event, ModelLoaded, Panicked, PhraseE
                      SettingChanged, StateChanged, Stop)
 from .listener import Listener
 from .notelog import NoteLog
+from .osthread import name_this_thread
 from .sampler import Sampler
 from .scheduler import Scheduler
 
@@ -88,6 +89,7 @@ class Engine:
 
     # -- the engine thread ---------------------------------------------------
     def _run(self) -> None:
+        name_this_thread()
         while self.running:
             wake = self.next_wakeup()
             try:
@@ -228,15 +230,22 @@ class Engine:
     def reset_figures(self) -> None:
         self.session.step_seconds.clear()
         self.conversation.onsets.clear()
+        self.scheduler.lateness.clear()
         self.events_in = self.answers = self.scheduler.late = 0
+
+    def activity(self) -> tuple:
+        """Changes whenever a figure may have: a cheap check before computing them."""
+        return self.session.runs, self.events_in, self.answers, self.scheduler.sent
 
     def figures(self) -> dict:
         """The live figures the screen shows (cheap: a view reads them about once a second)."""
         steps = np.array(self.session.step_seconds) * 1000 if self.session.step_seconds else np.zeros(1)
         onsets = np.array(self.conversation.onsets) * 1000 if self.conversation.onsets else None
+        late = np.maximum(np.array(self.scheduler.lateness), 0) * 1000 if self.scheduler.lateness else np.zeros(1)
         return {
             "step_ms_p50": float(np.percentile(steps, 50)), "step_ms_p99": float(np.percentile(steps, 99)),
             "onset_ms_last": float(onsets[-1]) if onsets is not None else None,
             "onset_ms_p95": float(np.percentile(onsets, 95)) if onsets is not None else None,
+            "send_late_ms_p50": float(np.percentile(late, 50)), "send_late_ms_p99": float(np.percentile(late, 99)),
             "late": self.scheduler.late, "events_in": self.events_in, "answers": self.answers,
         }

@@ -49,5 +49,6 @@ def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
             if ev is not stop:
                 say_event(ev)
         rec = str(rig.recorder.path) if rig.recorder else None
-        say("stopped", "stopped: every note released" + (f"; recording in {rec}" if rec else ""), {"recording": rec})
+        say("stopped", "stopped: every note released" + (f"; recording in {rec}" if rec else ""),
+            {"recording": rec, "figures": {k: v if v is None else round(v, 4) for k, v in rig.engine.figures().items()}})
     return 0

@@ -19,6 +19,7 @@ from typing import Callable
 import mido
 
 from .errors import LivejamError, NoMidiSystem
+from .osthread import name_this_thread
 
 CLIENT = "livejam"
 VIRTUAL_IN, VIRTUAL_OUT = "livejam in", "livejam out"
@@ -189,6 +190,7 @@ class InputPort(_Port):
         self._deliver(event[0])
 
     def _poll(self) -> None:
+        name_this_thread()
         get = self.midi.get_message
         last = 0.0
         while self.running:
@@ -250,6 +252,7 @@ class PortWatcher:
                 self.report("port_back", port.name)
 
     def _run(self) -> None:
+        name_this_thread()
         while not self.stop_event.wait(self.interval):
             try:
                 self.check()

@@ -10,11 +10,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from collections import deque
 from typing import Callable
 
 import mido
 
 from .notes import NoteTracker, panic_messages
+from .osthread import ask_for_realtime, name_this_thread
 
 
 class Scheduler:
@@ -30,6 +32,8 @@ class Scheduler:
         self.running = False
         self.thread: threading.Thread | None = None
         self.late = 0  # messages sent more than 1 ms after their deadline
+        self.sent = 0  # messages sent so far
+        self.lateness: deque[float] = deque(maxlen=4096)  # recent send time - deadline, seconds
         self.realtime = False  # whether the OS gave this thread real-time priority
 
     # -- from other threads ------------------------------------------------
@@ -94,7 +98,8 @@ class Scheduler:
             return self._send_due()
 
     def _run(self) -> None:
-        self.realtime = _ask_for_realtime()
+        name_this_thread()
+        self.realtime = ask_for_realtime()
         with self.cond:
             while self.running:
                 self._send_due()
@@ -120,7 +125,10 @@ class Scheduler:
                 self.on_error(exc)
             return
         self.trackers.setdefault(tag, NoteTracker()).sent(msg)
+        self.sent += 1
         lateness = 0.0 if deadline is None else now - deadline
+        if deadline is not None:
+            self.lateness.append(lateness)
         if lateness > 0.001:
             self.late += 1
         if self.on_sent:
@@ -138,15 +146,3 @@ class Scheduler:
             for msg in tracker.release_messages():
                 self._send(msg, tag, now, None)
 
-
-def _ask_for_realtime() -> bool:
-    """Real-time priority for the sending thread where the OS grants it (Linux with
-    rtprio limits or root); otherwise an ordinary thread, which works, with more jitter."""
-    import os
-    import threading
-
-    try:
-        os.sched_setscheduler(threading.get_native_id(), os.SCHED_FIFO, os.sched_param(10))
-        return True
-    except (AttributeError, OSError):
-        return False

@@ -38,6 +38,7 @@ class ModelSession:
         except Exception as exc:
             raise LivejamError(f"{self.path.name} is not a usable ONNX model ({str(exc).splitlines()[0][:100]}); re-export it with `bin/train export`")
         self.step_seconds: deque[float] = deque(maxlen=4096)  # recent run() times, for the live figures
+        self.runs = 0  # how many run() calls so far
         meta = self.session.get_modelmeta().custom_metadata_map
         self.metadata = {k: _maybe_json(v) for k, v in meta.items()}
         self._check()
@@ -67,6 +68,7 @@ class ModelSession:
         t0 = time.perf_counter()
         logits, state_out = self.session.run(OUTPUTS, {"tokens": tokens, "state": state})
         self.step_seconds.append(time.perf_counter() - t0)
+        self.runs += 1
         return logits, state_out
 
     def step(self, token: int, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

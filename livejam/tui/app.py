@@ -64,6 +64,8 @@ class LivejamApp(App):
         self.start_rig = start_rig
         self.octave = 4
         self.last_events = 0
+        self.last_activity = None
+        self.last_rate = 0
         self.countdown_timer = None
 
     def compose(self) -> ComposeResult:
@@ -165,8 +167,12 @@ class LivejamApp(App):
         self._update("#controls", "\n".join(lines + [f"{'octave (kbd)':<12} {self.octave}"]))
 
     def show_figures(self) -> None:
+        activity = self.engine.activity()
+        if activity == self.last_activity and self.last_rate == 0:
+            return  # nothing played, stepped or sent since the last look, and events/s already shows 0
+        self.last_activity = activity
         f = self.engine.figures()
-        rate = round((f["events_in"] - self.last_events) / FIGURES_SECONDS)
+        rate = self.last_rate = round((f["events_in"] - self.last_events) / FIGURES_SECONDS)
         self.last_events = f["events_in"]
         onset = lambda v: "-" if v is None else f"{v:.1f} ms"  # noqa: E731
         self._update("#figures",
@@ -178,9 +184,11 @@ class LivejamApp(App):
     def _update(self, selector: str, text: str) -> None:
         """Change a panel only when its text changes: an unchanged update still repaints."""
         widget = self.main(selector, Static)
-        if getattr(widget, "shown_text", None) != text:
+        old = getattr(widget, "shown_text", None)
+        if old != text:
             widget.shown_text = text
-            widget.update(text)
+            # A new layout only when the panel's height may change: a layout pass costs more than the draw.
+            widget.update(text, layout=old is None or old.count("\n") != text.count("\n"))
 
     # -- actions: each posts a command to the engine -----------------------
     def action_step(self, name: str, direction: int) -> None:

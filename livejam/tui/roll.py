@@ -4,13 +4,15 @@ note log (never by re-reading MIDI). Pitch up, time to the right, now at the edg
 It costs nothing while nothing moves: rows are rebuilt as coalesced runs (one
 segment per run of equal cells) only when a note starts or ends (the log's
 doorbell) or when time has moved the window by a whole column, and that clock
-only runs while something is in view."""
+only runs while something is in view; at most once a column, and only the rows
+that changed are drawn again."""
 from __future__ import annotations
 
 import math
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -86,6 +88,7 @@ class PianoRoll(Widget):
         super().__init__(**kw)
         self.engine = engine
         self.strips: list[Strip] = []
+        self.rows: list = []  # the runs behind each strip, to see which rows changed
         self.timer = None
         self.rebuilds = 0  # how often the rows were computed (tests and the bench look)
 
@@ -97,7 +100,10 @@ class PianoRoll(Widget):
         self.engine.notes.on_change = None
 
     def on_piano_roll_changed(self, _: Changed) -> None:
-        self.rebuild()
+        # A column is the roll's resolution: a note that starts now shows at the next
+        # column step, so while that step is pending there is nothing to do yet.
+        if self.timer is None:
+            self.rebuild()
 
     def on_resize(self) -> None:
         self.rebuild()
@@ -115,10 +121,21 @@ class PianoRoll(Widget):
         notes = intervals(self.engine.notes.take(), now)
         base = self.rich_style
         styles = {"dim": base + Style(dim=True), **{k: base + Style.parse(v) for k, v in COLOURS.items()}}
-        self.strips = [Strip([Segment(text, styles[s]) for text, s in runs], width)
-                       for runs in draw(notes, edge, self.window, width, height)]
+        rows = draw(notes, edge, self.window, width, height)
+        if len(rows) != len(self.rows) or (self.strips and self.strips[0].cell_length != width):
+            self.rows = []  # a new size: every row is new
+        for y, runs in enumerate(rows):
+            if y < len(self.rows) and self.rows[y] == runs:
+                continue  # unchanged rows are not drawn again
+            strip = Strip([Segment(text, styles[s]) for text, s in runs], width)
+            if y < len(self.strips):
+                self.strips[y] = strip
+            else:
+                self.strips.append(strip)
+            self.refresh(Region(0, y, width, 1))
+        del self.strips[len(rows):]
+        self.rows = rows
         self.rebuilds += 1
-        self.refresh()
         if any(t1 >= edge - self.window for _, t1, _, _ in notes):
             # Something is in view: move it one column on; nothing in view, no clock at all.
             self.timer = self.set_timer(max(0.001, edge - now), self.rebuild)

@@ -1,0 +1,28 @@
+"""What the OS knows about livejam's threads: their names (so `top -H`, py-spy and
+the bench can tell the engine from the scheduler from JACK's own threads) and
+real-time priority for the one that sends notes."""
+from __future__ import annotations
+
+import os
+import threading
+
+
+def name_this_thread() -> None:
+    """Give the calling thread's Python name to the OS thread (Linux; elsewhere nothing)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.prctl(15, threading.current_thread().name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
+
+
+def ask_for_realtime() -> bool:
+    """Real-time priority for the calling thread where the OS grants it (Linux with
+    rtprio limits or root); otherwise an ordinary thread, which works, with more jitter."""
+    try:
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_FIFO, os.sched_param(10))
+        return True
+    except (AttributeError, OSError):
+        return False
