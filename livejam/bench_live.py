@@ -197,8 +197,9 @@ def bench_process(model: str, tui: bool, phrases: int, idle_seconds: float, gap:
     return out
 
 
-def bench_live(model: str, phrases: int = 30, idle_seconds: float = 10.0) -> dict:
+def bench_live(model: str, phrases: int = 30, idle_seconds: float = 20.0) -> dict:
     """Headless and TUI, one after the other, the same calls into each."""
+    ports.list_ports(ports.api_id("jack"))  # no server: one line saying so, before anything starts
     headless = bench_process(model, tui=False, phrases=phrases, idle_seconds=idle_seconds)
     with_tui = bench_process(model, tui=True, phrases=phrases, idle_seconds=idle_seconds)
     diff = None

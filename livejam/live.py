@@ -7,7 +7,7 @@ from .clock import RealClock
 from .config import LivejamConfig
 from .engine import Engine
 from .errors import LivejamError
-from .events import PortBack, PortLost, PortsChanged
+from .events import PortBack, PortLost, PortsChanged, Problem
 from .recorder import SessionRecorder
 from .session import DEFAULT_MODEL, ModelSession
 
@@ -71,7 +71,10 @@ class LiveRig:
     def _port_event(self, kind: str, name: str) -> None:
         if kind == "port_lost":
             self.engine.command("panic")  # whatever was sounding there is cut off now
-        self.engine.emit(PortLost if kind == "port_lost" else PortBack, port=name)
+        if kind == "error":
+            self.engine.emit(Problem, message=name)
+        else:
+            self.engine.emit(PortLost if kind == "port_lost" else PortBack, port=name)
 
     def describe(self) -> dict:
         return {"model": str(self.session.path), "api": ports.api_name(self.api),

@@ -5,7 +5,7 @@ that vanished when it comes back. Every rtmidi error becomes one LivejamError li
 Input path: python-rtmidi 1.5.8's JACK input garbles ~2% of messages arriving in
 one server period when a callback is set (a chord can arrive as one note three
 times); polling MidiIn.get_message() from a thread garbled none, so JACK input
-is polled (every 1 ms). Other backends use rtmidi's callback.
+is polled (every 1 ms while playing, less often after a rest). Other backends use rtmidi's callback.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from .osthread import name_this_thread
 
 CLIENT = "livejam"
 VIRTUAL_IN, VIRTUAL_OUT = "livejam in", "livejam out"
-POLL_SECONDS = 0.001
-IDLE_POLL_SECONDS = 0.004
+# JACK input poll interval by how long the input has been quiet: (quiet for at least, poll every).
+POLL_STEPS = ((0.0, 0.001), (1.0, 0.004), (10.0, 0.008))
 
 
 def _rtmidi():
@@ -196,9 +196,11 @@ class InputPort(_Port):
         while self.running:
             event = get()
             if event is None:
-                # Every 1 ms while playing; after a quiet second every 4 ms, so an
-                # idle livejam costs next to nothing (a phrase's first note waits <= 4 ms).
-                time.sleep(POLL_SECONDS if time.perf_counter() - last < 1.0 else IDLE_POLL_SECONDS)
+                # Every 1 ms while playing, 4 ms after a quiet second, 8 ms after ten: an
+                # idle livejam costs next to nothing, and only the first note after a
+                # long rest can wait a little (under one 10 ms step of the model's grid).
+                quiet = time.perf_counter() - last
+                time.sleep(next(s for q, s in reversed(POLL_STEPS) if quiet >= q))
                 continue
             last = time.perf_counter()
             self._deliver(event[0])
@@ -231,19 +233,21 @@ class PortWatcher:
     re-open it by name when it comes back. The app keeps running meanwhile."""
 
     def __init__(self, api: int, ports: list, report: Callable[[str, str], None], interval: float = 1.0) -> None:
-        self.ports, self.report, self.interval = ports, report, interval
-        self.probe_in, self.probe_out = _client("in", api, CLIENT + "-watch"), _client("out", api, CLIENT + "-watch")
+        # Only ports opened by name can vanish and come back; virtual ones are ours.
+        self.ports, self.report, self.interval = [p for p in ports if p.wanted is not None], report, interval
+        self.probe_in = self.probe_out = None
+        if self.ports:  # the probes are MIDI clients of their own: none when there is nothing to watch
+            self.probe_in, self.probe_out = _client("in", api, CLIENT + "-watch"), _client("out", api, CLIENT + "-watch")
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name="livejam-ports", daemon=True)
 
     def start(self) -> None:
-        self.thread.start()
+        if self.ports:
+            self.thread.start()
 
     def check(self) -> None:
         ins, outs = self.probe_in.get_ports(), self.probe_out.get_ports()
         for port in self.ports:
-            if port.wanted is None:
-                continue
             here = port.present(ins if isinstance(port, InputPort) else outs)
             if port.connected and not here:
                 port.lost()
@@ -263,8 +267,9 @@ class PortWatcher:
         self.stop_event.set()
         if self.thread.is_alive():
             self.thread.join(timeout=2)
-        self.probe_in.delete()
-        self.probe_out.delete()
+        for probe in (self.probe_in, self.probe_out):
+            if probe is not None:
+                probe.delete()
 
 
 def virtual_supported(api: int) -> bool:
