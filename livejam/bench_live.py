@@ -36,19 +36,19 @@ ANSWER_SECONDS = 1.0
 
 
 def _thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) of a process by thread group, from /proc:
-    livejam's own threads (named by osthread.py), the main thread (the TUI, or
-    the headless printer), and the rest (JACK's client threads, Textual's I/O)."""
+    """CPU seconds of a process by thread group, from /proc (schedstat: nanoseconds
+    on a CPU as the scheduler counts them, not tick samples): livejam's own threads
+    (named by osthread.py), the main thread (the TUI, or the headless printer), and
+    the rest (JACK's client threads, Textual's input and output threads)."""
     out = {"livejam_threads": 0.0, "main_thread": 0.0, "other_threads": 0.0}
-    tick = os.sysconf("SC_CLK_TCK")
     for task in os.listdir(f"/proc/{pid}/task"):
         try:
-            with open(f"/proc/{pid}/task/{task}/stat") as f:
-                comm, rest = f.read().split(" (", 1)[1].rsplit(")", 1)
-        except OSError:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                seconds = int(f.read().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
             continue  # a thread that just ended
-        fields = rest.split()
-        seconds = (int(fields[11]) + int(fields[12])) / tick
         group = "main_thread" if int(task) == pid else "livejam_threads" if comm.startswith("livejam-") else \
             "other_threads"
         out[group] += seconds

@@ -34,10 +34,6 @@ class Listener:
         return self.encoder.held
 
     @property
-    def step(self) -> int:
-        return self.encoder.step
-
-    @property
     def velocity_bin(self) -> int:
         vb = self.encoder.velocity_bin
         return vocab.DEFAULT_VELOCITY_BIN if vb is None else vb
