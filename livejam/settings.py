@@ -1,5 +1,6 @@
 """Settings that persist between runs: a TOML file in the user config directory.
-The command line overrides them; the TUI saves what the player changed."""
+The command line overrides them for one run; the TUI saves only what the player
+changed on screen."""
 from __future__ import annotations
 
 import tomllib
@@ -34,12 +35,14 @@ def load(path: Path | None = None) -> dict:
     return {k: v for k, v in data.items() if k in PERSISTED}
 
 
-def save(cfg, path: Path | None = None) -> Path:
+def update(changes: dict, path: Path | None = None) -> Path:
+    """Keep what the player changed on screen: the saved values with these over
+    them. A flag given for one run never reaches the file."""
     import tomli_w
 
     path = path or settings_path()
+    data = {**load(path), **{k: v for k, v in changes.items() if k in PERSISTED and v is not None}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {k: getattr(cfg, k) for k in PERSISTED if getattr(cfg, k) is not None}
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(tomli_w.dumps(data))
     tmp.replace(path)

@@ -67,6 +67,8 @@ class LivejamApp(App):
         self.last_activity = None
         self.last_rate = 0
         self.countdown_timer = None
+        self.asked: set[str] = set()  # settings this screen asked the engine to change
+        self.changed: dict = {}  # ...and what they became: all that is saved on quit
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -113,8 +115,8 @@ class LivejamApp(App):
             self.countdown_timer.stop()
         if self.start_rig:
             self.rig.stop()
-        if self.save_settings:
-            self.save_settings(self.rig.cfg)
+        if self.save_settings and self.changed:
+            self.save_settings(self.changed)
 
     # -- what the engine says ------------------------------------------------
     def _from_engine(self, event: Event) -> None:
@@ -128,8 +130,12 @@ class LivejamApp(App):
             return
         if isinstance(ev, ModelLoaded):
             self.sub_title = f"{ev.path.rsplit('/', 1)[-1]}: {ev.summary}"
+            if "model" in self.asked:
+                self.changed["model"] = ev.path
         if isinstance(ev, SettingChanged):
             self.show_controls()
+            if ev.name in self.asked:
+                self.changed[ev.name] = ev.value
         if isinstance(ev, (PortsChanged, PortLost, PortBack)) or (isinstance(ev, SettingChanged) and ev.name == "record"):
             self.show_ports()
         self.main("#log", RichLog).write(ev.words())
@@ -191,19 +197,23 @@ class LivejamApp(App):
             widget.update(text, layout=old is None or old.count("\n") != text.count("\n"))
 
     # -- actions: each posts a command to the engine -----------------------
+    def ask(self, name: str, value=None) -> None:
+        self.asked.add(name)
+        self.engine.command(name, value)
+
     def action_step(self, name: str, direction: int) -> None:
         s = config.SETTINGS[name]
         lo, hi = s.sweep()
         value = getattr(self.rig.cfg, name) + direction * s.step
-        self.engine.command(name, round(min(hi, max(lo, value)), 2))
+        self.ask(name, round(min(hi, max(lo, value)), 2))
 
     def action_change(self, name: str) -> None:
         s, now = config.SETTINGS[name], getattr(self.rig.cfg, name)
         if s.choices:
             nxt = s.choices[(s.choices.index(now) + 1) % len(s.choices)] if now in s.choices else s.choices[0]
-            self.engine.command(name, nxt)
+            self.ask(name, nxt)
         else:
-            self.engine.command(name)  # a switch: the engine toggles it
+            self.ask(name)  # a switch: the engine toggles it
 
     def action_act(self, name: str) -> None:
         self.engine.command(name)

@@ -48,6 +48,7 @@ class DeviceScreen(ModalScreen):
         if self.rig.api is not None:
             try:
                 self.rig.set_ports(inputs, out)
+                self.app.changed.update(inputs=list(inputs), output=out or "")
             except Exception as exc:  # a port that went away between listing and opening
                 self.app.main("#log").write(f"could not switch ports: {exc}")
         self.dismiss()
@@ -67,5 +68,5 @@ class ModelScreen(ModalScreen):
             yield OptionList(*[str(p) for p in self.files], id="models")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.engine.command("model", str(self.files[event.option_index]))
+        self.app.ask("model", str(self.files[event.option_index]))
         self.dismiss()

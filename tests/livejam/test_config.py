@@ -55,13 +55,15 @@ def test_cc_values_sweep_the_table_span():
     assert config.from_cc("panic", 127) is True
 
 
-def test_only_settings_marked_saved_go_to_the_file(tmp_path):
-    cfg = LivejamConfig(seed=5, virtual=True, muted=True, temperature=1.2)
-    path = settings.save(cfg, tmp_path / "s.toml")
-    loaded = settings.load(path)
-    assert loaded["temperature"] == 1.2
-    assert not {"seed", "virtual", "muted"} & set(loaded)
-    assert set(loaded) == set(settings.PERSISTED) - {"seed"}
+def test_only_settings_marked_saved_go_to_the_file_over_what_was_there(tmp_path):
+    path = settings.update({"silence": 1.5}, tmp_path / "s.toml")
+    settings.update({"seed": 5, "virtual": True, "muted": True, "temperature": 1.2}, path)
+    assert settings.load(path) == {"silence": 1.5, "temperature": 1.2}
+
+
+def test_record_dir_asks_for_recording_and_the_no_flag_still_wins(tmp_path):
+    assert parse("--record-dir", str(tmp_path)).record is True
+    assert parse("--record-dir", str(tmp_path), "--no-record").record is False
 
 
 def test_the_tui_keys_come_from_the_table():

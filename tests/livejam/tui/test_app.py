@@ -12,7 +12,6 @@ from livejam.live import OfflineRig
 from livejam.output import RecordingOutput
 from livejam.session import ModelSession
 from livejam.tui.app import LivejamApp
-from tests.jack import jack_server  # noqa: F401  (fixture)
 
 
 def make_app(model, **cfg):
@@ -20,7 +19,7 @@ def make_app(model, **cfg):
     out = RecordingOutput(clock)
     rig = OfflineRig(LivejamConfig.from_dict({"record": False, "seed": 2, **cfg}), "No MIDI system: test.",
                      clock=clock, session=ModelSession(model), output=out)
-    return LivejamApp(rig, save_settings=settings.save), rig, out
+    return LivejamApp(rig, save_settings=settings.update), rig, out
 
 
 async def until(pred, timeout=5.0):
@@ -101,8 +100,20 @@ async def test_quitting_releases_notes_and_saves_settings(tiny_model):
         await pilot.press("q")
     assert out.hanging() == {}
     saved = tomllib.loads(settings.settings_path().read_text())
-    assert saved["temperature"] == 1.0
+    assert saved == {"temperature": 1.0}  # what was changed on screen, and nothing else
     assert settings.load()["temperature"] == 1.0
+
+
+@pytest.mark.asyncio
+async def test_flags_of_one_run_are_not_saved(tiny_model):
+    """A run started as with `--no-record --silence 0.3` saves neither: the next run
+    records again (the recording must never be turned off by a one-off flag)."""
+    app, rig, out = make_app(tiny_model, record=False, silence=0.3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        assert await until(lambda: rig.cfg.overlap)
+        await pilot.press("q")
+    assert settings.load() == {"overlap": True}
 
 
 @pytest.mark.asyncio
