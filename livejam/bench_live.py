@@ -92,7 +92,8 @@ class LivejamProcess:
         env = {**os.environ, "LIVEJAM_SETTINGS": self.settings.name, "TERM": "xterm-256color",
                "COLUMNS": str(size[0]), "LINES": str(size[1])}
         argv = [sys.executable, "-m", "livejam.cli", "play", "--api", "jack", "--virtual", "--model", model,
-                "--seed", "0", "--silence", str(SILENCE), "--answer-seconds", str(ANSWER_SECONDS), "--no-record"] + (["--json"] if not tui else [])
+                "--seed", "0", "--silence", str(SILENCE), "--answer-seconds", str(ANSWER_SECONDS), "--no-record",
+                *([] if tui else ["--json"])]
         if tui:
             master, slave = pty.openpty()
             import fcntl

@@ -23,6 +23,8 @@ def _config(a, use_settings: bool = False) -> LivejamConfig:
             d["ccs"] = {**d.get("ccs", {}), **_parse_ccs(v)}  # merged with the saved mapping
         else:
             d[name] = v
+    if getattr(a, "record_dir", None) and getattr(a, "record", None) is None:
+        d["record"] = True  # naming where recordings go asks for them
     try:
         return LivejamConfig.from_dict(d)
     except (TypeError, ValueError) as exc:
@@ -106,7 +108,26 @@ def _play(a) -> None:
     from . import settings
     from .tui.app import LivejamApp
 
-    LivejamApp(rig, save_settings=settings.save).run()
+    LivejamApp(rig, save_settings=settings.update).run()
+
+
+def _panic(a) -> None:
+    """Release whatever sounds on a synth, whoever left it sounding."""
+    from . import ports
+    from .watchdog import send_panic
+
+    api = ports.api_id(a.api or "")
+    _, outs = ports.list_ports(api)
+    if a.out:
+        targets = [outs[ports.resolve(a.out, outs, "output")]]
+    else:
+        targets = [p for p in outs if not p.split(":")[0].startswith(ports.CLIENT)]
+    if not targets:
+        raise LivejamError("no MIDI output to send the panic to; plug in the synth or name it with --out")
+    channels = [a.channel - 1] if a.channel else list(range(16))
+    reached = send_panic(api, set(targets), channels)
+    where = f"channel {a.channel}" if a.channel else "all 16 channels"
+    print(f"panic: every note off, sustain off, all sound off on {where} of {reached} port(s): {', '.join(targets)}")
 
 
 def _respond(a) -> None:
@@ -149,6 +170,12 @@ def main(argv: list[str] | None = None) -> None:
     i = sub.add_parser("info", help="show the model livejam would load: its shape, data and metrics")
     i.add_argument("--model", help="an .onnx file (default: the shipped model in exported/)")
     i.set_defaults(func=_info)
+
+    pn = sub.add_parser("panic", help="release every note on a synth (any channel), whoever left it sounding")
+    pn.add_argument("--out", help="output port name or unique substring (default: every output port)")
+    pn.add_argument("--api", choices=["alsa", "jack", "coremidi", "winmm"])
+    pn.add_argument("--channel", type=int, choices=range(1, 17), metavar="1..16", help="only this channel")
+    pn.set_defaults(func=_panic)
 
     b = sub.add_parser("bench", help="model step, engine cost and answer onset figures")
     b.add_argument("--model")

@@ -7,9 +7,10 @@ from .clock import RealClock
 from .config import LivejamConfig
 from .engine import Engine
 from .errors import LivejamError
-from .events import PortBack, PortLost, PortsChanged, Problem
+from .events import PortBack, PortLost, PortsChanged, Problem, SettingChanged
 from .recorder import SessionRecorder
 from .session import DEFAULT_MODEL, ModelSession
+from .watchdog import Watchdog
 
 
 class LiveRig:
@@ -38,6 +39,7 @@ class LiveRig:
         self.engine = Engine(cfg, self.session, self.output, self.clock, self.recorder)
         self.inputs = [ports.InputPort(self.api, name, self.engine.feed_midi, self.clock) for name in in_names]
         self.watcher = ports.PortWatcher(self.api, [*self.inputs, self.output], self._port_event)
+        self.watchdog: Watchdog | None = None
 
     def _first(self, available: list[str], what: str, hint: str) -> str:
         if not available:
@@ -82,8 +84,22 @@ class LiveRig:
                 "recording": str(self.recorder.path) if self.recorder else None}
 
     def start(self) -> None:
+        # Started first, so that from the first note something outside this process
+        # can release what it leaves sounding if it dies without a goodbye.
+        self.channels = {self.cfg.channel - 1}
+        self.watchdog = Watchdog(ports.api_name(self.api), sorted(self.channels), self.output.port_name,
+                                 self.output.name if self.output.wanted else None)
+        self.engine.subscribe(self._tell_watchdog)
         self.engine.start()
         self.watcher.start()
+
+    def _tell_watchdog(self, event) -> None:
+        # On the engine thread: a few bytes into a pipe, nothing that blocks.
+        if isinstance(event, SettingChanged) and event.name == "channel":
+            self.channels.add(event.value - 1)  # notes may still sound on the old one too
+            self.watchdog.tell(f"channels {' '.join(map(str, sorted(self.channels)))}")
+        elif isinstance(event, PortsChanged) and self.output.wanted:
+            self.watchdog.tell(f"to {self.output.name}")
 
     def stop(self) -> None:
         """Release every note, send the panic CCs, save the recording, close ports."""
@@ -92,6 +108,8 @@ class LiveRig:
             p.close()
         self.engine.stop()
         self.output.close()
+        if self.watchdog is not None:
+            self.watchdog.dismiss()  # everything is released: it may go home
 
 
 

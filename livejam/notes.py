@@ -34,6 +34,13 @@ class NoteTracker:
         return out
 
 
+def all_notes_off(channel: int) -> list[mido.Message]:
+    """For when what sounds is not known (livejam died, a synth is stuck): a NOTE_OFF
+    for every pitch, then the panic CCs."""
+    return [mido.Message("note_off", channel=channel, note=p, velocity=0) for p in range(128)] + \
+        panic_messages([channel])
+
+
 def panic_messages(channels) -> list[mido.Message]:
     return [mido.Message("control_change", channel=ch, control=c, value=v) for ch in sorted(set(channels)) for c, v in PANIC_CCS]
 

@@ -118,6 +118,8 @@ class _Port:
         self.api, self.wanted = api, wanted
         self.midi = _client(self.kind, api)
         self.connected = False
+        # Our own port's name within our client (what JACK lists as "livejam:<this>").
+        self.port_name = virtual_name if wanted is None else self.kind
         if wanted is None:
             self._guard(lambda: self.midi.open_virtual_port(virtual_name))
             self.name = virtual_name

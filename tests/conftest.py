@@ -7,6 +7,8 @@ from pathlib import Path
 import mido
 import pytest
 
+from tests.jack import api, jack_server, livejam  # noqa: F401  (fixtures: the JACK server and livejam on it)
+
 SCALE = [0, 2, 4, 5, 7, 9, 11]
 
 

@@ -6,12 +6,19 @@ developer machine without jackd they are skipped with the command to install it.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import threading
 import time
 
 import pytest
+
+from livejam import ports
+from livejam.session import DEFAULT_MODEL
 
 
 def server_running() -> bool:
@@ -42,3 +49,62 @@ def jack_server():
     yield
     proc.terminate()
     proc.wait(timeout=10)
+
+
+class Livejam:
+    """`livejam play --headless --json` in a subprocess, its event lines collected."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "livejam", "play", "--headless", "--json", "--api", "jack",
+             *([] if "--record-dir" in args else ["--no-record"]),
+             "--model", str(DEFAULT_MODEL), "--seed", "1", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.events: list[dict] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        assert self.wait_event("ready", 30), self.proc.stderr.read() if self.proc.poll() is not None else "no ready line"
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.events.append(json.loads(line))
+
+    def wait_event(self, kind: str, timeout: float, count: int = 1) -> bool:
+        end = time.time() + timeout
+        while time.time() < end:
+            if sum(e["event"] == kind for e in self.events) >= count:
+                return True
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                return sum(e["event"] == kind for e in self.events) >= count
+            time.sleep(0.02)
+        return False
+
+    def stop(self, sig=signal.SIGINT) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=15)
+        self.reader.join(timeout=5)
+        return rc
+
+
+@pytest.fixture
+def api():
+    return ports.api_id("jack")
+
+
+@pytest.fixture
+def livejam():
+    """Start livejam; whatever a test leaves running is stopped afterwards, so
+    the next test finds the port names free."""
+    started: list[Livejam] = []
+
+    def start(*args: str) -> Livejam:
+        started.append(Livejam(*args))
+        return started[-1]
+
+    yield start
+    for lj in started:
+        if lj.proc.poll() is None:
+            lj.proc.kill()
+            lj.proc.wait(timeout=10)
