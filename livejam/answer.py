@@ -44,6 +44,9 @@ class Answer:
         self.last_kind = ""
         self.marks = [Mark(start_step, state, logits, {}, velocity_bin)]
         self.notes_played = 0
+        # Fixed for the answer's life: a channel change mid-answer must not send its
+        # later note-offs where its notes never went.
+        self.channel = cfg.channel - 1
 
     def time_of(self, step: int) -> float:
         return self.t0 + (step - self.step0) / vocab.STEPS_PER_SECOND
@@ -76,26 +79,27 @@ class Answer:
                 a[vocab.TIME_SHIFT : vocab.TIME_SHIFT + min(room, vocab.MAX_SHIFT)] = True
         return a
 
-    def fill(self, until: float, channel: int) -> list[tuple[float, mido.Message]]:
+    def fill(self, until: float) -> list[tuple[float, mido.Message]]:
         """Sample until the answer's clock passes `until`; returns timed messages."""
         out: list[tuple[float, mido.Message]] = []
         while not self.done and self.time_of(self.dec.step) <= until:
             if self.dec.step >= self.end_step:
-                out += self.finish(channel)
+                out += self.finish()
                 break
             tok = self.sampler.sample(self.logits, self.allowed())
-            out += self._feed(tok, channel)
+            out += self._feed(tok)
         return out
 
-    def finish(self, channel: int) -> list[tuple[float, mido.Message]]:
+    def finish(self) -> list[tuple[float, mido.Message]]:
         """Release every answer note at the current step (their NOTE_OFFs are fed too)."""
         out = []
         for p in sorted(self.dec.sounding):
-            out += self._feed(vocab.note_off(p), channel)
+            out += self._feed(vocab.note_off(p))
         self.done = True
         return out
 
-    def _feed(self, tok: int, channel: int) -> list[tuple[float, mido.Message]]:
+    def _feed(self, tok: int) -> list[tuple[float, mido.Message]]:
+        channel = self.channel
         events = self.dec.feed(tok)
         self.logits, self.state = self.session.step(tok, self.state)
         self.last_kind = vocab.describe(tok)[0]

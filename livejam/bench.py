@@ -75,10 +75,10 @@ def bench_streaming_vs_whole(sess: ModelSession, seconds: float = 8.0, trials: i
             ans = Answer(sess, Sampler(0.9, 0.95, k), cfg, state, logits[0, -1], 0, 0.0, seconds, 16)
             t0 = time.perf_counter()
             if mode == "stream":
-                while not any(m.type == "note_on" for _, m in ans.fill(ans.time_of(ans.dec.step), 0)):
+                while not any(m.type == "note_on" for _, m in ans.fill(ans.time_of(ans.dec.step))):
                     pass
             else:
-                ans.fill(float("inf"), 0)
+                ans.fill(float("inf"))
             sink.append(time.perf_counter() - t0)
     s, w = _pct(first, 50, 95), _pct(whole, 50, 95)
     return {"answer_seconds": seconds, "streaming_first_note": s, "generate_then_play_first_note": w,

@@ -112,10 +112,20 @@ class LivejamConfig:
     def validate(self) -> None:
         for name, s in SETTINGS.items():
             v = getattr(self, name)
-            if v is None or s.lo is None:
+            kind = value_type(name)
+            if v is None:
+                continue
+            if not isinstance(v, kind) and not (kind is float and isinstance(v, int) and not isinstance(v, bool)) \
+                    or (kind is int and isinstance(v, bool)):
+                raise ValueError(f"{name.replace('_', '-')} must be {_KIND_WORDS.get(kind, kind.__name__)}, not {v!r}")
+            if s.lo is None:
                 continue
             if not s.lo <= v <= s.hi:
                 raise ValueError(f"{name.replace('_', '-')} must be {s.lo:g}..{s.hi:g}, not {v}")
+        if self.lowest > self.highest:
+            raise ValueError(f"lowest ({self.lowest}) must not be above highest ({self.highest})")
+        if self.min_answer > self.max_answer:
+            raise ValueError(f"min-answer ({self.min_answer}) must not be above max-answer ({self.max_answer})")
         bad = set(self.ccs) - set(CONTROLS)
         if bad:
             raise ValueError(f"unknown CC control(s): {', '.join(sorted(bad))}; known: {', '.join(CONTROLS)}")
@@ -146,6 +156,10 @@ DEFAULTS: dict[str, object] = {
 CONTROLS: dict[str, Setting | Action] = {
     **{n: s for n, s in SETTINGS.items() if s.cc is not None}, **{a.name: a for a in ACTIONS}}
 DEFAULT_CCS: dict[str, int] = {n: c.cc for n, c in CONTROLS.items()}
+
+
+_KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a text", list: "a list",
+               dict: "a table"}
 
 
 def value_type(name: str) -> type:

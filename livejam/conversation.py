@@ -25,6 +25,14 @@ class Conversation:
         self.deferred: list[int] = []  # player tokens heard while an answer played over them
         self.decided_at: float | None = None  # the phrase-end decision the next first note is timed from
         self.onsets: deque[float] = deque(maxlen=1000)  # decision -> first answer note sent, seconds
+        self.answers_played = 0
+
+    def reset(self) -> None:
+        """Forget the answer in play and any prepared one (after an error; the
+        scheduler has already released their notes). The model keeps what it heard."""
+        self.answer = self.upcoming = None
+        self.deferred, self.decided_at = [], None
+        self.phrases.reset()
 
     @property
     def state(self) -> str:
@@ -49,9 +57,12 @@ class Conversation:
         return min(times) if times else None
 
     # -- the player ----------------------------------------------------------
-    def heard(self, msg: mido.Message, t: float, now: float) -> None:
-        """A note or pedal message the player played at `t` (processed at `now`)."""
-        self.end_phrase_if_due(now)  # a phrase end that fell due while this waited comes first
+    def heard(self, msg: mido.Message, t: float) -> None:
+        """A note or pedal message the player played at `t`."""
+        # A phrase end that fell due before this was played comes first; judged by
+        # when it was played, not when it is processed, so a note played just before
+        # the deadline but handled just after it does not split the call.
+        self.end_phrase_if_due(t)
         self.discard_upcoming()  # the call goes on: what was sampled ahead is void
         striking = msg.type == "note_on" and msg.velocity > 0
         if striking and self.answer is not None and not self.cfg.overlap:
@@ -64,7 +75,9 @@ class Conversation:
             self.listener.feed(tokens)
         if striking:
             self.phrases.note_on(t)
-        elif tokens or msg.type != "note_on":
+        elif tokens or msg.type == "note_off":
+            # A key (or the pedal) let go: the silence counts from here. Other CCs (a
+            # mod wheel, an expression pedal) are not the end of anything.
             self.phrases.released(t)
 
     def tick(self, now: float) -> None:
@@ -95,12 +108,16 @@ class Conversation:
         and schedule its first notes at t, leaving the listener alone until the
         phrase really ends; so the answer can sound the instant it does."""
         step, state, logits = self.listener.ahead(t)
+        # Each answer samples from its own generator, seeded by the seed and how many
+        # answers were played before: one prepared and thrown away draws nothing from
+        # the next, so --seed reproduces a live session.
+        self.sampler.reseed(self.answers_played)
         self.upcoming = Answer(self.listener.session, self.sampler, self.cfg, state, logits, step, t,
                                self.cfg.answer_length(call_seconds), self.listener.velocity_bin)
         # The onset is timed from t: the first note may go out before the engine
         # thread gets round to committing the phrase end.
         self.decided_at = t
-        for deadline, msg in self.upcoming.fill(t, self.cfg.channel - 1):
+        for deadline, msg in self.upcoming.fill(t):
             self.scheduler.schedule(deadline, msg, "answer")
 
     def discard_upcoming(self) -> None:
@@ -120,6 +137,7 @@ class Conversation:
         if self.upcoming is None:
             self._start_answer(now, phrase.seconds)
         ans, self.upcoming = self.upcoming, None
+        self.answers_played += 1
         self.listener.adopt(ans.marks[0])  # the model has now heard the silence up to the answer
         self.answer = ans
         phrase.decided = ans.t0
@@ -128,13 +146,14 @@ class Conversation:
     def _continue_answer(self, now: float) -> None:
         ans = self.answer
         if not ans.done:
-            for deadline, msg in ans.fill(now + self.cfg.lookahead, self.cfg.channel - 1):
+            for deadline, msg in ans.fill(now + self.cfg.lookahead):
                 self.scheduler.schedule(deadline, msg, "answer")
             if ans.done:
                 self.listener.adopt(ans.marks[-1])
                 self.listener.feed(self.deferred)
                 self.deferred = []
         if ans.done and now >= ans.end_time and self.scheduler.pending("answer") == 0:
+            self.scheduler.cancel("answer")  # every note-off is out; release anything the tracker still holds
             self.answer = None
             self.emit(AnswerEnded, notes=ans.notes_played, seconds=round(ans.end_time - ans.t0, 2),
                       onset_ms=round(self.onsets[-1] * 1000, 2) if self.onsets else None)

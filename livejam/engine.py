@@ -9,6 +9,7 @@ printer, the TUI), never by anyone polling the engine.
 """
 from __future__ import annotations
 
+import contextlib
 import queue
 import sys
 import threading
@@ -37,6 +38,8 @@ class Engine:
         self.clock = clock or RealClock()
         self.recorder = recorder
         self.recording = recorder is not None
+        if recorder is not None:
+            recorder.on_error = lambda message: self.emit(Problem, message=message)
         self.inbox: queue.Queue = queue.Queue()
         self.subscribers: list[Callable[[Event], None]] = []
         self.scheduler = Scheduler(output, self.clock, on_sent=self._sent, on_error=self._output_error)
@@ -82,7 +85,7 @@ class Engine:
             self.inbox.put(Stop())
             if self.thread:
                 self.thread.join(timeout=2)
-        self.scheduler.panic(self._channels())
+        self.scheduler.panic(self._channels(), final=True)
         self.scheduler.stop()
         if self.recorder:
             self.recorder.close()
@@ -106,15 +109,32 @@ class Engine:
         return self.conversation.next_wakeup()
 
     def process(self, item) -> None:
-        if isinstance(item, Command):
-            self.apply(item.name, item.value)
-        elif isinstance(item, Played):
-            self.played(item.msg, item.t)
+        with self._guard():
+            if isinstance(item, Command):
+                self.apply(item.name, item.value)
+            elif isinstance(item, Played):
+                self.played(item.msg, item.t)
         self._show_state()
 
     def tick(self) -> None:
-        self.conversation.tick(self.clock.now())
+        if not self.inbox.empty():
+            return  # something played may predate what is due: it is handled first, then the loop comes back
+        with self._guard():
+            self.conversation.tick(self.clock.now())
         self._show_state()
+
+    @contextlib.contextmanager
+    def _guard(self):
+        """Whatever goes wrong in one step (a full disk, a bad setting, a bug), the
+        engine thread lives on: the answer in play is dropped with every one of its
+        notes released, the player hears why in one line, and the next call is
+        answered as usual."""
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - the music must not stop on any one error
+            self.scheduler.cancel("answer")
+            self.conversation.reset()
+            self.emit(Problem, message=f"{type(exc).__name__}: {exc} (the answer was stopped; playing goes on)")
 
     def played(self, msg: mido.Message, t: float) -> None:
         self.events_in += 1
@@ -128,7 +148,7 @@ class Engine:
             self.recorder.player(msg, t)
         if msg.type in ("note_on", "note_off"):
             self.notes.add(t - self.origin, "you", msg.note, msg.type == "note_on" and msg.velocity > 0)
-        self.conversation.heard(msg, t, self.clock.now())
+        self.conversation.heard(msg, t)
 
     # -- controls ------------------------------------------------------------
     def _control(self, msg: mido.Message) -> bool:
@@ -158,6 +178,8 @@ class Engine:
             self.recording = self.recorder is not None and (bool(value) if value is not None else not self.recording)
             self.emit(SettingChanged, name="record", value=self.recording)
         elif name == "model":
+            self._load_model(value)
+        elif name == "model_ready":
             self._switch_model(value)
         elif name in config.SETTINGS and config.SETTINGS[name].live:
             self._set(name, value, now)
@@ -173,22 +195,33 @@ class Engine:
             self.emit(Problem, message=str(exc))
             return
         setattr(self.cfg, name, value)
+        if name == "thru" and not value:
+            self.scheduler.cancel("thru")  # keys held now would never get their note-off through
         self.sampler.temperature, self.sampler.top_p = self.cfg.temperature, self.cfg.top_p
         self.conversation.phrases.silence = self.cfg.silence
         if name == "muted" and value:
             self.conversation.interrupt(now)
         self.emit(SettingChanged, name=name, value=value)
 
-    def _switch_model(self, path) -> None:
-        """Between phrases or mid-answer: release what sounds, load, start afresh."""
+    def _load_model(self, path) -> None:
+        """Load a model off the engine thread (it takes a while): the old one keeps
+        playing meanwhile, and keeps playing if the new one is refused."""
         from .errors import LivejamError
         from .session import ModelSession
 
-        try:
-            session = ModelSession(path)
-        except LivejamError as exc:
-            self.emit(Problem, message=str(exc))
-            return
+        def load() -> None:
+            try:
+                self.command("model_ready", ModelSession(path))
+            except LivejamError as exc:
+                self.emit(Problem, message=str(exc))
+
+        if self.running:
+            threading.Thread(target=load, name="livejam-model-load", daemon=True).start()
+        else:
+            load()  # no engine thread (offline, tests): the pump picks the result up
+
+    def _switch_model(self, session) -> None:
+        """Between phrases or mid-answer: release what sounds, start afresh on the new model."""
         self.conversation.interrupt(self.clock.now())
         self.listener.reset(session)
         self.emit(ModelLoaded, path=str(session.path), summary=session.metadata.get("summary", ""))
@@ -223,7 +256,7 @@ class Engine:
         if isinstance(event, AnswerEnded):
             self.answers += 1
         if self.recorder and isinstance(event, (PhraseEnded, AnswerEnded)):
-            self.recorder.flush()
+            self.recorder.request_flush()
         for fn in self.subscribers:
             fn(event)
 

@@ -9,6 +9,12 @@ import numpy as np
 from . import vocab
 from .encoder import StreamEncoder
 
+# The longest rest the model is told about. Training never shows gaps over ~2 s, and
+# an hour of silence would otherwise be 3,600 TIME_SHIFTs in one call: far outside
+# anything the model learned, and slow. The clock still moves on; only what the model
+# hears of a long rest is capped.
+MAX_HEARD_REST_STEPS = 200
+
 
 class Listener:
     def __init__(self, session, origin: float) -> None:
@@ -40,7 +46,7 @@ class Listener:
 
     def encode(self, msg: mido.Message, t: float) -> list[int]:
         """A played message as tokens (not yet heard by the model)."""
-        return self.encoder.message(msg, t - self.origin)
+        return capped(self.encoder.message(msg, t - self.origin))
 
     def feed(self, tokens: list[int]) -> None:
         if tokens:
@@ -52,7 +58,7 @@ class Listener:
         committing it: an answer prepared ahead may still be thrown away."""
         step = max(self.encoder.step, int(vocab.to_steps(t - self.origin)))
         state, logits = self.state, self.logits
-        shifts = vocab.shift_tokens(step - self.encoder.step)
+        shifts = vocab.shift_tokens(min(step - self.encoder.step, MAX_HEARD_REST_STEPS))
         if shifts:
             out, state = self.session.run(np.array([shifts], np.int64), state)
             logits = out[0, -1]
@@ -63,3 +69,14 @@ class Listener:
         self.state, self.logits = mark.state, mark.logits
         self.encoder.step = mark.step
         self.encoder.velocity_bin = mark.velocity_bin
+
+
+def capped(tokens: list[int]) -> list[int]:
+    """The leading rest of `tokens` cut to MAX_HEARD_REST_STEPS."""
+    steps, i = 0, 0
+    while i < len(tokens) and vocab.describe(tokens[i])[0] == "TIME_SHIFT":
+        steps += vocab.describe(tokens[i])[1]
+        i += 1
+    if steps <= MAX_HEARD_REST_STEPS:
+        return tokens
+    return vocab.shift_tokens(MAX_HEARD_REST_STEPS) + tokens[i:]

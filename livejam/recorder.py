@@ -2,6 +2,9 @@
 
 Rewritten after every phrase and answer (to a temporary file, then renamed), so
 a crash loses at most the phrase in progress and a reader never sees half a file.
+The rewriting happens on a writer thread of its own: the engine only asks for it,
+so a long session or a slow disk never delays an answer. A folder that cannot be
+written is said once; the session stays in memory and is written when it can.
 """
 from __future__ import annotations
 
@@ -39,6 +42,10 @@ class SessionRecorder:
         self.lock = threading.Lock()  # the answer track is written from the scheduler thread
         self.tracks: dict[str, list[tuple[float, mido.Message]]] = {"player": [], "livejam": []}
         self.dirty = False
+        self.on_error = None  # (message) once when the file cannot be written
+        self.failing = False
+        self.wanted = threading.Event()
+        self.writer: threading.Thread | None = None
 
     def player(self, msg: mido.Message, t: float) -> None:
         self._add("player", msg, t)
@@ -52,17 +59,50 @@ class SessionRecorder:
                 self.tracks[track].append((max(0.0, t - self.t0), msg))
                 self.dirty = True
 
+    def request_flush(self) -> None:
+        """Have the writer thread rewrite the file soon (the engine's call: never blocks)."""
+        if self.writer is None:
+            self.writer = threading.Thread(target=self._write_loop, name="livejam-recorder", daemon=True)
+            self.writer.start()
+        self.wanted.set()
+
+    def _write_loop(self) -> None:
+        from .osthread import name_this_thread
+
+        name_this_thread()
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            if self.writer is None:
+                return  # closing
+            self.flush()
+
     def flush(self) -> Path | None:
+        """Rewrite the file now, if anything was added; None if nothing was written."""
         with self.lock:
             if not self.dirty:
                 return None
             snapshot = {k: list(v) for k, v in self.tracks.items()}
             self.dirty = False
-        write_messages(self.path, list(snapshot.items()))
+        try:
+            write_messages(self.path, list(snapshot.items()))
+        except OSError as exc:
+            with self.lock:
+                self.dirty = True  # still to be written: nothing recorded is dropped
+            if not self.failing and self.on_error:
+                self.on_error(f"cannot write the recording {self.path} ({exc.strerror or exc}); playing goes on, "
+                              f"the session is kept and written when the folder can take it")
+            self.failing = True
+            return None
+        self.failing = False
         return self.path
 
     def close(self) -> Path | None:
         """Close the player's held notes in the file, then write it a last time."""
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            self.wanted.set()
+            writer.join(timeout=10)
         t = self.clock.now()
         with self.lock:
             held = sorted(hanging(self.tracks["player"]))

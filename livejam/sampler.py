@@ -9,7 +9,12 @@ class Sampler:
     def __init__(self, temperature: float = 1.0, top_p: float = 0.95, seed: int | None = None) -> None:
         self.temperature = temperature
         self.top_p = top_p
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
+
+    def reseed(self, n: int) -> None:
+        """The generator for the n-th answer: the same seed and n always draw the same."""
+        self.rng = np.random.default_rng(None if self.seed is None else [self.seed, n])
 
     def probabilities(self, logits: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         z = np.asarray(logits, dtype=np.float64) / max(self.temperature, 1e-4)

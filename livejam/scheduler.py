@@ -30,6 +30,7 @@ class Scheduler:
         self.seq = itertools.count()
         self.trackers: dict[str, NoteTracker] = {}
         self.running = False
+        self.closed = False  # after the final panic: nothing more is scheduled or sent
         self.thread: threading.Thread | None = None
         self.late = 0  # messages sent more than 1 ms after their deadline
         self.sent = 0  # messages sent so far
@@ -40,12 +41,16 @@ class Scheduler:
     def schedule(self, deadline: float, msg: mido.Message, tag: str = "answer") -> None:
         entry = (deadline, next(self.seq), tag, msg)
         with self.cond:
+            if self.closed:
+                return  # after the final panic nothing new may start sounding
             heapq.heappush(self.heap, entry)
             if self.heap[0] is entry:  # sooner than what the thread sleeps towards
                 self.cond.notify()
 
     def send_now(self, msg: mido.Message, tag: str) -> None:
         with self.cond:
+            if self.closed:
+                return
             self._send(msg, tag, self.clock.now(), None)
 
     def cancel(self, tag: str) -> int:
@@ -58,12 +63,25 @@ class Scheduler:
             self._release(tag)
             return before - len(self.heap)
 
-    def panic(self, channels) -> None:
-        """Every note off, then all-notes-off, sustain off and all-sound-off."""
+    def panic(self, channels, final: bool = False) -> None:
+        """Every note off, then all-notes-off, sustain off and all-sound-off. A final
+        panic (on stop) closes the scheduler to anything new in the same breath, so a
+        thread still finishing its step cannot start a note after it."""
+        with self.cond:
+            self.closed = self.closed or final
+            self._release_everything()
+            for msg in panic_messages(channels):
+                self._send(msg, "panic", self.clock.now(), None)
+
+    def replace_output(self, output, channels):
+        """Move to another output in one step: everything livejam sounds is released
+        on the old one first, and nothing is sent while the two are swapped. Returns the old."""
         with self.cond:
             self._release_everything()
             for msg in panic_messages(channels):
                 self._send(msg, "panic", self.clock.now(), None)
+            old, self.output = self.output, output
+            return old
 
     def sounding(self, tag: str | None = None) -> int:
         with self.cond:

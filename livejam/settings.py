@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from .config import SETTINGS
+from .config import SETTINGS, LivejamConfig
 from .errors import LivejamError
 
 # What a player tunes by ear and expects to find again; ports and model paths too
@@ -32,7 +32,12 @@ def load(path: Path | None = None) -> dict:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise LivejamError(f"cannot read settings {path} ({exc}); fix or delete the file")
-    return {k: v for k, v in data.items() if k in PERSISTED}
+    data = {k: v for k, v in data.items() if k in PERSISTED}
+    try:
+        LivejamConfig.from_dict(data)  # every saved value checked for its type and range
+    except (TypeError, ValueError) as exc:
+        raise LivejamError(f"settings file {path}: {exc}; fix or delete that line")
+    return data
 
 
 def update(changes: dict, path: Path | None = None) -> Path:
