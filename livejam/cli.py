@@ -72,8 +72,7 @@ def _info(a) -> None:
 def _devices(a) -> None:
     from . import ports
 
-    api = ports.api_id(a.api or "")
-    ins, outs = ports.list_ports(api)
+    api, ins, outs = ports.find_system(a.api or "")
     print(f"MIDI API: {ports.api_name(api)}")
     print("inputs:" if ins else "inputs: none")
     for n in ins:
@@ -93,18 +92,9 @@ def _play(a) -> None:
 
         sys.exit(run_headless(LiveRig(cfg), as_json=a.json))
     try:
-        rig = LiveRig(cfg)
-    except NoMidiSystem as first:
-        rig, problem = None, str(first)
-        if not a.api:  # nothing asked for: try JACK before giving up on MIDI
-            try:
-                cfg.api = "jack"
-                rig = LiveRig(cfg)
-            except NoMidiSystem as second:
-                cfg.api = ""
-                problem = f"{first}; and {second}"
-        if rig is None:
-            rig = OfflineRig(cfg, f"No MIDI system: {problem}. Meanwhile the computer keyboard plays into the model.")
+        rig = LiveRig(cfg)  # asked for no MIDI system, it finds ALSA or JACK (ports.find_system)
+    except NoMidiSystem as problem:
+        rig = OfflineRig(cfg, f"No MIDI system: {problem}. Meanwhile the computer keyboard plays into the model.")
     from . import settings
     from .tui.app import LivejamApp
 
@@ -116,8 +106,7 @@ def _panic(a) -> None:
     from . import ports
     from .watchdog import send_panic
 
-    api = ports.api_id(a.api or "")
-    _, outs = ports.list_ports(api)
+    api, _, outs = ports.find_system(a.api or "")
     if a.out:
         targets = [outs[ports.resolve(a.out, outs, "output")]]
     else:

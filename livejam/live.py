@@ -19,8 +19,7 @@ class LiveRig:
         self.clock = RealClock()
         self.notes: list[str] = []  # things worth telling the player at start
         self.session = ModelSession(cfg.model or DEFAULT_MODEL)
-        self.api = ports.api_id(cfg.api)
-        ins, outs = ports.list_ports(self.api)
+        self.api, ins, outs = ports.find_system(cfg.api)
         can_virtual = ports.virtual_supported(self.api)
         if cfg.virtual and not can_virtual:
             raise LivejamError("Windows MIDI (WinMM) has no virtual ports; install a loopback driver such as loopMIDI and pass --in/--out")
@@ -40,6 +39,7 @@ class LiveRig:
         self.inputs = [ports.InputPort(self.api, name, self.engine.feed_midi, self.clock) for name in in_names]
         self.watcher = ports.PortWatcher(self.api, [*self.inputs, self.output], self._port_event)
         self.watchdog: Watchdog | None = None
+        self.channels = {cfg.channel - 1}  # every answer channel used: notes may sound on each
 
     def _first(self, available: list[str], what: str, hint: str) -> str:
         if not available:
@@ -62,8 +62,7 @@ class LiveRig:
             self.inputs = [ports.InputPort(self.api, n, self.engine.feed_midi, self.clock) for n in wanted]
         if output != self.output.wanted:
             new = ports.OutputPort(self.api, output)
-            self.engine.scheduler.panic(self.engine._channels())
-            old, self.engine.scheduler.output, self.output = self.output, new, new
+            old, self.output = self.engine.scheduler.replace_output(new, sorted(self.channels)), new
             old.close()
         self.cfg.inputs, self.cfg.output = list(inputs), output or ""
         self.watcher = ports.PortWatcher(self.api, [*self.inputs, self.output], self._port_event)
@@ -86,7 +85,6 @@ class LiveRig:
     def start(self) -> None:
         # Started first, so that from the first note something outside this process
         # can release what it leaves sounding if it dies without a goodbye.
-        self.channels = {self.cfg.channel - 1}
         self.watchdog = Watchdog(ports.api_name(self.api), sorted(self.channels), self.output.port_name,
                                  self.output.name if self.output.wanted else None)
         self.engine.subscribe(self._tell_watchdog)

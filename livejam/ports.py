@@ -96,6 +96,23 @@ def list_ports(api: int) -> tuple[list[str], list[str]]:
         o.delete()
 
 
+def find_system(name: str = "") -> tuple[int, list[str], list[str]]:
+    """(api, input ports, output ports) of the MIDI system asked for by name; asked
+    for none, the platform's own and then a running JACK server (on Linux a machine
+    often has JACK without an ALSA sequencer). NoMidiSystem says why neither works."""
+    api = api_id(name)
+    try:
+        return (api, *list_ports(api))
+    except NoMidiSystem as first:
+        if name or api_name(api) == "jack" or api_id("jack") not in _rtmidi().get_compiled_api():
+            raise
+        try:
+            jack = api_id("jack")
+            return (jack, *list_ports(jack))
+        except (NoMidiSystem, LivejamError) as second:
+            raise NoMidiSystem(f"{first}; and {second}") from None
+
+
 def resolve(wanted: str, available: list[str], what: str) -> int:
     """Index of the port named `wanted`, or of the one port whose name contains it."""
     if wanted in available:
@@ -116,6 +133,9 @@ class _Port:
 
     def __init__(self, api: int, wanted: str | None, virtual_name: str) -> None:
         self.api, self.wanted = api, wanted
+        # The watcher closes and re-opens the rtmidi port while the scheduler sends or
+        # the input thread reads: one lock around every use of it.
+        self.lock = threading.RLock()
         self.midi = _client(self.kind, api)
         self.connected = False
         # Our own port's name within our client (what JACK lists as "livejam:<this>").
@@ -140,6 +160,10 @@ class _Port:
         return self.wanted is None or any(self.wanted.lower() in p.lower() for p in ports)
 
     def reopen(self, raise_errors: bool = False) -> bool:
+        with self.lock:
+            return self._reopen(raise_errors)
+
+    def _reopen(self, raise_errors: bool) -> bool:
         try:
             idx = resolve(self.wanted, self.midi.get_ports(), "input" if self.kind == "in" else "output")
             if self.midi.is_port_open():
@@ -154,13 +178,16 @@ class _Port:
         return True
 
     def lost(self) -> None:
-        self.connected = False
-        if self.midi.is_port_open():
-            self.midi.close_port()
+        with self.lock:
+            self.connected = False
+            if self.midi.is_port_open():
+                self.midi.close_port()
 
     def close(self) -> None:
-        self.midi.close_port()
-        self.midi.delete()
+        with self.lock:
+            self.connected = False
+            self.midi.close_port()
+            self.midi.delete()
 
 
 class InputPort(_Port):
@@ -193,10 +220,10 @@ class InputPort(_Port):
 
     def _poll(self) -> None:
         name_this_thread()
-        get = self.midi.get_message
         last = 0.0
         while self.running:
-            event = get()
+            with self.lock:
+                event = self.midi.get_message() if self.connected else None
             if event is None:
                 # Every 1 ms while playing, 4 ms after a quiet second, 8 ms after ten: an
                 # idle livejam costs next to nothing, and only the first note after a
@@ -225,9 +252,10 @@ class OutputPort(_Port):
         super().__init__(api, wanted, virtual_name)  # only the default name differs
 
     def send(self, msg: mido.Message) -> None:
-        if not self.connected:
-            raise LivejamError(f"MIDI output {self.name} is gone")
-        self.midi.send_message(msg.bytes())
+        with self.lock:
+            if not self.connected:
+                raise LivejamError(f"MIDI output {self.name} is gone")
+            self.midi.send_message(msg.bytes())
 
 
 class PortWatcher:

@@ -31,3 +31,20 @@ def test_nothing_to_watch_means_no_watcher_clients_and_no_thread():
     w.start()
     assert w.probe_in is None and w.probe_out is None and not w.thread.is_alive()
     w.stop()
+
+
+def test_asked_for_no_midi_system_it_tries_jack_after_the_platforms_own(monkeypatch):
+    from livejam import ports
+    from livejam.errors import NoMidiSystem
+
+    def listing(api):
+        if ports.api_name(api) == "jack":
+            return ["kbd:out"], ["synth:in"]
+        raise NoMidiSystem("no ALSA sequencer")
+
+    monkeypatch.setattr(ports, "list_ports", listing)
+    monkeypatch.setattr(ports.sys, "platform", "linux")
+    api, ins, outs = ports.find_system("")
+    assert ports.api_name(api) == "jack" and outs == ["synth:in"]
+    with pytest.raises(NoMidiSystem, match="no ALSA sequencer"):
+        ports.find_system("alsa")  # asked for by name: no second guess
