@@ -27,7 +27,7 @@ def load_run(run: Path) -> tuple[PerformanceGRU, dict]:
     path = run / "best.pt" if run.is_dir() else run
     if not path.exists():
         raise SystemExit(f"{path} not found: train first with `bin/train fit --out {run}`")
-    saved = torch.load(path, map_location="cpu", weights_only=False)
+    saved = torch.load(path, map_location="cpu", weights_only=True)
     model = PerformanceGRU(ModelConfig.from_dict(saved["config"]["model"]))
     model.load_state_dict(saved["model"])
     model.eval()

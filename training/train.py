@@ -122,7 +122,7 @@ def fit(cfg: TrainConfig, progress: bool = True) -> dict:
     state = {"step": 0, "best_nll": float("inf"), "stale": 0, "history": []}
     ckpt = out / "ckpt.pt"
     if ckpt.exists():
-        saved = torch.load(ckpt, map_location=device, weights_only=False)
+        saved = torch.load(ckpt, map_location=device, weights_only=True)
         if saved["config"]["model"] != cfg.model.to_dict():
             raise SystemExit(f"{ckpt} holds a different model shape; use another --out or the same settings")
         model.load_state_dict(saved["model"])

@@ -24,5 +24,5 @@ def test_torchrun_two_processes(tiny_corpus, tmp_path):
     rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     # Two processes, one batch each per step: twice the tokens of one process.
     assert rows and all(r["step"] in (2, 4) for r in rows)
-    ckpt = torch.load(tmp_path / "run" / "ckpt.pt", weights_only=False)
+    ckpt = torch.load(tmp_path / "run" / "ckpt.pt", weights_only=True)
     assert ckpt["state"]["step"] == 4

@@ -47,10 +47,10 @@ def test_resume_is_exact(tiny_corpus, tmp_path):
     torch.set_num_threads(1)
     fit(small(tiny_corpus, tmp_path / "straight", max_steps=6), progress=False)
     fit(small(tiny_corpus, tmp_path / "split", max_steps=6, stop_after=3), progress=False)
-    assert torch.load(tmp_path / "split" / "ckpt.pt", weights_only=False)["state"]["step"] == 3
+    assert torch.load(tmp_path / "split" / "ckpt.pt", weights_only=True)["state"]["step"] == 3
     fit(small(tiny_corpus, tmp_path / "split", max_steps=6), progress=False)
-    a = torch.load(tmp_path / "straight" / "ckpt.pt", weights_only=False)
-    b = torch.load(tmp_path / "split" / "ckpt.pt", weights_only=False)
+    a = torch.load(tmp_path / "straight" / "ckpt.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "ckpt.pt", weights_only=True)
     assert a["state"]["step"] == b["state"]["step"] == 6
     for k in a["model"]:
         assert torch.equal(a["model"][k], b["model"][k]), k

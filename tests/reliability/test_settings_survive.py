@@ -1,0 +1,45 @@
+"""A one-off flag must never turn anything off for good: a TUI run with
+`--no-record --silence 0.3`, then a headless run with `--record-dir DIR`, which
+records into DIR (through JACK, as a user would run it)."""
+import argparse
+
+import mido
+import pytest
+
+from livejam import cli, ports, settings
+from livejam.live import OfflineRig
+from livejam.loopback import Loopback
+from livejam.session import ModelSession
+from livejam.tui.app import LivejamApp
+
+
+def flags(*argv):
+    p = argparse.ArgumentParser()
+    cli._add_setting_flags(p, play=True)
+    return p.parse_args(list(argv))
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("jack_server")
+async def test_a_tui_run_with_no_record_then_a_headless_run_with_record_dir_records(api, livejam, tmp_path, tiny_model):
+    cfg = cli._config(flags("--no-record", "--silence", "0.3", "--model", str(tiny_model)), use_settings=True)
+    app = LivejamApp(OfflineRig(cfg, "test", session=ModelSession(tiny_model)), save_settings=settings.update)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus")  # the player changes one thing on screen
+        await pilot.press("q")
+    saved = settings.load()
+    assert "record" not in saved and "silence" not in saved and "temperature" in saved
+
+    rec = tmp_path / "takes"
+    lj = livejam("--virtual", "--record-dir", str(rec), "--answer-seconds", "1", "--silence", "0.4")
+    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    try:
+        lb.play([60, 63, 67], each=0.1)
+        assert lj.wait_event("answer", 10), lj.events
+    finally:
+        lb.close()
+        assert lj.stop() == 0
+    files = list(rec.glob("*.mid"))
+    assert len(files) == 1
+    player = [m.note for m in mido.MidiFile(str(files[0])).tracks[0] if m.type == "note_on" and m.velocity > 0]
+    assert player == [60, 63, 67]

@@ -1,0 +1,84 @@
+"""Soak: many calls in a row, on the fake clock (two thousand) and through JACK (fifty):
+memory, threads, open files and onset stay flat; every note is balanced."""
+import os
+import tracemalloc
+
+import pytest
+
+from livejam import ports
+from livejam.loopback import Loopback
+from livejam.notes import hanging
+
+
+class Balance:
+    """An output that keeps only how many notes it saw and which still sound."""
+
+    name = "balance"
+
+    def __init__(self) -> None:
+        self.notes, self.hanging = 0, {}
+
+    def send(self, msg) -> None:
+        if msg.type in ("note_on", "note_off"):
+            k = (msg.channel, msg.note)
+            on = msg.type == "note_on" and msg.velocity > 0
+            self.notes += on
+            self.hanging[k] = self.hanging.get(k, 0) + (1 if on else -1)
+            if self.hanging[k] <= 0:
+                del self.hanging[k]
+
+    def close(self) -> None:
+        pass
+
+
+def test_two_thousand_calls_on_the_fake_clock_leave_memory_flat_and_every_note_balanced(rig):
+    r = rig(answer_seconds=0.5, silence=0.2)
+    sink = r.engine.scheduler.output = Balance()  # keeps a running balance, not every message
+    pitches = [(60, 64), (62, 65, 69), (67,), (72, 71, 69, 67)]
+
+    def calls(n):
+        for i in range(n):
+            r.phrase(pitches[i % 4], each=0.1)
+            r.run(0.8)
+            r.said.clear()
+
+    calls(200)  # warm: every deque the engine keeps reaches its bound
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    calls(1800)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename") if "tracemalloc" not in str(s.traceback))
+    assert r.engine.answers == 2000
+    assert sink.notes > 5000 and sink.hanging == {}
+    assert grown < 256 * 1024, f"the heap grew {grown} bytes over 1,800 calls"
+
+
+def process_figures(pid: int) -> dict:
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+    return {"rss_kb": rss, "threads": len(os.listdir(f"/proc/{pid}/task")), "fds": len(os.listdir(f"/proc/{pid}/fd"))}
+
+
+@pytest.mark.usefixtures("jack_server")
+def test_fifty_calls_through_jack_stay_flat(api, livejam):
+    lj = livejam("--virtual", "--answer-seconds", "0.3", "--silence", "0.2")
+    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    pid = lj.proc.pid
+    try:
+        seen = []
+        for i in range(50):
+            lb.play([60 + i % 12, 64 + i % 5], each=0.05)
+            assert lj.wait_event("answer", 10, count=i + 1), f"call {i} was not answered"
+            if i in (9, 49):
+                seen.append(process_figures(pid))
+        onsets = [e["onset_ms"] for e in lj.events if e["event"] == "answer"]
+        assert lb.wait_for(lambda: hanging(lb.messages()) == {}, 5), hanging(lb.messages())
+    finally:
+        lb.close()
+        lj.stop()
+    early, late = seen
+    assert late["threads"] == early["threads"] and late["fds"] == early["fds"], (early, late)
+    assert late["rss_kb"] - early["rss_kb"] < 8 * 1024, (early, late)
+    first, last = sorted(onsets[:10])[5], sorted(onsets[-10:])[5]
+    assert last < first + 5.0, (first, last)  # livejam's own decision -> send stays where it was
