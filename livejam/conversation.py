@@ -40,6 +40,11 @@ class Conversation:
             return "muted"
         return "answering" if self.answer else "listening" if self.phrases.in_call else "waiting"
 
+    def phrase_end_near(self, now: float) -> bool:
+        """The phrase end is due, or its answer is about to be prepared."""
+        due = self.phrases.due(self.listener.held)
+        return due is not None and now >= due - PREPARE_AHEAD
+
     def countdown(self, now: float) -> float | None:
         due = self.phrases.due(self.listener.held)
         return None if due is None else max(0.0, due - now)

@@ -117,10 +117,11 @@ class Engine:
         self._show_state()
 
     def tick(self) -> None:
-        if not self.inbox.empty():
-            return  # something played may predate what is due: it is handled first, then the loop comes back
+        now = self.clock.now()
+        if self.conversation.phrase_end_near(now) and not self.inbox.empty():
+            return  # something played may predate the phrase end: it is handled first, then the loop comes back
         with self._guard():
-            self.conversation.tick(self.clock.now())
+            self.conversation.tick(now)
         self._show_state()
 
     @contextlib.contextmanager

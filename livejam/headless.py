@@ -8,7 +8,7 @@ import queue
 import signal
 import sys
 
-from .events import Event
+from .events import Event, StateChanged
 
 
 def ready_words(d: dict) -> str:
@@ -33,6 +33,8 @@ def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
             print(words, file=out, flush=True)
 
     def say_event(ev: Event) -> None:
+        if isinstance(ev, StateChanged) and not as_json:
+            return  # waiting/listening/answering on every phrase: for programs, not for reading
         d = ev.as_dict()
         say(d.pop("event"), ev.words(), d)
 
