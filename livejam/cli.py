@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, config, vocab
+from . import __version__, config, settings, vocab
 from .config import LivejamConfig
 from .errors import LivejamError
 
@@ -101,6 +101,27 @@ def _play(a) -> None:
     LivejamApp(rig, save_settings=settings.update).run()
 
 
+def _config_command(a) -> None:
+    """See or change the kept settings explicitly (the other way, besides the screen)."""
+    if a.action != "show" and a.name is None:
+        raise LivejamError(f"config {a.action} takes a setting name; see `livejam config show`")
+    if a.action == "show":
+        saved = settings.load()
+        for name in settings.PERSISTED:
+            mark = "" if name in saved else "  (default)"
+            print(f"{name} = {saved.get(name, config.DEFAULTS[name])!r}{mark}")
+        print(f"# {settings.settings_path()}")
+        return
+    if a.action == "set":
+        if a.value is None:
+            raise LivejamError("config set takes a NAME and a VALUE, e.g. `livejam config set silence 1.2`")
+        path = settings.update({a.name: settings.parse_value(a.name, a.value)})
+        print(f"{a.name} = {settings.load(path)[a.name]!r} (kept in {path})")
+    else:  # unset
+        settings.update({}, drop=(a.name,))
+        print(f"{a.name} back to its default, {config.DEFAULTS[a.name]!r}")
+
+
 def _panic(a) -> None:
     """Release whatever sounds on a synth, whoever left it sounding."""
     from . import ports
@@ -159,6 +180,12 @@ def main(argv: list[str] | None = None) -> None:
     i = sub.add_parser("info", help="show the model livejam would load: its shape, data and metrics")
     i.add_argument("--model", help="an .onnx file (default: the shipped model in exported/)")
     i.set_defaults(func=_info)
+
+    c = sub.add_parser("config", help="show or change the settings livejam keeps between runs")
+    c.add_argument("action", choices=["show", "set", "unset"])
+    c.add_argument("name", nargs="?", choices=list(settings.PERSISTED), metavar="NAME")
+    c.add_argument("value", nargs="?")
+    c.set_defaults(func=_config_command)
 
     pn = sub.add_parser("panic", help="release every note on a synth (any channel), whoever left it sounding")
     pn.add_argument("--out", help="output port name or unique substring (default: every output port)")

@@ -40,15 +40,45 @@ def load(path: Path | None = None) -> dict:
     return data
 
 
-def update(changes: dict, path: Path | None = None) -> Path:
-    """Keep what the player changed on screen: the saved values with these over
-    them. A flag given for one run never reaches the file."""
+def update(changes: dict, path: Path | None = None, drop: tuple = ()) -> Path:
+    """Keep what the player changed on screen (or with `livejam config set`): the
+    saved values with these over them, checked before anything is written. A flag
+    given for one run never reaches the file."""
     import tomli_w
 
     path = path or settings_path()
     data = {**load(path), **{k: v for k, v in changes.items() if k in PERSISTED and v is not None}}
+    for name in drop:
+        data.pop(name, None)
+    try:
+        LivejamConfig.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise LivejamError(f"not kept: {exc}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(tomli_w.dumps(data))
     tmp.replace(path)
     return path
+
+
+def parse_value(name: str, text: str):
+    """A value typed on the command line (`livejam config set NAME VALUE`) as the
+    setting's type: on/off for switches, numbers, comma-separated port names."""
+    from .config import DEFAULTS, value_type
+
+    if name not in PERSISTED:
+        raise LivejamError(f"{name} is not a setting that is kept; kept ones: {', '.join(PERSISTED)}")
+    kind = value_type(name)
+    try:
+        if kind is bool:
+            words = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False,
+                     "0": False}
+            return words[text.strip().lower()]
+        if kind is list:
+            return [part.strip() for part in text.split(",") if part.strip()]
+        if kind is dict:
+            return {k: int(v) for k, _, v in (item.partition("=") for item in text.split(",") if item)}
+        return kind(text)
+    except (KeyError, ValueError):
+        shown = "on or off" if kind is bool else type(DEFAULTS[name]).__name__
+        raise LivejamError(f"{name} takes {shown}, not {text!r}") from None

@@ -74,3 +74,20 @@ def test_the_tui_keys_come_from_the_table():
     for name, s in config.SETTINGS.items():
         for k in s.keys:
             assert name in keys[k]
+
+
+def test_config_set_keeps_a_value_checked_and_unset_forgets_it(capsys):
+    cli.main(["config", "set", "silence", "1.2"])
+    cli.main(["config", "set", "thru", "on"])
+    cli.main(["config", "set", "inputs", "KeyStep, Launchkey"])
+    assert settings.load() == {"silence": 1.2, "thru": True, "inputs": ["KeyStep", "Launchkey"]}
+    for bad, says in ((["silence", "loud"], "silence takes float"), (["channel", "40"], "channel must be 1..16")):
+        with pytest.raises(SystemExit):
+            cli.main(["config", "set", *bad])
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1
+    assert settings.load()["silence"] == 1.2  # a refused value changed nothing
+    cli.main(["config", "unset", "silence"])
+    assert "silence" not in settings.load()
+    cli.main(["config", "show"])
+    assert "silence = 0.8  (default)" in capsys.readouterr().out
