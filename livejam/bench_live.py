@@ -130,7 +130,7 @@ class LivejamProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"livejam exited: {bytes(self.output[-2000:]).decode(errors='replace')}")
             try:
-                return Loopback(ports.api_id("jack"), ports.VIRTUAL_IN, ports.VIRTUAL_OUT, name="bench")
+                return Loopback(ports.api_id("jack"), ports.VIRTUAL_IN, ports.VIRTUAL_OUT, name="bench", poll=0.0002)
             except Exception:
                 time.sleep(0.2)
         raise RuntimeError("livejam's ports did not appear")

@@ -85,9 +85,12 @@ class LiveRig:
     def start(self) -> None:
         # Started first, so that from the first note something outside this process
         # can release what it leaves sounding if it dies without a goodbye.
-        self.watchdog = Watchdog(ports.api_name(self.api), sorted(self.channels), self.output.port_name,
-                                 self.output.name if self.output.wanted else None)
-        self.engine.subscribe(self._tell_watchdog)
+        if Watchdog.supported():
+            self.watchdog = Watchdog(ports.api_name(self.api), sorted(self.channels), self.output.port_name,
+                                     self.output.name if self.output.wanted else None)
+            self.engine.subscribe(self._tell_watchdog)
+        else:
+            self.notes.append("no watchdog on this system: if livejam is killed, `livejam panic` releases the synth")
         self.engine.start()
         self.watcher.start()
 

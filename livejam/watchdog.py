@@ -162,6 +162,10 @@ class Watchdog:
         if output:
             self.tell(f"to {output}")
 
+    @staticmethod
+    def supported() -> bool:
+        return sys.platform != "win32"  # it waits on a pipe with select(), which Windows cannot do
+
     def tell(self, line: str) -> None:
         try:
             os.write(self.fd, (line + "\n").encode())
