@@ -156,6 +156,7 @@ DEFAULTS: dict[str, object] = {
 CONTROLS: dict[str, Setting | Action] = {
     **{n: s for n, s in SETTINGS.items() if s.cc is not None}, **{a.name: a for a in ACTIONS}}
 DEFAULT_CCS: dict[str, int] = {n: c.cc for n, c in CONTROLS.items()}
+DEFAULTS["ccs"] = dict(DEFAULT_CCS)  # what a config starts with (the field's own default is merged over these)
 
 
 _KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a text", list: "a list",
