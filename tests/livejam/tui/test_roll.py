@@ -8,6 +8,7 @@ from livejam.live import OfflineRig
 from livejam.session import ModelSession
 from livejam.tui.app import LivejamApp
 from livejam.tui.roll import LABEL, draw, intervals
+from tests.livejam.tui.test_app import until
 
 
 def test_a_note_is_one_run_of_its_colour():
@@ -28,20 +29,33 @@ def test_nothing_in_view_draws_an_empty_grid():
     assert not [s for runs in rows for _, s in runs if s in ("you", "livejam")]
 
 
+def test_the_note_log_rings_once_until_it_is_read():
+    from livejam.notelog import NoteLog
+
+    rang = []
+    log = NoteLog()
+    log.on_change = lambda: rang.append(1)
+    log.add(0.0, "you", 60, True)
+    log.add(0.1, "livejam", 64, True)  # a burst: still one ring
+    assert len(rang) == 1
+    assert len(log.take()) == 2
+    log.add(0.2, "you", 60, False)
+    assert len(rang) == 2
+
+
 @pytest.mark.asyncio
 async def test_the_roll_rests_when_nothing_moves(tiny_model):
     clock = FakeClock(100.0)
     rig = OfflineRig(LivejamConfig(record=False), "test", clock=clock, session=ModelSession(tiny_model))
     app = LivejamApp(rig, start_rig=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24)):
         roll = app.main("#roll")
-        await pilot.pause()
+        assert await until(lambda: roll.rebuilds > 0)
         assert roll.timer is None  # empty: no clock running
         before = roll.rebuilds
         rig.engine.notes.add(clock.now() - rig.engine.origin, "you", 60, True)
         rig.engine.notes.add(clock.now() - rig.engine.origin + 0.3, "you", 64, True)  # one doorbell for both
-        await pilot.pause()
-        assert roll.rebuilds == before + 1
+        assert await until(lambda: roll.rebuilds > before)
         assert roll.timer is not None  # a held note is in view: it moves a column at a time
         assert "█" in "".join(s.text for s in roll.strips)
         rig.engine.notes.add(clock.now() - rig.engine.origin + 0.5, "you", 60, False)
