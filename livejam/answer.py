@@ -4,7 +4,9 @@ its own tokens fed back, with masks that keep it playable.
 Masks: nothing but a note (or its velocity) first, so the answer starts at the
 phrase-end decision with no leading rest; no NOTE_OFF for a silent pitch and no
 NOTE_ON for a sounding one; a polyphony cap and a pitch range; no note longer
-than the maximum; no time shift past the answer's end, where every note is released.
+than the maximum and none shorter than MIN_NOTE_SECONDS (a sliver is a click, not a
+note); no new note in the answer's last LAST_ONSET_SECONDS, so it ends on notes
+that have sounded; no time shift past the answer's end, where every note is released.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import numpy as np
 
 from . import vocab
 
+MIN_NOTE_SECONDS = 0.06
+LAST_ONSET_SECONDS = 0.12
 ON = np.arange(vocab.NOTE_ON, vocab.NOTE_ON + 128)
 OFF = np.arange(vocab.NOTE_OFF, vocab.NOTE_OFF + 128)
 
@@ -38,6 +42,8 @@ class Answer:
         self.step0, self.t0 = start_step, start_time
         self.end_step = start_step + max(1, int(vocab.to_steps(seconds)))
         self.max_note = max(1, int(vocab.to_steps(cfg.max_note_seconds)))
+        self.min_note = min(self.max_note, int(round(vocab.to_steps(MIN_NOTE_SECONDS))))
+        self.last_onset = int(round(vocab.to_steps(LAST_ONSET_SECONDS)))
         self.state, self.logits = state, logits
         self.started = False
         self.done = False
@@ -63,9 +69,11 @@ class Answer:
         if overdue:
             a[OFF[overdue]] = True
             return a
-        if sounding:
-            a[OFF[list(sounding)]] = True
-        if len(sounding) < self.cfg.polyphony:
+        grown = [p for p, s in sounding.items() if step - s >= self.min_note]
+        if grown:
+            a[OFF[grown]] = True
+        near_end = self.started and self.end_step - step < self.last_onset
+        if len(sounding) < self.cfg.polyphony and not near_end:
             pitches = np.arange(self.cfg.lowest, self.cfg.highest + 1)
             pitches = pitches[~np.isin(pitches, list(sounding))]
             a[ON[pitches]] = True

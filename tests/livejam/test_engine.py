@@ -243,3 +243,23 @@ def test_the_onset_figure_times_the_first_note_even_when_it_beats_the_commit(rig
     r.engine.scheduler.run_due()  # the scheduler thread sends before the engine ticks
     r.run(0.5)
     assert r.conv.onsets and r.conv.onsets[0] < 0.001
+
+
+def test_answers_end_on_notes_that_sounded_not_slivers(rig):
+    from livejam.answer import LAST_ONSET_SECONDS, MIN_NOTE_SECONDS
+
+    for seed in range(4):
+        r = rig(answer_seconds=3.0, temperature=1.6, seed=seed)
+        r.phrase()
+        r.run(5.0)
+        msgs = answer_msgs(r)
+        start, end = msgs[0][0], max(t for t, _ in msgs)
+        assert abs(end - start - 3.0) < 0.011
+        began = {}
+        for t, m in msgs:
+            if m.type == "note_on" and m.velocity > 0:
+                assert t <= end - LAST_ONSET_SECONDS + 1e-9, "a note started in the answer's last moments"
+                began[m.note] = t
+            else:
+                assert t - began.pop(m.note) >= MIN_NOTE_SECONDS - 1e-9, "a sliver of a note"
+        assert r.out.hanging() == {}
