@@ -200,6 +200,9 @@ def fit(cfg: TrainConfig, progress: bool = True) -> dict:
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         _plot(out, state["history"])
     if world > 1:
+        # Everyone leaves together: a rank that tears gloo down while another still
+        # writes the summary aborts ("terminate called without an active exception").
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return summary
 
