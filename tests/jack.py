@@ -108,3 +108,19 @@ def livejam():
         if lj.proc.poll() is None:
             lj.proc.kill()
             lj.proc.wait(timeout=10)
+
+
+def receive(port, enough, timeout: float = 5.0) -> list:
+    """What an rtmidi input (a test synth) receives until enough(messages) holds or
+    the timeout: the one polling loop the JACK tests share."""
+    import mido
+
+    got: list = []
+    end = time.perf_counter() + timeout
+    while not enough(got) and time.perf_counter() < end:
+        ev = port.get_message()
+        if ev is None:
+            time.sleep(0.002)  # nothing queued yet
+        else:
+            got.append(mido.Message.from_bytes(ev[0]))
+    return got

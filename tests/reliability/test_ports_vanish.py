@@ -1,11 +1,10 @@
 """The synth livejam plays into disappears in the middle of an answer and comes
 back: reported, re-opened by name, the next call answered there; livejam runs on."""
-import time
-
 import mido
 import pytest
 
 from livejam import ports
+from tests.jack import receive
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
@@ -18,16 +17,7 @@ def synth(api):
 
 def heard(s, timeout: float) -> list[mido.Message]:
     """What the synth receives until the first answer note-on (or the timeout)."""
-    got, end = [], time.perf_counter() + timeout
-    while time.perf_counter() < end:
-        ev = s.get_message()
-        if ev is None:
-            time.sleep(0.005)
-            continue
-        got.append(mido.Message.from_bytes(ev[0]))
-        if got[-1].type == "note_on" and got[-1].velocity > 0:
-            break
-    return got
+    return receive(s, lambda got: any(m.type == "note_on" and m.velocity > 0 for m in got), timeout)
 
 
 def test_the_synth_vanishing_mid_answer_and_coming_back(api, livejam):

@@ -10,6 +10,7 @@ import pytest
 from livejam import ports
 from livejam.loopback import Loopback
 from livejam.notes import hanging
+from tests.jack import receive
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
@@ -84,14 +85,7 @@ def test_livejam_panic_releases_a_synth_stuck_for_any_other_reason(api):
                             "--channel", "3"], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         assert "channel 3" in r.stdout and "stuck-synth:midi in" in r.stdout
-        got = []
-        end = time.perf_counter() + 5
-        while time.perf_counter() < end and len(got) < 131:
-            ev = synth.get_message()
-            if ev:
-                got.append(mido.Message.from_bytes(ev[0]))
-            else:
-                time.sleep(0.005)
+        got = receive(synth, lambda got: len(got) >= 131)
         offs = {m.note for m in got if m.type == "note_off" and m.channel == 2}
         assert offs == set(range(128))
         assert [(m.control, m.value) for m in got if m.type == "control_change"] == [(123, 0), (64, 0), (120, 0)]
