@@ -1,19 +1,27 @@
 """Played MIDI -> vocabulary tokens, with the sustain pedal folded into note lengths.
 
-Two paths with one meaning, held equal by property tests:
-- `StreamEncoder`: one message at a time, for live input (the runtime feeds the
-  model from it as the player plays).
-- `fold_sustain` + `vocab.encode`: whole files at once, vectorised, for corpora.
+One machine for both paths, so training data and live playing mean the same thing:
+`StreamEncoder` takes one message at a time (the runtime feeds the model from it as
+the player plays) and `notes_from_messages` runs a whole file through it (corpus
+ingest and `respond`).
 
-The rules: a key released while its channel's pedal (CC64 >= 64) is down sounds
-until the pedal comes up or the key is struck again; striking a sounding pitch
-ends it first (NOTE_OFF then NOTE_ON); a release of a key that is not down, or of
-a pitch another channel has since struck, is ignored; CC123 (all notes off) from
-a keyboard is an ordinary release of its keys; the drum channel (10) is ignored.
+The rules (what a keyboard does with the same keys):
+- a key released while its channel's pedal (CC64 >= 64) is down sounds until the
+  pedal comes up or the pitch is struck again;
+- re-strike: striking a sounding pitch ends it there and starts a new note
+  (NOTE_OFF then NOTE_ON), whichever channel or track struck it;
+- unison: two strikes of one pitch in the same 10 ms step are one key press (two
+  voices doubling a note); it sounds until the last of them is released;
+- hand-over: a key pressed twice on one channel (a voice taking over a note before
+  the other let go) ends at its last release, never at the first;
+- a note released in the step it started lasts one step (never zero length);
+- a release of a key that is not down, or of a pitch another channel has since
+  struck, is ignored; CC123 (all notes off) from a keyboard is an ordinary release
+  of its keys; the drum channel (10) is ignored.
 """
 from __future__ import annotations
 
-import numpy as np
+from collections import Counter
 
 from . import vocab
 
@@ -30,25 +38,44 @@ class StreamEncoder:
         self.ignore = set(ignore_channels)
         self.step = 0  # time of the last emitted token, in 10 ms steps
         self.velocity_bin: int | None = None
-        self.sounding: dict[int, int] = {}  # pitch -> channel that struck it
-        self.keys_down: set[tuple[int, int]] = set()  # (channel, pitch)
+        self.presses: Counter[tuple[int, int]] = Counter()  # (channel, pitch) -> keys down
+        self.holders: dict[int, set[int]] = {}  # sounding pitch -> channels holding it
+        self.onset: dict[int, int] = {}  # sounding pitch -> step it was struck
         self.pedal_down: set[int] = set()  # channels
         self.sustained: set[tuple[int, int]] = set()  # released under the pedal
+        self.pending: set[int] = set()  # released in their first step: NOTE_OFF due one step on
+        self.merged = Counter()  # how often each overlap rule applied (ingest reports it)
+
+    def carry_keys(self, other: "StreamEncoder") -> None:
+        """Take over what `other` hears held (a fresh model, the same hands)."""
+        self.presses, self.holders, self.onset = other.presses, other.holders, other.onset
+        self.pedal_down, self.sustained, self.pending = other.pedal_down, other.sustained, other.pending
 
     # -- time --------------------------------------------------------------
     def advance(self, seconds: float) -> list[int]:
-        """TIME_SHIFT tokens up to `seconds` (never backwards)."""
+        """TIME_SHIFT tokens up to `seconds` (never backwards); a note released in
+        the step it started is ended one step on, on the way."""
         target = int(vocab.to_steps(seconds))
         if target <= self.step:
             return []
-        tokens = vocab.shift_tokens(target - self.step)
+        out: list[int] = []
+        if self.pending:
+            out += [vocab.time_shift(1)] + [vocab.note_off(p) for p in sorted(self.pending)]
+            self.pending.clear()
+            self.step += 1
+        out += vocab.shift_tokens(target - self.step)
         self.step = target
-        return tokens
+        return out
+
+    def settle(self) -> list[int]:
+        """The NOTE_OFFs still due one step on (end of a file, or before the model
+        is asked to answer)."""
+        return self.advance((self.step + 1) / vocab.STEPS_PER_SECOND) if self.pending else []
 
     @property
     def held(self) -> bool:
         """A key or the pedal is holding a note: the phrase is not over."""
-        return bool(self.sounding)
+        return bool(self.holders)
 
     # -- events ------------------------------------------------------------
     def note_on(self, seconds: float, pitch: int, velocity: int, channel: int = 0) -> list[int]:
@@ -57,36 +84,66 @@ class StreamEncoder:
         if channel in self.ignore:
             return []
         out = self.advance(seconds)
-        if pitch in self.sounding:
+        self.presses[(channel, pitch)] += 1
+        if pitch in self.pending:  # struck, released and struck again within 10 ms: one note
+            self.pending.discard(pitch)
+            self.holders[pitch], self.onset[pitch] = {channel}, self.step
+            self.merged["unison"] += 1
+            return out
+        if pitch in self.holders:
+            if self.onset[pitch] == self.step:
+                self.holders[pitch].add(channel)
+                self.sustained.discard((channel, pitch))
+                self.merged["unison"] += 1
+                return out
             out.append(vocab.note_off(pitch))
-            self.sustained.discard((self.sounding[pitch], pitch))
+            self.sustained -= {(ch, pitch) for ch in self.holders[pitch]}
+            self.merged["restrike"] += 1
         b = vocab.velocity_bin(velocity)
         if b != self.velocity_bin:
             out.append(vocab.velocity(b))
             self.velocity_bin = b
         out.append(vocab.note_on(pitch))
-        self.sounding[pitch] = channel
-        self.keys_down.add((channel, pitch))
+        self.holders[pitch] = {channel}
+        self.onset[pitch] = self.step
         return out
 
     def note_off(self, seconds: float, pitch: int, channel: int = 0) -> list[int]:
-        if (channel, pitch) not in self.keys_down:
+        key = (channel, pitch)
+        if self.presses[key] <= 0:
+            self.presses.pop(key, None)
             return []
-        self.keys_down.discard((channel, pitch))
-        if self.sounding.get(pitch) != channel:
+        self.presses[key] -= 1
+        if self.presses[key] > 0:
+            self.merged["handover"] += 1
+            return []
+        del self.presses[key]
+        if channel not in self.holders.get(pitch, ()):
             return []
         if channel in self.pedal_down:
-            self.sustained.add((channel, pitch))
+            self.sustained.add(key)
             return []
-        del self.sounding[pitch]
-        return self.advance(seconds) + [vocab.note_off(pitch)]
+        return self._let_go(seconds, channel, pitch)
+
+    def _let_go(self, seconds: float, channel: int, pitch: int) -> list[int]:
+        holders = self.holders[pitch]
+        holders.discard(channel)
+        if holders:  # a unison partner still holds it
+            return []
+        del self.holders[pitch]
+        out = self.advance(seconds)
+        if self.onset.pop(pitch) == self.step:
+            self.pending.add(pitch)
+            return out
+        return out + [vocab.note_off(pitch)]
 
     def control(self, seconds: float, number: int, value: int, channel: int = 0) -> list[int]:
         if channel in self.ignore:
             return []
         if number == ALL_NOTES_OFF_CC:
             out: list[int] = []
-            for ch, pitch in sorted(k for k in self.keys_down if k[0] == channel):
+            for ch, pitch in sorted(k for k in self.presses if k[0] == channel):
+                self.presses[(ch, pitch)] = 1
                 out += self.note_off(seconds, pitch, ch)
             return out
         if number != PEDAL_CC:
@@ -97,14 +154,12 @@ class StreamEncoder:
         if channel not in self.pedal_down:
             return []
         self.pedal_down.discard(channel)
-        ending = sorted(p for ch, p in self.sustained if ch == channel and self.sounding.get(p) == ch)
+        ending = sorted(p for ch, p in self.sustained if ch == channel)
         self.sustained = {k for k in self.sustained if k[0] != channel}
-        if not ending:
-            return []
-        out = self.advance(seconds)
+        out = []
         for pitch in ending:
-            del self.sounding[pitch]
-            out.append(vocab.note_off(pitch))
+            if channel in self.holders.get(pitch, ()):
+                out += self._let_go(seconds, channel, pitch)
         return out
 
     def message(self, msg, seconds: float) -> list[int]:
@@ -119,32 +174,13 @@ class StreamEncoder:
         return []
 
 
-def fold_sustain(notes: np.ndarray, channels: np.ndarray, pedal: dict[int, np.ndarray]) -> np.ndarray:
-    """Lengthen notes released under the pedal, whole-file at once.
-
-    notes: float array [n, 4] of (start, end, pitch, velocity) in seconds;
-    channels: [n] channel of each note; pedal: channel -> array [m, 2] of
-    (seconds, down 0/1) pedal changes in time order. Re-strikes are applied by
-    vocab.quantize/encode afterwards, which ends a note when its pitch is struck again.
-    """
-    notes = np.array(notes, dtype=np.float64).reshape(-1, 4)
-    channels = np.asarray(channels)
-    piece_end = notes[:, 1].max() if len(notes) else 0.0  # a pedal never lifted holds to here
-    for ch, changes in pedal.items():
-        if len(changes) == 0:
-            continue
-        changes = np.asarray(changes, dtype=np.float64)
-        times, down = changes[:, 0], changes[:, 1] > 0
-        sel = np.nonzero(channels == ch)[0]
-        ends = notes[sel, 1]
-        # The pedal state at a release is the last change at or before it.
-        idx = np.searchsorted(times, ends, side="right") - 1
-        under = (idx >= 0) & down[np.maximum(idx, 0)]
-        # It sounds until the next pedal-up after the release.
-        ups = times[~down]
-        nxt = np.searchsorted(ups, ends, side="right")
-        has_up = nxt < len(ups)
-        new_end = ups[np.minimum(nxt, len(ups) - 1)] if len(ups) else ends
-        new_end = np.where(has_up, new_end, np.maximum(ends, piece_end))
-        notes[sel, 1] = np.where(under, new_end, ends)
-    return notes
+def notes_from_messages(messages) -> tuple[list[vocab.Note], Counter]:
+    """A whole performance, [(seconds, mido message)] in time order, as the live
+    encoder hears it: its notes on the 10 ms grid (notes still held at the end end
+    there), and how often each overlap rule applied."""
+    enc = StreamEncoder()
+    tokens: list[int] = []
+    for t, msg in messages:
+        tokens += enc.message(msg, t)
+    tokens += enc.settle()
+    return vocab.decode(tokens), enc.merged

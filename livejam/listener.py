@@ -28,8 +28,7 @@ class Listener:
         stay down, so their releases still end the phrase."""
         self.session = session or self.session
         held, self.encoder = self.encoder, StreamEncoder()
-        self.encoder.keys_down, self.encoder.sounding = held.keys_down, held.sounding
-        self.encoder.pedal_down, self.encoder.sustained = held.pedal_down, held.sustained
+        self.encoder.carry_keys(held)
         self.state = self.session.initial_state(1)
         # Logits before any token: the model's view of how a piece starts.
         self.logits, self.state = self.session.step(vocab.time_shift(1), self.state)
@@ -56,6 +55,7 @@ class Listener:
     def ahead(self, t: float) -> tuple[int, np.ndarray, np.ndarray]:
         """(step, state, logits) as if the silence up to `t` were heard, without
         committing it: an answer prepared ahead may still be thrown away."""
+        self.feed(self.encoder.settle())  # a note released in its first step: its end is past, and real
         step = max(self.encoder.step, int(vocab.to_steps(t - self.origin)))
         state, logits = self.state, self.logits
         shifts = vocab.shift_tokens(min(step - self.encoder.step, MAX_HEARD_REST_STEPS))

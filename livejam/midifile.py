@@ -10,6 +10,28 @@ TEMPO = 500_000  # 120 bpm: 960 ticks per second
 TICKS_PER_SECOND = TICKS_PER_BEAT * 1_000_000 / TEMPO
 
 
+PLAYED = ("note_on", "note_off", "control_change")
+
+
+class MidiFileError(Exception):
+    """A file mido cannot read as MIDI; the message is mido's reason, one line."""
+
+
+def read_messages(path: Path) -> list[tuple[float, mido.Message]]:
+    """The notes and controllers of a MIDI file as one performance: every track
+    merged, [(seconds, message)] in time order, the file's tempo map followed."""
+    try:
+        mid = mido.MidiFile(str(path), clip=True)  # data bytes over 127 clipped, not refused
+        out, t = [], 0.0
+        for msg in mid:  # merged tracks, delta times in seconds
+            t += msg.time
+            if not msg.is_meta and msg.type in PLAYED:
+                out.append((t, msg.copy(time=0)))
+    except Exception as exc:  # noqa: BLE001 - a hostile file can break the parser in any way (even 0 ticks per beat)
+        raise MidiFileError(str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__) from None
+    return out
+
+
 def write_tracks(path: Path, tracks: list[tuple[str, list]], channels: list[int] | None = None) -> None:
     """One track per (name, notes); notes are (start s, end s, pitch, velocity)."""
     timed = []

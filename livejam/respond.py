@@ -12,22 +12,16 @@ from .clock import FakeClock
 from .config import LivejamConfig
 from .engine import Engine
 from .errors import LivejamError
-from .midifile import write_messages
+from .midifile import MidiFileError, read_messages, write_messages
 from .output import RecordingOutput
 from .session import DEFAULT_MODEL, ModelSession
 
 
 def read_call(path: Path) -> list[tuple[float, mido.Message]]:
     try:
-        mid = mido.MidiFile(str(path), clip=True)  # data bytes over 127 clipped, not refused
-        out, t = [], 0.0
-        for msg in mid:  # merged tracks, delta times in seconds
-            t += msg.time
-            if not msg.is_meta and msg.type in ("note_on", "note_off", "control_change"):
-                out.append((t, msg.copy(time=0)))
-    except Exception as exc:  # noqa: BLE001 - a hostile file can break the parser in any way (even 0 ticks per beat)
-        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise LivejamError(f"cannot read {path} as a MIDI file ({detail}); give a .mid file") from None
+        out = read_messages(path)
+    except MidiFileError as exc:
+        raise LivejamError(f"cannot read {path} as a MIDI file ({exc}); give a .mid file") from None
     if not any(m.type == "note_on" and m.velocity > 0 for _, m in out):
         raise LivejamError(f"{path} has no notes to answer")
     return out

@@ -98,14 +98,15 @@ def _grid(arr: np.ndarray, piece: np.ndarray):
     end = to_steps(arr[:, 1])
     pitch = arr[:, 2].astype(np.int64)
     vel = BIN_TO_VELOCITY[VELOCITY_TO_BIN[np.clip(arr[:, 3].astype(np.int64), 1, 127)]]
-    # Of notes with one pitch and start, keep the longest: they are one key press.
-    order = np.lexsort((-end, start, pitch, piece))
+    # Notes of one pitch struck in one step are one key press (a unison): the first
+    # struck gives its velocity, the last released its end (as encoder.py hears it).
+    order = np.lexsort((np.arange(len(start)), arr[:, 0], start, pitch, piece))
     piece, start, end, pitch, vel = piece[order], start[order], end[order], pitch[order], vel[order]
-    same_key = np.zeros(len(start), bool)
-    same_key[:-1] = (pitch[1:] == pitch[:-1]) & (piece[1:] == piece[:-1])
-    keep = np.ones(len(start), bool)
-    keep[1:] = ~same_key[:-1] | (start[1:] != start[:-1])
-    piece, start, end, pitch, vel = (a[keep] for a in (piece, start, end, pitch, vel))
+    first = np.ones(len(start), bool)
+    first[1:] = (pitch[1:] != pitch[:-1]) | (piece[1:] != piece[:-1]) | (start[1:] != start[:-1])
+    heads = np.nonzero(first)[0]
+    end = np.maximum.reduceat(end, heads) if len(heads) else end
+    piece, start, pitch, vel = piece[heads], start[heads], pitch[heads], vel[heads]
     same_key = np.zeros(len(start), bool)
     same_key[:-1] = (pitch[1:] == pitch[:-1]) & (piece[1:] == piece[:-1])
     end = np.maximum(end, start + 1)
@@ -211,7 +212,8 @@ class StreamDecoder:
 
 def decode(tokens: Iterable[int]) -> list[Note]:
     """Tokens -> notes. Notes still sounding at the end end there, so every
-    NOTE_ON has its NOTE_OFF."""
+    NOTE_ON has its NOTE_OFF; a note that would last no time at all (its NOTE_OFF,
+    or a re-strike, in the step it started) is left out."""
     dec = StreamDecoder()
     starts: dict[int, tuple[int, int]] = {}
     notes: list[Note] = []
@@ -222,7 +224,8 @@ def decode(tokens: Iterable[int]) -> list[Note]:
                 starts[pitch] = (step, vel)
             else:
                 s, v = starts.pop(pitch)
-                notes.append(Note(s / STEPS_PER_SECOND, step / STEPS_PER_SECOND, pitch, v))
+                if step > s:  # a NOTE_ON and its NOTE_OFF in one step sound nothing
+                    notes.append(Note(s / STEPS_PER_SECOND, step / STEPS_PER_SECOND, pitch, v))
 
     for tok in tokens:
         handle(dec.feed(tok))

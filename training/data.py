@@ -13,18 +13,22 @@ import multiprocessing as mp
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from livejam import vocab
-from livejam.encoder import fold_sustain
+from livejam.encoder import notes_from_messages
+from livejam.midifile import MidiFileError, read_messages
 
 MIDI_SUFFIXES = {".mid", ".midi"}
 SPLITS = ("train", "valid", "test")
 CACHE_NAME = ".livejam-cache"
 CHUNK = 256  # files encoded together: numpy's per-call cost is paid once per chunk
+# Bumped when what a file means changes (the cache is then rebuilt).
+INGEST_RULES = "live-encoder-2"
 
 
 class CorpusError(Exception):
@@ -35,52 +39,27 @@ def find_midi_files(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
 
 
-def load_notes(path: Path) -> np.ndarray:
-    """One MIDI file -> float32 [n, 4] notes (start s, end s, pitch, velocity),
-    pedal folded per track, drums left out, starting at 0 s."""
-    import symusic
-
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-        if head != b"MThd":
+def load_notes(path: Path) -> tuple[np.ndarray, Counter]:
+    """One MIDI file -> float32 [n, 4] notes (start s, end s, pitch, velocity) on
+    the 10 ms grid, starting at 0 s, heard exactly as the live encoder hears a
+    player: the pedal per channel whichever track it is in, re-strikes, unisons
+    and hand-overs by its rules, drums left out. Also how often each overlap rule
+    applied."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"MThd":
             raise CorpusError("not a MIDI file (no MThd header)")
-        score = symusic.Score(str(path), ttype="second")
-    except CorpusError:
-        raise
-    except Exception as exc:  # symusic reports corrupt files with several types
-        raise CorpusError(f"corrupt MIDI: {str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}")
-    cols: list[list[np.ndarray]] = [[], [], [], [], []]  # start, duration, pitch, velocity, track
-    pedal = {}
-    for i, track in enumerate(score.tracks):
-        if track.is_drum:
-            continue
-        n = track.notes.numpy()
-        if len(n["time"]) == 0:
-            continue
-        for col, key in zip(cols, ("time", "duration", "pitch", "velocity")):
-            col.append(n[key])
-        cols[4].append(np.full(len(n["time"]), i, np.int32))
-        if len(track.controls):
-            c = track.controls.numpy()
-            sel = c["number"] == 64
-            if sel.any():
-                pedal[i] = np.stack([c["time"][sel], c["value"][sel] >= 64], axis=1).astype(np.float64)
-    if not cols[0]:
-        raise CorpusError("no notes outside the drum channel")
-    start, dur, pitch, vel, chans = (np.concatenate(c) for c in cols)
-    notes = np.empty((len(start), 4), np.float64)
-    notes[:, 0], notes[:, 1], notes[:, 2], notes[:, 3] = start, start + dur, pitch, vel
-    if pedal:
-        notes = fold_sustain(notes, chans, pedal)
-    notes = notes[notes[:, 3] > 0]
-    if len(notes) == 0:
-        raise CorpusError("no playable notes")
-    if not np.isfinite(notes).all() or notes[:, 1].max() > 24 * 3600:
+    try:
+        messages = read_messages(path)
+    except MidiFileError as exc:
+        raise CorpusError(f"corrupt MIDI: {exc}") from None
+    if messages and messages[-1][0] > 24 * 3600:
         raise CorpusError("timing out of range (a huge delta time?)")
+    played, merged = notes_from_messages(messages)
+    if not played:
+        raise CorpusError("no notes outside the drum channel")
+    notes = np.array(played, np.float64)
     notes[:, :2] -= notes[:, 0].min()
-    # Time order is what training windows need; encode orders chords itself.
-    return notes[np.argsort(notes[:, 0], kind="stable")].astype(np.float32)
+    return notes.astype(np.float32), merged
 
 
 @dataclass
@@ -120,7 +99,7 @@ class Corpus:
 
 
 def _fingerprint(files: list[Path], root: Path, seed: int, fractions) -> str:
-    h = hashlib.sha256(f"{vocab.VOCAB_ID}|{seed}|{fractions}".encode())
+    h = hashlib.sha256(f"{vocab.VOCAB_ID}|{INGEST_RULES}|{seed}|{fractions}".encode())
     for f in files:
         st = f.stat()
         h.update(f"{f.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
@@ -137,21 +116,23 @@ def assign_splits(names: list[str], seed: int, fractions=(0.9, 0.05, 0.05)) -> l
     return out
 
 
-def _ingest_chunk(job: tuple[str, list[str]]) -> list[tuple[str, object, object]]:
+def _ingest_chunk(job: tuple[str, list[str]]) -> tuple[list[tuple[str, object, object]], Counter]:
     """Parse a chunk of files and encode them in one pass: (name, notes, tokens),
-    or (name, reason, None) for a file that cannot be used."""
+    or (name, reason, None) for a file that cannot be used; and the overlap counts."""
     root, paths = job
-    parsed = []
+    parsed, merged = [], Counter()
     cut = len(str(root).rstrip("/")) + 1
     for p in paths:
         rel = p[cut:]
         try:
-            parsed.append((rel, load_notes(Path(p))))
+            notes, counts = load_notes(Path(p))
+            parsed.append((rel, notes))
+            merged.update(counts)
         except CorpusError as exc:
             parsed.append((rel, str(exc)))
     good = [x for x in parsed if not isinstance(x[1], str)]
     encoded = dict(zip((r for r, _ in good), vocab.encode_many([n for _, n in good])))
-    return [(rel, n, encoded[rel].astype(np.int16)) if rel in encoded else (rel, n, None) for rel, n in parsed]
+    return [(rel, n, encoded[rel].astype(np.int16)) if rel in encoded else (rel, n, None) for rel, n in parsed], merged
 
 
 def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = False,
@@ -170,12 +151,13 @@ def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = F
         return Corpus(cache)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     t0 = time.perf_counter()
-    notes, tokens, kept, skipped = [], [], [], []
+    notes, tokens, kept, skipped, merged = [], [], [], [], Counter()
     chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
     jobs = [(str(root), [str(f) for f in c]) for c in chunks]
     pool = mp.get_context("fork").Pool(min(workers, len(chunks))) if workers > 1 and len(chunks) > 1 else None
     try:
-        for chunk in (pool.imap(_ingest_chunk, jobs) if pool else map(_ingest_chunk, jobs)):
+        for chunk, counts in (pool.imap(_ingest_chunk, jobs) if pool else map(_ingest_chunk, jobs)):
+            merged.update(counts)
             for rel, n, t in chunk:
                 if t is None:
                     skipped.append(f"{rel}: {n}")
@@ -205,6 +187,11 @@ def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = F
         "skipped": len(skipped),
         "skipped_reasons": skipped[:200],
         "tokens": int(to),
+        "notes": int(no),
+        # Same-pitch overlaps, resolved by the live encoder's rules (livejam/encoder.py):
+        # re-strikes ended the note they interrupted, unisons became one key press,
+        # hand-overs ended at the last release.
+        "overlaps": {k: int(merged[k]) for k in ("restrike", "unison", "handover")},
         "hours": round(float(sum(float(n[:, 1].max()) for n in notes)) / 3600, 2),
         "split_pieces": {s: splits.count(s) for s in SPLITS},
         "ingest_seconds": round(seconds, 2),
@@ -216,6 +203,7 @@ def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = F
     tmp.replace(index_file)  # the index last: a half-written cache is never taken as built
     say(
         f"ingested {len(kept)} pieces ({summary['tokens']} tokens, {summary['hours']} h) from {len(files)} files"
-        f" in {seconds:.1f} s ({summary['files_per_second']} files/s); {len(skipped)} skipped"
+        f" in {seconds:.1f} s ({summary['files_per_second']} files/s); {len(skipped)} skipped;"
+        f" same-pitch overlaps: {merged['restrike']} re-strikes, {merged['unison']} unisons, {merged['handover']} hand-overs"
     )
     return Corpus(cache)

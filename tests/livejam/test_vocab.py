@@ -80,6 +80,12 @@ def test_any_token_stream_decodes_with_every_note_on_closed(tokens):
         else:
             sounding.remove(pitch)
     assert not sounding
+    assert all(n.end > n.start for n in vocab.decode(tokens))  # no zero-length notes, whatever the tokens
+
+
+def test_a_note_on_and_off_in_one_step_decodes_to_nothing():
+    toks = [vocab.note_on(60), vocab.note_off(60), vocab.note_on(62), vocab.note_on(62), vocab.time_shift(5)]
+    assert [(n.start, n.end, n.pitch) for n in vocab.decode(toks)] == [(0.0, 0.05, 62)]
 
 
 @given(st.integers(101, 2000))

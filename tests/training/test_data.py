@@ -1,10 +1,12 @@
-"""Corpus ingest: splits, cache reuse, sustain in files, and hostile files."""
+"""Corpus ingest: splits, cache reuse, a file heard as the live encoder hears a
+player (pedal in its own track, overlaps, tempo maps), and hostile files."""
 
 import mido
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from livejam import vocab
+from tests.livejam.test_encoder import performances, play
 from training.data import CorpusError, assign_splits, ingest, load_notes
 
 
@@ -40,8 +42,76 @@ def test_pedal_in_a_file_lengthens_notes(tmp_path):
         mido.Message("note_off", note=62, velocity=0, time=240),
     ]))
     mid.save(str(tmp_path / "p.mid"))
-    notes = load_notes(tmp_path / "p.mid")
+    notes, _ = load_notes(tmp_path / "p.mid")
     assert np.allclose(notes[:, :3], [[0, 1.25, 60], [1.25, 1.5, 62]], atol=1e-3)
+
+
+def _as_file(events, path, tempo_track=None):
+    """A type-1 file of a performance as a sequencer writes one: the pedal in its
+    own track, each channel's notes in another, 1 ms ticks (or the tempo_track's)."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=500)  # 120 bpm: one tick per ms
+    mid.tracks.append(mido.MidiTrack(tempo_track or [mido.MetaMessage("set_tempo", tempo=500_000, time=0)]))
+    tracks = {"pedal": [], 0: [], 1: []}
+    for t, kind, ch, a, b in events:
+        if kind == "on":
+            tracks[ch].append((t, mido.Message("note_on", channel=ch, note=a, velocity=b)))
+        elif kind == "off":
+            tracks[ch].append((t, mido.Message("note_off", channel=ch, note=a)))
+        else:
+            tracks["pedal"].append((t, mido.Message("control_change", channel=ch, control=a, value=b)))
+    for timed in tracks.values():
+        track, now = mido.MidiTrack(), 0
+        for t, msg in timed:
+            tick = round(t * 1000)
+            track.append(msg.copy(time=tick - now))
+            now = tick
+        mid.tracks.append(track)
+    mid.save(str(path))
+
+
+@settings(max_examples=150, deadline=None)
+@given(performances(file_order=True))
+def test_a_file_gives_the_notes_the_live_encoder_heard(tmp_path_factory, events):
+    path = tmp_path_factory.mktemp("perf") / "p.mid"
+    _as_file(events, path)
+    live, _ = play(events, settle=True)
+    try:
+        notes, _ = load_notes(path)
+    except CorpusError:
+        assert live == []
+        return
+    first = live[0].start  # ingest cuts the leading silence
+    assert np.allclose(notes, [(n.start - first, n.end - first, n.pitch, n.velocity) for n in live], atol=1e-6)
+
+
+def test_pedal_track_tempo_track_and_overlaps_in_one_file(tmp_path):
+    # Two voices double C4 (a unison), the tenor re-strikes the E4 the alto holds,
+    # G4 is struck again before its first press is let go (a hand-over); the pedal
+    # and the tempo (120 bpm, then 60 bpm from 1 s) each in their own track.
+    events = [
+        (0.0, "on", 0, 60, 80), (0.0, "on", 1, 60, 60), (0.0, "on", 0, 64, 80), (0.1, "off", 0, 60, 0),
+        (0.2, "cc", 0, 64, 127), (0.5, "on", 1, 64, 70), (0.6, "off", 1, 64, 0), (0.7, "off", 1, 60, 0),
+        (0.8, "on", 0, 67, 80), (0.9, "on", 0, 67, 80), (0.9, "off", 0, 67, 0),
+    ]
+    tempo = [mido.MetaMessage("set_tempo", tempo=500_000, time=0), mido.MetaMessage("set_tempo", tempo=1_000_000, time=1000)]
+    _as_file(events, tmp_path / "c.mid", tempo)
+    mid = mido.MidiFile(str(tmp_path / "c.mid"))
+    # After 1 s a tick is 2 ms: the pedal lifts at tick 1250 (1.5 s), G4's last press at tick 1050 (1.1 s).
+    mid.tracks[1].append(mido.Message("control_change", channel=0, control=64, value=0, time=1050))
+    mid.tracks[2].append(mido.Message("note_off", channel=0, note=67, time=150))
+    mid.save(str(tmp_path / "c.mid"))
+    notes, merged = load_notes(tmp_path / "c.mid")
+    got = [(round(float(s), 2), round(float(e), 2), int(p)) for s, e, p, _ in notes]
+    assert got == [
+        (0.0, 0.7, 60),   # one key for both voices, to the later release
+        (0.0, 0.5, 64),   # the alto's E4, ended by the tenor's re-strike
+        (0.5, 0.6, 64),   # the tenor's E4 (channel 1: the pedal is channel 0's)
+        (0.8, 0.9, 67),   # ended by its re-strike ...
+        (0.9, 1.5, 67),   # ... which sounds to the key's last release (1.1 s), then the pedal's lift
+    ]
+    assert merged == {"unison": 1, "restrike": 2, "handover": 1}
+    summary = ingest(tmp_path, cache=tmp_path / "cache", quiet=True).summary  # and ingest reports them
+    assert summary["overlaps"] == {"restrike": 2, "unison": 1, "handover": 1} and summary["notes"] == 5
 
 
 def test_drum_tracks_are_left_out(tmp_path):
@@ -98,7 +168,7 @@ def test_truncated_or_mangled_files_never_crash(tmp_path_factory, data):
     path = tmp / "f.mid"
     path.write_bytes(bytes(blob))
     try:
-        notes = load_notes(path)
+        notes, _ = load_notes(path)
     except CorpusError as exc:
         assert str(exc)
     else:
@@ -124,7 +194,7 @@ def test_huge_delta_time_is_refused_or_bounded(tmp_path):
     ]))
     mid.save(str(tmp_path / "huge.mid"))
     try:
-        notes = load_notes(tmp_path / "huge.mid")
+        notes, _ = load_notes(tmp_path / "huge.mid")
     except CorpusError as exc:
         assert "timing" in str(exc)
     else:
