@@ -36,8 +36,9 @@ class Mark:
 
 class Answer:
     def __init__(self, session, sampler, cfg, state, logits, start_step: int, start_time: float,
-                 seconds: float, velocity_bin: int) -> None:
-        self.session, self.sampler, self.cfg = session, sampler, cfg
+                 seconds: float, velocity_bin: int, steering=None) -> None:
+        self.session, self.sampler, self.cfg, self.steering = session, sampler, cfg, steering
+        self.pitches: list[int] = []  # the answer's line, onset order (what steering looks at)
         self.dec = vocab.StreamDecoder(step=start_step, velocity_bin=velocity_bin)
         self.step0, self.t0 = start_step, start_time
         self.end_step = start_step + max(1, int(vocab.to_steps(seconds)))
@@ -94,7 +95,10 @@ class Answer:
             if self.dec.step >= self.end_step:
                 out += self.finish()
                 break
-            tok = self.sampler.sample(self.logits, self.allowed())
+            logits = self.logits
+            if self.steering is not None:
+                logits = self.steering.logits(logits, self.pitches, (self.dec.step - self.step0) / vocab.STEPS_PER_SECOND)
+            tok = self.sampler.sample(logits, self.allowed())
             out += self._feed(tok)
         return out
 
@@ -117,6 +121,7 @@ class Answer:
             if what == "on":
                 self.started = True
                 self.notes_played += 1
+                self.pitches.append(pitch)
                 out.append((self.time_of(step), mido.Message("note_on", channel=channel, note=pitch, velocity=vel)))
             else:
                 out.append((self.time_of(step), mido.Message("note_off", channel=channel, note=pitch, velocity=0)))

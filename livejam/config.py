@@ -75,6 +75,18 @@ class LivejamConfig:
                               span=(0.1, 2.0), keys=("minus", "plus,equals_sign"), cc=20, live=True)
     top_p: float = _opt(0.95, "nucleus sampling mass", label="top-p", lo=0.05, hi=1.0, live=True)
     seed: int | None = _opt(None, "make answers reproducible", saved=False, kind=int)
+    key_adherence: float = _opt(0.7, "keep answers in the call's key (estimated as you play): 0 off .. 1 strict",
+                                label="key", short="Key", lo=0.0, hi=1.0, keys=("semicolon", "apostrophe"), cc=26,
+                                zero="off", live=True)
+    register: int = _opt(0, "answer register, semitones from the call's (0: around the call)", label="register",
+                          short="Reg", lo=-24, hi=24, step=12, keys=("comma", "full_stop"), cc=27, unit=" st",
+                          zero="the call's", live=True)
+    density: float = _opt(1.0, "answer notes per second, relative to the call (1: as dense; 0: the model's own)",
+                          label="density", short="Dens", lo=0.0, hi=4.0, span=(0.0, 3.0), step=0.25,
+                          keys=("9", "0"), cc=28, unit="x", zero="free", live=True)
+    echo: float = _opt(0.0, "-1 contrast (new material) .. 1 echo (the call's motifs, transposed); "
+                            "copies of over 4 notes only at 1", label="echo", short="Echo", lo=-1.0, hi=1.0,
+                       step=0.25, keys=("v", "b"), cc=29, zero="neutral", live=True)
     silence: float = _opt(0.8, "seconds of quiet (all keys up) that end a phrase", label="silence", short="Silence",
                           lo=0.1, hi=60.0, span=(0.2, 3.0), keys=("left_square_bracket", "right_square_bracket"),
                           cc=22, unit=" s", live=True)

@@ -10,8 +10,10 @@ import mido
 
 from . import vocab
 from .answer import Answer
+from .call import CallNotes
 from .events import AnswerEnded, Interrupted, PhraseEnded
 from .phrase import PhraseDetector
+from .steering import Steering
 
 PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
 
@@ -26,6 +28,7 @@ class Conversation:
         self.decided_at: float | None = None  # the phrase-end decision the next first note is timed from
         self.onsets: deque[float] = deque(maxlen=1000)  # decision -> first answer note sent, seconds
         self.answers_played = 0
+        self.call = CallNotes()  # the call being played, as the model heard it: what steering aims at
 
     def reset(self) -> None:
         """Forget the answer in play and any prepared one (after an error; the
@@ -73,6 +76,9 @@ class Conversation:
         if striking and self.answer is not None and not self.cfg.overlap:
             self.interrupt(t)
         tokens = self.listener.encode(msg, t)
+        if striking and not self.phrases.in_call:
+            self.call.clear()
+        self.call.feed(tokens)
         if self.answer is not None and not self.answer.done:
             # Playing over the answer (--overlap): the model hears these notes once it finishes.
             self.deferred += [x for x in tokens if vocab.describe(x)[0] != "TIME_SHIFT"]
@@ -118,7 +124,8 @@ class Conversation:
         # the next, so --seed reproduces a live session.
         self.sampler.reseed(self.answers_played)
         self.upcoming = Answer(self.listener.session, self.sampler, self.cfg, state, logits, step, t,
-                               self.cfg.answer_length(call_seconds), self.listener.velocity_bin)
+                               self.cfg.answer_length(call_seconds), self.listener.velocity_bin,
+                               Steering(self.call.profile(), self.cfg))
         # The onset is timed from t: the first note may go out before the engine
         # thread gets round to committing the phrase end.
         self.decided_at = t
@@ -132,7 +139,8 @@ class Conversation:
             self.decided_at = None
 
     def _phrase_ended(self, phrase, now: float) -> None:
-        self.emit(PhraseEnded, notes=phrase.notes, seconds=round(phrase.seconds, 2))
+        key = self.call.profile().key
+        self.emit(PhraseEnded, notes=phrase.notes, seconds=round(phrase.seconds, 2), key=key.name if key else None)
         if self.answer is not None:
             # A call played over an answer (--overlap) ended: answer the newest call.
             self.interrupt(now)

@@ -57,10 +57,11 @@ class StateChanged(Event):
 class PhraseEnded(Event):
     notes: int
     seconds: float
+    key: str | None = None  # the call's key as estimated (what key adherence aims at)
     kind: ClassVar[str] = "phrase"
 
     def words(self) -> str:
-        return f"phrase: {self.notes} notes, {self.seconds} s"
+        return f"phrase: {self.notes} notes, {self.seconds} s" + (f", in {self.key}" if self.key else "")
 
 
 @dataclass

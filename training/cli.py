@@ -1,4 +1,4 @@
-"""`bin/train`: corpus, fit, export, eval, sample, bench."""
+"""`bin/train`: corpus, fit, export, eval, sample, judge, bench."""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +46,8 @@ def _fit(a) -> None:
         v = getattr(a, name)
         if v is not None:
             setattr(cfg.model, name, v)
+    if a.human is not None:
+        cfg.augment.human = a.human
     if a.no_augment:
         cfg.augment.enabled = False
     if not Path(cfg.data).is_dir():
@@ -90,6 +92,15 @@ def _sample(a) -> None:
         print(json.dumps(r))
 
 
+def _judge(a) -> None:
+    from .judge import judge, parse_overrides, report
+
+    result = judge(Path(a.model), seeds=a.seeds, overrides=parse_overrides(a.set))
+    if a.out:
+        Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "answers_detail"}, indent=2) if a.json else report(result))
+
+
 def _bench(a) -> None:
     from .bench import run_bench
 
@@ -117,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
                       ("patience", int), ("seed", int), ("threads", int), ("weight_decay", float), ("clip", float),
                       ("embedding", int), ("hidden", int), ("layers", int), ("dropout", float)):
         f.add_argument("--" + name.replace("_", "-"), dest=name, type=typ)
+    f.add_argument("--human", type=float, help="share of training windows with human tempo, timing and velocity (0..1)")
     f.add_argument("--no-augment", action="store_true")
     f.set_defaults(func=_fit)
 
@@ -143,6 +155,15 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--takes", type=int, default=2)
     s.set_defaults(func=_sample)
+
+    j = sub.add_parser("judge", help="answer quality: the judge's calls through `respond`, measured against each call")
+    j.add_argument("--model", default=str(ROOT / "exported" / "default.onnx"))
+    j.add_argument("--seeds", type=int, default=3)
+    j.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="a runtime setting for every answer, e.g. key_adherence=0 (repeatable)")
+    j.add_argument("--out", help="also write the full result (every answer) as JSON here")
+    j.add_argument("--json", action="store_true")
+    j.set_defaults(func=_judge)
 
     b = sub.add_parser("bench", help="ingest files/s vs mido, training tokens/s, step latency ORT vs PyTorch")
     b.add_argument("--data")

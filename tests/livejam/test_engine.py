@@ -112,9 +112,8 @@ def test_overlap_lets_the_answer_play_on_and_the_model_hears_the_call_under_it(r
     r.run(0.3)
     r.play("note_off", note=72)
     r.run(2.4)  # past the answer's end, before the new call's silence is up
-    first = r.out.notes_on()[0][0]
-    offs = [t for t, m in answer_msgs(r) if m.type == "note_off"]
-    assert abs(max(offs) - first - 3.0) < 0.011  # played to its end
+    kinds = [k for k, _ in r.events()]
+    assert "interrupted" not in kinds and kinds.count("answer") == 1  # played to its end, not cut
     assert r.out.hanging() == {}
     # The note played over the answer reached the model, after the answer's own tokens.
     on72, off72 = vocab.note_on(72), vocab.note_off(72)
@@ -172,6 +171,11 @@ def test_ccs_steer_and_do_not_reach_the_model(rig):
     assert abs(r.cfg.temperature - 2.0) < 1e-9 and r.engine.sampler.temperature == r.cfg.temperature
     r.play("control_change", control=22, value=0)
     assert abs(r.conv.phrases.silence - 0.2) < 1e-9
+    # The musical controls, each on its own CC (26-29), across their sweeps.
+    for cc, value, name, want in ((26, 127, "key_adherence", 1.0), (27, 0, "register", -24), (27, 127, "register", 24),
+                                  (28, 0, "density", 0.0), (29, 127, "echo", 1.0), (29, 0, "echo", -1.0)):
+        r.play("control_change", control=cc, value=value)
+        assert getattr(r.cfg, name) == want, name
     assert r.engine.listener.encoder.step == step  # nothing was encoded
     r.play("note_on", note=60, velocity=80)
     r.play("control_change", control=25, value=127)  # manual phrase end with the key still down...
@@ -254,7 +258,7 @@ def test_answers_end_on_notes_that_sounded_not_slivers(rig):
         r.run(5.0)
         msgs = answer_msgs(r)
         start, end = msgs[0][0], max(t for t, _ in msgs)
-        assert abs(end - start - 3.0) < 0.011
+        assert end - start <= 3.0 + 0.011  # released by the answer's end (it may end on a rest)
         began = {}
         for t, m in msgs:
             if m.type == "note_on" and m.velocity > 0:

@@ -63,6 +63,10 @@ async def test_keys_change_the_engine(tiny_model):
         assert await until(lambda: rig.cfg.answer_seconds == 2.0)
         await pilot.press("o")
         assert await until(lambda: rig.cfg.overlap)
+        await pilot.press("apostrophe", "comma", "9", "b")  # key +, register -, density -, echo +
+        assert await until(lambda: (rig.cfg.key_adherence, rig.cfg.register, rig.cfg.density, rig.cfg.echo)
+                            == (0.8, -12, 0.75, 0.25))
+        assert "echo         0.25" in str(app.main("#controls").render())
         await pilot.press("m")
         assert await until(lambda: rig.cfg.muted)
         assert await until(lambda: "MUTED" in str(app.main("#state").render()))

@@ -1,0 +1,119 @@
+"""What the player's call was, for steering the answer and for judging it: its
+notes as the model heard them, its key (Krumhansl-Schmuckler on pitch-class
+durations), its register, its density and its melodic line.
+
+Pure numpy on notes; the same functions measure a call and an answer, live and in
+`bin/train judge`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import vocab
+
+# Krumhansl-Kessler key profiles (probe-tone ratings), C major and C minor.
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor and the raised 7th of its cadences
+# A pitch class the call dwells on for this share of its sound is in its key
+# whatever the scale says: a blue note, a modal colour, played on purpose.
+DWELL = 0.08
+NOTE_WEIGHT_CAP = 1.0  # seconds: one long pedalled note must not outweigh the melody
+NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+@dataclass(frozen=True)
+class Key:
+    tonic: int
+    minor: bool
+    pitch_classes: frozenset[int]  # the scale, and what the call dwelt on
+    fit: float  # correlation with the key's profile, -1..1
+
+    @property
+    def name(self) -> str:
+        return f"{NAMES[self.tonic]} {'minor' if self.minor else 'major'}"
+
+    def contains(self, pitch: int) -> bool:
+        return pitch % 12 in self.pitch_classes
+
+
+def pitch_class_weights(notes) -> np.ndarray:
+    """How long each pitch class sounds, each note counted up to NOTE_WEIGHT_CAP."""
+    w = np.zeros(12)
+    for n in notes:
+        w[int(n[2]) % 12] += min(max(n[1] - n[0], 0.01), NOTE_WEIGHT_CAP)
+    return w
+
+
+def estimate_key(notes) -> Key | None:
+    """The best of the 24 major and minor keys for these notes, or None without notes."""
+    w = pitch_class_weights(notes)
+    if w.sum() <= 0:
+        return None
+    best = None
+    for minor, profile in ((False, MAJOR_PROFILE), (True, MINOR_PROFILE)):
+        for tonic in range(12):
+            ref = np.roll(profile, tonic)
+            fit = 1.0 if w.std() == 0 else float(np.corrcoef(w, ref)[0, 1])
+            if best is None or fit > best[0] + 1e-12:
+                best = (fit, tonic, minor)
+    fit, tonic, minor = best
+    scale = {(tonic + d) % 12 for d in (MINOR_SCALE if minor else MAJOR_SCALE)}
+    dwelt = {pc for pc in range(12) if w[pc] / w.sum() >= DWELL}
+    return Key(tonic, minor, frozenset(scale | dwelt), fit)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A phrase in the terms the controls speak: key, register, density, line."""
+
+    key: Key | None
+    center: float  # mean pitch, weighted by how long each note sounds
+    rate: float  # notes per second, first onset to last release
+    seconds: float
+    pitches: tuple[int, ...]  # in onset order (a chord low to high)
+    onsets: tuple[float, ...]
+
+
+def profile_of(notes) -> Profile:
+    notes = sorted((float(s), float(e), int(p), int(v)) for s, e, p, v in notes)
+    if not notes:
+        return Profile(None, 60.0, 0.0, 0.0, (), ())
+    dur = np.array([min(max(e - s, 0.01), NOTE_WEIGHT_CAP) for s, e, _, _ in notes])
+    pitch = np.array([p for _, _, p, _ in notes], float)
+    seconds = max(max(e for _, e, _, _ in notes) - notes[0][0], 0.01)
+    return Profile(estimate_key(notes), float((pitch * dur).sum() / dur.sum()), len(notes) / seconds, seconds,
+                   tuple(int(p) for p in pitch), tuple(s for s, _, _, _ in notes))
+
+
+class CallNotes:
+    """The notes of the call being played, from the tokens the player's playing
+    became (so the pedal and re-strikes count as the model heard them)."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.dec = vocab.StreamDecoder()
+        self.started: dict[int, tuple[int, int]] = {}
+        self.notes: list[tuple[float, float, int, int]] = []
+
+    def feed(self, tokens: list[int]) -> None:
+        for tok in tokens:
+            for what, pitch, vel, step in self.dec.feed(tok):
+                if what == "on":
+                    self.started[pitch] = (step, vel)
+                else:
+                    s, v = self.started.pop(pitch)
+                    if step > s:
+                        self.notes.append((s / vocab.STEPS_PER_SECOND, step / vocab.STEPS_PER_SECOND, pitch, v))
+
+    def profile(self) -> Profile:
+        """The call so far; notes still held count up to now."""
+        now = self.dec.step / vocab.STEPS_PER_SECOND
+        held = [(s / vocab.STEPS_PER_SECOND, max(now, (s + 1) / vocab.STEPS_PER_SECOND), p, v)
+                for p, (s, v) in self.started.items()]
+        return profile_of(self.notes + held)
