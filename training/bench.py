@@ -1,7 +1,7 @@
 """`bin/train bench`: the offline half's figures, each comparison measured in one run.
 
-- corpus ingest, files/s: ours (symusic parse + sustain fold + vectorised encode)
-  vs a plain mido parse loop over the same files;
+- corpus ingest, files/s: ours (mido parse + the live encoder + vectorised encode)
+  vs a plain mido parse loop over the same files (what the parse alone costs);
 - training tokens/s on this machine's CPU (the default model shape);
 - one model step, 1 thread, warm, p50/p99: ONNX Runtime vs PyTorch eager on the
   same weights (a fresh model of the shipped shape, exported for the comparison),
@@ -26,7 +26,6 @@ def bench_ingest(folder: Path, files: int) -> dict:
     """Our ingest (in one process, and with the worker pool) vs a plain mido
     parse loop, on the same files, each timed from warm imports."""
     import mido
-    import symusic  # noqa: F401  (imported before timing, as mido is)
 
     from .data import CHUNK, _ingest_chunk, find_midi_files, ingest
 
