@@ -26,9 +26,14 @@ def _config(a, use_settings: bool = False) -> LivejamConfig:
     if getattr(a, "record_dir", None) and getattr(a, "record", None) is None:
         d["record"] = True  # naming where recordings go asks for them
     try:
-        return LivejamConfig.from_dict(d)
+        cfg = LivejamConfig.from_dict(d)
     except (TypeError, ValueError) as exc:
         raise LivejamError(str(exc)) from exc
+    if cfg.model:
+        from .models import resolve
+
+        cfg.model = str(resolve(cfg.model))  # a personal model's name, or a path
+    return cfg
 
 
 def _parse_ccs(items: list[str]) -> dict[str, int]:
@@ -63,10 +68,47 @@ def _add_setting_flags(p, play: bool) -> None:
 
 
 def _info(a) -> None:
-    from .session import DEFAULT_MODEL, ModelSession
+    from .models import resolve
+    from .session import ModelSession
 
-    sess = ModelSession(a.model or DEFAULT_MODEL)
+    sess = ModelSession(resolve(a.model or ""))
     print(json.dumps({"model": str(sess.path), **sess.metadata}, indent=2))
+
+
+def _models(a) -> None:
+    from .models import list_models, recommended, table
+
+    print(table(list_models()))
+    best = recommended()
+    if best:
+        print(f"\nyour model {best.name!r} predicts your held-out playing better than the default: "
+              f"bin/livejam --model {best.name}")
+
+
+def _recordings(a) -> None:
+    from . import recordings
+
+    folder = recordings.folder_of(a.record_dir or settings.load().get("record_dir", ""))
+    if a.action == "list":
+        print(recordings.table(recordings.list_recordings(folder)))
+        print(f"# {folder}")
+        return
+    if not a.name:
+        raise LivejamError(f"recordings {a.action} takes a recording's name; `livejam recordings` lists them")
+    path = recordings.find(a.name, folder)
+    if a.action == "export":
+        if not a.out:
+            raise LivejamError("recordings export takes NAME and where to write it, e.g. `... export NAME take.mid`")
+        print(recordings.export(path, Path(a.out), player_only=a.player_only))
+        return
+    if not a.yes:
+        if not sys.stdin.isatty():
+            raise LivejamError(f"deleting {path.name} cannot be undone; add --yes to confirm")
+        if input(f"delete {path} for good? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("kept")
+            return
+    path.unlink()
+    print(f"deleted {path}")
 
 
 def _devices(a) -> None:
@@ -90,15 +132,31 @@ def _play(a) -> None:
     if a.headless:
         from .headless import run_headless
 
-        sys.exit(run_headless(LiveRig(cfg), as_json=a.json))
+        rig = LiveRig(cfg)
+        rig.notes += _offer(cfg)
+        sys.exit(run_headless(rig, as_json=a.json))
     try:
         rig = LiveRig(cfg)  # asked for no MIDI system, it finds ALSA or JACK (ports.find_system)
     except NoMidiSystem as problem:
         rig = OfflineRig(cfg, f"No MIDI system: {problem}. Meanwhile the computer keyboard plays into the model.")
+    rig.notes += _offer(cfg)
     from . import settings
     from .tui.app import LivejamApp
 
     LivejamApp(rig, save_settings=settings.update).run()
+
+
+def _offer(cfg) -> list[str]:
+    """A personal model that beat the default is offered at start, never switched to unasked."""
+    if cfg.model:
+        return []
+    from .models import recommended
+
+    best = recommended()
+    if best is None:
+        return []
+    return [f"Your personal model '{best.name}' predicts your playing better than the default: "
+            f"press n to switch to it, or start with --model {best.name}."]
 
 
 def _config_command(a) -> None:
@@ -178,8 +236,20 @@ def main(argv: list[str] | None = None) -> None:
     d.set_defaults(func=_devices)
 
     i = sub.add_parser("info", help="show the model livejam would load: its shape, data and metrics")
-    i.add_argument("--model", help="an .onnx file (default: the shipped model in exported/)")
+    i.add_argument("--model", help="a model's name (see `models`) or an .onnx file (default: the shipped model)")
     i.set_defaults(func=_info)
+
+    rc = sub.add_parser("recordings", help="list your recorded sessions; export or delete one")
+    rc.add_argument("action", nargs="?", default="list", choices=["list", "export", "delete"])
+    rc.add_argument("name", nargs="?", help="a recording's name (as listed)")
+    rc.add_argument("out", nargs="?", help="export: the .mid file to write")
+    rc.add_argument("--record-dir", help="the recordings folder (default: where livejam records)")
+    rc.add_argument("--player-only", action="store_true", help="export: only your track, not livejam's answers")
+    rc.add_argument("--yes", action="store_true", help="delete without asking")
+    rc.set_defaults(func=_recordings)
+
+    m = sub.add_parser("models", help="list the models to play with: the default and your personal ones")
+    m.set_defaults(func=_models)
 
     c = sub.add_parser("config", help="show or change the settings livejam keeps between runs")
     c.add_argument("action", choices=["show", "set", "unset"])

@@ -64,7 +64,7 @@ def _opt(default, help: str, **kw):
 
 @dataclass
 class LivejamConfig:
-    model: str = _opt("", "an .onnx model, or empty for the shipped default")
+    model: str = _opt("", "a model by name (`livejam models` lists them) or an .onnx file; empty: the shipped default")
     api: str = _opt("", "MIDI backend: alsa, jack, coremidi, winmm; empty: the platform's default", play_only=True)
     inputs: list[str] = _opt([], "input port names or unique substrings", flag="--in", play_only=True)
     output: str = _opt("", "output port name or unique substring", flag="--out", play_only=True)

@@ -42,8 +42,9 @@ def content_hash(model: PerformanceGRU) -> str:
     return h.hexdigest()[:16]
 
 
-def export(run: Path, out: Path, summary: str = "", extra: dict | None = None) -> dict:
-    """Write out (an .onnx) from the run; return the parity report."""
+def export(run: Path, out: Path, summary: str = "", extra: dict | None = None, more: dict | None = None) -> dict:
+    """Write out (an .onnx) from the run; return the parity report. extra: more
+    metrics; more: more metadata entries (e.g. a personal model's "personal")."""
     import onnx
 
     model, saved = load_run(run)
@@ -71,6 +72,7 @@ def export(run: Path, out: Path, summary: str = "", extra: dict | None = None) -
                                "step": saved["metrics"].get("step"), **(extra or {})}),
         "content_hash": content_hash(model),
         "summary": summary or f"GRU {cfg.layers}x{cfg.hidden} over {vocab.VOCAB_ID}",
+        **{k: json.dumps(v) for k, v in (more or {}).items()},
     }
     del m.metadata_props[:]
     for k, v in meta.items():

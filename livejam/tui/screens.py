@@ -8,16 +8,21 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, SelectionList
 
-from ..session import DEFAULT_MODEL
 
 VIRTUAL = "(virtual port: livejam in / livejam out)"
 
 
-def model_files() -> list[Path]:
-    import platformdirs
+def model_choices() -> list[tuple[Path, str]]:
+    """(path, label) of every model that can be played: the default, then personal ones, newest first."""
+    from ..models import list_models
 
-    folders = [DEFAULT_MODEL.parent, Path(platformdirs.user_data_dir("livejam")) / "models"]
-    return sorted({p for f in folders if f.is_dir() for p in f.glob("*.onnx")})
+    out = []
+    for m in list_models():
+        if m.problem:
+            continue
+        better = "" if not m.heldout else ("  [better on your playing]" if m.beats_base else "  [not better than its base]")
+        out.append((m.path, f"{m.name} ({m.kind}, {m.created}): {m.about}{better}"))
+    return out
 
 
 class DeviceScreen(ModalScreen):
@@ -60,13 +65,13 @@ class ModelScreen(ModalScreen):
     def __init__(self, engine) -> None:
         super().__init__()
         self.engine = engine
-        self.files = model_files()
+        self.choices = model_choices()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("Models (exported/ and your models folder); Enter switches")
-            yield OptionList(*[str(p) for p in self.files], id="models")
+            yield Label("Models: the default and yours (bin/train personal); Enter switches, between notes")
+            yield OptionList(*[label for _, label in self.choices], id="models")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.app.ask("model", str(self.files[event.option_index]))
+        self.app.ask("model", str(self.choices[event.option_index][0]))
         self.dismiss()
