@@ -1,4 +1,4 @@
-"""`bin/train`: corpus, fit, export, eval, sample, judge, bench."""
+"""`bin/train`: corpus, fit, export, eval, sample, judge, personal, bench."""
 from __future__ import annotations
 
 import argparse
@@ -92,6 +92,13 @@ def _sample(a) -> None:
         print(json.dumps(r))
 
 
+def _personal(a) -> None:
+    from .personal import personal
+
+    personal(Path(a.data) if a.data else None, include_answers=a.include_answers, from_scratch=a.from_scratch,
+             name=a.name, steps=a.steps, threads=a.threads or 0)
+
+
 def _judge(a) -> None:
     from .judge import judge, parse_overrides, report
 
@@ -155,6 +162,16 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--takes", type=int, default=2)
     s.set_defaults(func=_sample)
+
+    pe = sub.add_parser("personal", help="fine-tune a personal model from your recordings, in one command")
+    pe.add_argument("--data", help="a folder of MIDI files (default: your livejam recordings)")
+    pe.add_argument("--include-answers", action="store_true", help="also learn from livejam's answers")
+    pe.add_argument("--from-scratch", action="store_true",
+                    help="start again from the shipped default, not your last personal model")
+    pe.add_argument("--name", help="the new model's name (default personal-DATE-TIME)")
+    pe.add_argument("--steps", type=int, help="training steps (default: about six passes over your playing)")
+    pe.add_argument("--threads", type=int)
+    pe.set_defaults(func=_personal)
 
     j = sub.add_parser("judge", help="answer quality: the judge's calls through `respond`, measured against each call")
     j.add_argument("--model", default=str(ROOT / "exported" / "default.onnx"))

@@ -44,6 +44,8 @@ class TrainConfig:
     patience: int = 6  # evaluations without improvement before stopping early
     seed: int = 1234
     threads: int = 0  # torch intra-op threads; 0 = torch's default
+    init: str = ""  # start from these weights (an .onnx from `export`, or a run's .pt), not at random
+    holdout: list[str] = field(default_factory=list)  # validate on these pieces, train on the rest (not the hash split)
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: Augment = field(default_factory=Augment)
 
@@ -117,7 +119,10 @@ def fit(cfg: TrainConfig, progress: bool = True) -> dict:
     valid = eval_rows(corpus, "valid", cfg.eval_tokens) or eval_rows(corpus, "train", cfg.eval_tokens)
 
     torch.manual_seed(cfg.seed)
-    model = PerformanceGRU(cfg.model).to(device)
+    model = PerformanceGRU(cfg.model)
+    if cfg.init and not (out / "ckpt.pt").exists():
+        model.load_state_dict(_start_weights(Path(cfg.init), cfg.model))
+    model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     state = {"step": 0, "best_nll": float("inf"), "stale": 0, "history": []}
     ckpt = out / "ckpt.pt"
@@ -215,7 +220,27 @@ def _load_corpus(cfg: TrainConfig, rank: int, world: int) -> Corpus:
         torch.distributed.barrier()
     if rank != 0:
         corpus = ingest(Path(cfg.data), quiet=True)
+    if cfg.holdout:  # held-out pieces chosen by the caller (whole sessions), never windows of one
+        held = set(cfg.holdout)
+        for p in corpus.pieces:
+            p.split = "valid" if p.name in held else "train"
     return corpus
+
+
+def _start_weights(path: Path, shape: ModelConfig) -> dict:
+    """The weights to start from: an exported .onnx or a run's .pt, of this shape."""
+    if path.suffix == ".onnx":
+        from .from_onnx import load_onnx
+
+        model, _ = load_onnx(path)
+        weights, found = model.state_dict(), model.cfg
+    else:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        weights, found = saved["model"], ModelConfig.from_dict(saved["config"]["model"])
+    if (found.layers, found.hidden, found.embedding) != (shape.layers, shape.hidden, shape.embedding):
+        raise SystemExit(f"{path} is a {found.layers}x{found.hidden} model; training asked for "
+                         f"{shape.layers}x{shape.hidden}")
+    return weights
 
 
 def _progress(cfg: TrainConfig, initial: int):
