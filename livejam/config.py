@@ -75,7 +75,7 @@ class LivejamConfig:
                               span=(0.1, 2.0), keys=("minus", "plus,equals_sign"), cc=20, live=True)
     top_p: float = _opt(0.95, "nucleus sampling mass", label="top-p", lo=0.05, hi=1.0, live=True)
     seed: int | None = _opt(None, "make answers reproducible", saved=False, kind=int)
-    key_adherence: float = _opt(0.7, "keep answers in the call's key (estimated as you play): 0 off .. 1 strict",
+    key_adherence: float = _opt(0.5, "keep answers in the call's key (estimated as you play): 0 off .. 1 strict",
                                 label="key", short="Key", lo=0.0, hi=1.0, keys=("semicolon", "apostrophe"), cc=26,
                                 zero="off", live=True)
     register: int = _opt(0, "answer register, semitones from the call's (0: around the call)", label="register",
