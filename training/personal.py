@@ -6,7 +6,7 @@ personal model that beat it) -> validate on held-out *sessions* (the newest ones
 never windows cut from a session that was also trained on) -> export into your
 models folder with its own card -> the command that plays with it.
 
-Honest with little data: a low learning rate, early stopping on the held-out
+Honest with little data: half the learning rate of training from scratch, early stopping on the held-out
 sessions, the usual augmentation; and when the personal model does not predict the
 held-out sessions better than the model it started from, it says so, and livejam
 never offers it.
@@ -79,7 +79,8 @@ def base_model(from_scratch: bool, folder: Path) -> Path:
 
 def personal(data: Path | None = None, include_answers: bool = False, from_scratch: bool = False,
              name: str | None = None, steps: int | None = None, threads: int = 0, models: Path | None = None,
-             work: Path | None = None, base: Path | None = None, stop_after: int = 0, say=print) -> dict:
+             work: Path | None = None, base: Path | None = None, stop_after: int = 0, lr: float = 1e-3,
+             say=print) -> dict:
     from livejam import settings
 
     folder = Path(data) if data else recordings.folder_of(settings.load().get("record_dir", ""))
@@ -109,7 +110,7 @@ def personal(data: Path | None = None, include_answers: bool = False, from_scrat
     from .from_onnx import load_onnx
 
     start, _ = load_onnx(base)
-    cfg = TrainConfig(data=str(corpus_dir), out=str(run), lr=3e-4, warmup=10, batch=16, seq_len=256,
+    cfg = TrainConfig(data=str(corpus_dir), out=str(run), lr=lr, warmup=10, batch=16, seq_len=256,
                       max_steps=steps, eval_every=max(10, steps // 12), eval_tokens=10**9, patience=4,
                       threads=threads, init=str(base), holdout=[f"{n}.mid" for n in holdout],
                       stop_after=stop_after)
