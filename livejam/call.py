@@ -40,30 +40,33 @@ class Key:
         return pitch % 12 in self.pitch_classes
 
 
+# The 24 key profiles, centred (major on C..B, then minor): one matrix product scores every key.
+_PROFILES = np.array([np.roll(p, t) for p in (MAJOR_PROFILE, MINOR_PROFILE) for t in range(12)])
+_CENTRED = _PROFILES - _PROFILES.mean(axis=1, keepdims=True)
+_NORMS = np.linalg.norm(_CENTRED, axis=1)
+
+
 def pitch_class_weights(notes) -> np.ndarray:
     """How long each pitch class sounds, each note counted up to NOTE_WEIGHT_CAP."""
-    w = np.zeros(12)
-    for n in notes:
-        w[int(n[2]) % 12] += min(max(n[1] - n[0], 0.01), NOTE_WEIGHT_CAP)
-    return w
+    arr = np.asarray([tuple(n)[:3] for n in notes], dtype=np.float64).reshape(-1, 3)
+    dur = np.clip(arr[:, 1] - arr[:, 0], 0.01, NOTE_WEIGHT_CAP)
+    return np.bincount(arr[:, 2].astype(np.int64) % 12, weights=dur, minlength=12)
 
 
 def estimate_key(notes) -> Key | None:
-    """The best of the 24 major and minor keys for these notes, or None without notes."""
+    """The best of the 24 major and minor keys for these notes (Pearson correlation
+    with each key's profile), or None without notes."""
     w = pitch_class_weights(notes)
     if w.sum() <= 0:
         return None
-    best = None
-    for minor, profile in ((False, MAJOR_PROFILE), (True, MINOR_PROFILE)):
-        for tonic in range(12):
-            ref = np.roll(profile, tonic)
-            fit = 1.0 if w.std() == 0 else float(np.corrcoef(w, ref)[0, 1])
-            if best is None or fit > best[0] + 1e-12:
-                best = (fit, tonic, minor)
-    fit, tonic, minor = best
+    centred = w - w.mean()
+    spread = np.linalg.norm(centred)
+    fits = _CENTRED @ centred / (_NORMS * spread) if spread > 0 else np.ones(24)  # all alike: every key fits
+    best = int(np.argmax(fits))  # ties: major before minor, lower tonic first
+    minor, tonic = divmod(best, 12)
     scale = {(tonic + d) % 12 for d in (MINOR_SCALE if minor else MAJOR_SCALE)}
-    dwelt = {pc for pc in range(12) if w[pc] / w.sum() >= DWELL}
-    return Key(tonic, minor, frozenset(scale | dwelt), fit)
+    dwelt = {int(pc) for pc in np.nonzero(w / w.sum() >= DWELL)[0]}
+    return Key(tonic, bool(minor), frozenset(scale | dwelt), float(fits[best]))
 
 
 @dataclass(frozen=True)
