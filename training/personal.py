@@ -170,5 +170,11 @@ playing; {'your track and livejam' + "'" + 's answers' if info['include_answers'
 Sessions are split whole (training / held out), never cut into windows on both
 sides. Trained {info['steps']} steps ({info['stopped']}).
 
+## How it answers
+
+Like every livejam model it generates from a seed sequence: your call, heard event
+by event as you play, is the seed; the answer is sampled from the model's state
+after it. `bin/train judge --model {name}` measures its answers to 15 written calls.
+
 Play with it: `bin/livejam --model {name}`; `bin/livejam models` lists every model.
 """
