@@ -11,7 +11,7 @@ from pathlib import Path
 import mido
 
 from .errors import LivejamError
-from .midifile import PLAYED, write_messages
+from .midifile import MidiFileError, read_tracks, write_messages
 from .recorder import default_dir
 
 PLAYER, ANSWERS = "player", "livejam"  # the recorder's track names
@@ -32,43 +32,12 @@ def folder_of(record_dir: str = "") -> Path:
     return Path(record_dir).expanduser() if record_dir else default_dir()
 
 
-def _clock(mid: mido.MidiFile):
-    """Ticks -> seconds by the file's tempo map (its set_tempo events, in any track)."""
-    changes = sorted((tick, msg.tempo) for track in mid.tracks for tick, msg in _ticked(track) if msg.type == "set_tempo")
-    points, sec, last_tick, tempo = [(0, 0.0, 500_000)], 0.0, 0, 500_000
-    for tick, new in changes:
-        sec += mido.tick2second(tick - last_tick, mid.ticks_per_beat, tempo)
-        last_tick, tempo = tick, new
-        points.append((tick, sec, tempo))
-
-    def seconds(tick: int) -> float:
-        t0, s0, tp = next(p for p in reversed(points) if p[0] <= tick)
-        return s0 + mido.tick2second(tick - t0, mid.ticks_per_beat, tp)
-
-    return seconds
-
-
-def _ticked(track):
-    tick = 0
-    for msg in track:
-        tick += msg.time
-        yield tick, msg
-
-
 def tracks(path: Path) -> dict[str, list[tuple[float, mido.Message]]]:
-    """Each track's notes and controllers, [(seconds, message)], by track name
-    (the file's tempo map followed); a file not made by livejam is one 'player' track."""
+    """A recording's tracks by name; a file not made by livejam is one 'player' track."""
     try:
-        mid = mido.MidiFile(str(path), clip=True)
-        seconds = _clock(mid)
-        out: dict[str, list] = {}
-        for i, track in enumerate(mid.tracks):
-            name = next((m.name for m in track if m.type == "track_name"), "") or f"track {i}"
-            out.setdefault(name, []).extend((seconds(tick), msg.copy(time=0)) for tick, msg in _ticked(track)
-                                            if not msg.is_meta and msg.type in PLAYED)
-    except Exception as exc:  # noqa: BLE001 - a damaged file can break the parser in any way
-        reason = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
-        raise LivejamError(f"{path.name}: not readable as MIDI ({reason})") from None
+        out = read_tracks(path)
+    except MidiFileError as exc:
+        raise LivejamError(f"{path.name}: not readable as MIDI ({exc})") from None
     if PLAYER not in out:  # any other MIDI file: all of it is the player's
         out = {PLAYER: sorted((x for msgs in out.values() for x in msgs), key=lambda x: x[0])}
     return out
