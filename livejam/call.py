@@ -103,8 +103,11 @@ class CallNotes:
         self.dec = vocab.StreamDecoder()
         self.started: dict[int, tuple[int, int]] = {}
         self.notes: list[tuple[float, float, int, int]] = []
+        self._profile: Profile | None = None  # what profile() said, until more is heard
 
     def feed(self, tokens: list[int]) -> None:
+        if tokens:
+            self._profile = None
         for tok in tokens:
             for what, pitch, vel, step in self.dec.feed(tok):
                 if what == "on":
@@ -115,8 +118,11 @@ class CallNotes:
                         self.notes.append((s / vocab.STEPS_PER_SECOND, step / vocab.STEPS_PER_SECOND, pitch, v))
 
     def profile(self) -> Profile:
-        """The call so far; notes still held count up to now."""
-        now = self.dec.step / vocab.STEPS_PER_SECOND
-        held = [(s / vocab.STEPS_PER_SECOND, max(now, (s + 1) / vocab.STEPS_PER_SECOND), p, v)
-                for p, (s, v) in self.started.items()]
-        return profile_of(self.notes + held)
+        """The call so far (notes still held count up to the last thing heard); asked
+        for once to prepare an answer and once to name the key, computed once."""
+        if self._profile is None:
+            now = self.dec.step / vocab.STEPS_PER_SECOND
+            held = [(s / vocab.STEPS_PER_SECOND, max(now, (s + 1) / vocab.STEPS_PER_SECOND), p, v)
+                    for p, (s, v) in self.started.items()]
+            self._profile = profile_of(self.notes + held)
+        return self._profile
