@@ -96,7 +96,7 @@ def _personal(a) -> None:
     from .personal import personal
 
     personal(Path(a.data) if a.data else None, include_answers=a.include_answers, from_scratch=a.from_scratch,
-             name=a.name, steps=a.steps, threads=a.threads or 0)
+             name=a.name, steps=a.steps, threads=a.threads or 0, base=Path(a.base) if a.base else None)
 
 
 def _judge(a) -> None:
@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     pe.add_argument("--name", help="the new model's name (default personal-DATE-TIME)")
     pe.add_argument("--steps", type=int, help="training steps (default: about six passes over your playing)")
     pe.add_argument("--threads", type=int)
+    pe.add_argument("--base", help="start from this .onnx model (default: your newest personal model that "
+                                   "beat the default, else the default)")
     pe.set_defaults(func=_personal)
 
     j = sub.add_parser("judge", help="answer quality: the judge's calls through `respond`, measured against each call")

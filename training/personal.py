@@ -27,7 +27,7 @@ from livejam.session import DEFAULT_MODEL
 from .data import ingest
 from .evaluate import onnx_nll
 from .export import export
-from .train import TrainConfig, fit
+from .train import TrainConfig, dist_setup, fit
 
 HOLDOUT_SHARE = 0.2  # of the notes: the newest sessions up to this share are held out
 MIN_SESSIONS = 2  # one to learn from, one to check on
@@ -81,6 +81,25 @@ def personal(data: Path | None = None, include_answers: bool = False, from_scrat
              name: str | None = None, steps: int | None = None, threads: int = 0, models: Path | None = None,
              work: Path | None = None, base: Path | None = None, stop_after: int = 0, lr: float = 1e-3,
              say=print) -> dict:
+    import torch
+
+    # Under torchrun every process runs this: rank 0 writes the corpus and the model,
+    # the others train their share of each batch and leave when training is done.
+    rank, world, device = dist_setup()
+    if world > 1:
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        return _personal(data, include_answers, from_scratch, name, steps, threads, models, work, base,
+                         stop_after, lr, say if rank == 0 else (lambda *a, **k: None), rank, world)
+    finally:
+        if world > 1:
+            torch.distributed.destroy_process_group()
+
+
+def _personal(data, include_answers, from_scratch, name, steps, threads, models, work, base, stop_after, lr,
+              say, rank: int, world: int) -> dict:
+    import torch
+
     from livejam import settings
 
     folder = Path(data) if data else recordings.folder_of(settings.load().get("record_dir", ""))
@@ -94,12 +113,17 @@ def personal(data: Path | None = None, include_answers: bool = False, from_scrat
 
     # Your track of each session as its own file: the same ingest as any corpus.
     corpus_dir = work / "corpus"
-    if corpus_dir.exists():
-        shutil.rmtree(corpus_dir)
-    corpus_dir.mkdir(parents=True)
-    for s in sessions:
-        write_messages(corpus_dir / f"{s['name']}.mid", [("player", s["messages"])])
-    corpus = ingest(corpus_dir, quiet=True)
+    if rank == 0:
+        if corpus_dir.exists():
+            shutil.rmtree(corpus_dir)
+        corpus_dir.mkdir(parents=True)
+        for s in sessions:
+            write_messages(corpus_dir / f"{s['name']}.mid", [("player", s["messages"])])
+        corpus = ingest(corpus_dir, quiet=True)
+    if world > 1:
+        torch.distributed.barrier()  # the corpus and its cache are written
+    if rank != 0:
+        corpus = ingest(corpus_dir, quiet=True)
     holdout = [n for n in choose_holdout(sessions) if f"{n}.mid" in {p.name for p in corpus.pieces}]
     tokens = corpus.summary["tokens"]
     # About six passes over your playing, within 60..600 steps of 16 x 256 tokens.
@@ -119,6 +143,8 @@ def personal(data: Path | None = None, include_answers: bool = False, from_scrat
         f"{sum(s['minutes'] for s in sessions):.1f} min); holding out the newest {len(holdout)}: {', '.join(holdout)}")
     say(f"fine-tuning {base.name} for up to {steps} steps in {run}")
     summary = fit(cfg, progress=False)
+    if rank != 0:
+        return {"rank": rank, **summary}
     if summary["stopped"] == "stop_after":
         return {"stopped": "stop_after", "run": str(run)}
 

@@ -103,9 +103,9 @@ def _checkpoint(path: Path, **state) -> None:
 
 def fit(cfg: TrainConfig, progress: bool = True) -> dict:
     """Train (or resume the run in cfg.out). Returns the final summary."""
-    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if torch.cuda.is_available() else torch.device("cpu")
-    if world > 1:
+    rank, world, device = dist_setup()
+    owns_group = world > 1 and not torch.distributed.is_initialized()
+    if owns_group:
         torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -208,8 +208,16 @@ def fit(cfg: TrainConfig, progress: bool = True) -> dict:
         # Everyone leaves together: a rank that tears gloo down while another still
         # writes the summary aborts ("terminate called without an active exception").
         torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
+        if owns_group:  # a caller that set the group up (bin/train personal) still needs it
+            torch.distributed.destroy_process_group()
     return summary
+
+
+def dist_setup() -> tuple[int, int, torch.device]:
+    """This process's rank, the number of processes (torchrun sets both) and its device."""
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if torch.cuda.is_available() else torch.device("cpu")
+    return rank, world, device
 
 
 def _load_corpus(cfg: TrainConfig, rank: int, world: int) -> Corpus:

@@ -104,3 +104,29 @@ def test_a_later_run_continues_from_the_last_personal_model(tiny_model, tmp_path
     fresh = personal(rec_dir, models=models, work=work, steps=10, name="three", from_scratch=True,
                      say=lambda *a: None)
     assert fresh["base"] == "default.onnx"
+
+
+def test_torchrun_two_processes_make_one_personal_model(tiny_model, tmp_path):  # noqa: F811
+    """Large folders: `torchrun ... -m training personal` trains on N processes; one
+    writes the corpus and the model, and the user's folders are where platformdirs says."""
+    import os
+    import subprocess
+    import sys
+
+    rec_dir = tmp_path / "rec"
+    clock = FakeClock(1000.0)
+    for _ in range(3):
+        session(rec_dir, clock, 48)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    r = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "training", "personal", "--data", str(rec_dir), "--base", str(tiny_model), "--steps", "6",
+         "--threads", "1", "--name", "ddp"],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    models = tmp_path / "data" / "livejam" / "models"
+    assert (models / "ddp.onnx").exists() and "Personal model `ddp`" in (models / "ddp.md").read_text()
+    assert r.stdout.count("fine-tuning") == 1  # rank 0 speaks; the other only trains
+    info = ModelSession(models / "ddp.onnx").metadata["personal"]
+    assert info["steps"] == 6 and info["sessions"] == 3
