@@ -16,6 +16,7 @@ import mido
 import numpy as np
 
 from . import vocab
+from .bars import LinearTimeline
 
 MIN_NOTE_SECONDS = 0.06
 LAST_ONSET_SECONDS = 0.12
@@ -36,11 +37,14 @@ class Mark:
 
 class Answer:
     def __init__(self, session, sampler, cfg, state, logits, start_step: int, start_time: float,
-                 seconds: float, velocity_bin: int, steering=None) -> None:
+                 seconds: float, velocity_bin: int, steering=None, timeline=None) -> None:
         self.session, self.sampler, self.cfg, self.steering = session, sampler, cfg, steering
         self.pitches: list[int] = []  # the answer's line, onset order (what steering looks at)
         self.dec = vocab.StreamDecoder(step=start_step, velocity_bin=velocity_bin)
-        self.step0, self.t0 = start_step, start_time
+        self.step0 = start_step
+        # Steps -> clock times: seconds from the start, or bars and beats (bars.py).
+        self.timeline = timeline or LinearTimeline(start_step, start_time)
+        self.t0 = self.timeline.time_of(start_step)
         self.end_step = start_step + max(1, int(vocab.to_steps(seconds)))
         self.max_note = max(1, int(vocab.to_steps(cfg.max_note_seconds)))
         self.min_note = min(self.max_note, int(round(vocab.to_steps(MIN_NOTE_SECONDS))))
@@ -56,7 +60,7 @@ class Answer:
         self.channel = cfg.channel - 1
 
     def time_of(self, step: int) -> float:
-        return self.t0 + (step - self.step0) / vocab.STEPS_PER_SECOND
+        return self.timeline.time_of(step)
 
     @property
     def end_time(self) -> float:
@@ -122,15 +126,17 @@ class Answer:
                 self.started = True
                 self.notes_played += 1
                 self.pitches.append(pitch)
-                out.append((self.time_of(step), mido.Message("note_on", channel=channel, note=pitch, velocity=vel)))
+                out.append((self.timeline.on_time(step, pitch),
+                            mido.Message("note_on", channel=channel, note=pitch, velocity=vel)))
             else:
-                out.append((self.time_of(step), mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+                out.append((self.timeline.off_time(step, pitch),
+                            mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
         return out
 
     def rollback(self, now: float) -> tuple[Mark, list[int]]:
         """The player came in at `now`: the last point the listener actually heard,
         and the tokens that release what was sounding there (for the model's ears)."""
-        step = self.step0 + int((now - self.t0) * vocab.STEPS_PER_SECOND)
+        step = self.timeline.step_at(now)
         mark = self.marks[0]
         for m in self.marks:
             if m.step > step:

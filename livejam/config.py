@@ -96,6 +96,21 @@ class LivejamConfig:
                                  unit=" s", zero="mirror call", live=True)
     min_answer: float = _opt(2.0, "shortest mirrored answer, seconds", lo=0.5, hi=60.0, saved=False, flag=None)
     max_answer: float = _opt(16.0, "longest mirrored answer, seconds", lo=0.5, hi=120.0, saved=False, flag=None)
+    bpm: float = _opt(0.0, "play to this tempo: calls end and answers start on bar lines (0: free time)",
+                      lo=0.0, hi=400.0, unit=" BPM", saved=False)
+    clock: str = _opt("", "follow MIDI clock from this input port (a DAW or drum machine): tempo, bars, "
+                          "Start/Stop", saved=False, play_only=True)
+    beats_per_bar: int = _opt(4, "beats in a bar (with a tempo or clock)", lo=1, hi=16)
+    call_bars: int = _opt(1, "with a tempo, a call lasts a whole number of these bars (1, 2 or 4)", lo=1, hi=8)
+    answer_bars: int = _opt(0, "with a tempo, answers last this many bars (0: as many as the call)",
+                            lo=0, hi=64, live=True)
+    quantize: float = _opt(0.5, "with a tempo, pull answer onsets onto the sixteenth grid (0 off .. 1 on it), "
+                                "keeping the call's swing", lo=0.0, hi=1.0, cc=30, live=True)
+    clock_out: bool = _opt(False, "send MIDI clock and Start/Stop with the answers (with --bpm), for a DAW to "
+                                  "follow", saved=False, play_only=True)
+    metronome: bool = _opt(False, "click each beat (with a tempo or clock)", live=True, saved=False)
+    metronome_channel: int = _opt(10, "the metronome's MIDI channel", lo=1, hi=16)
+    metronome_note: int = _opt(76, "the metronome's note (GM percussion 76: high wood block)", lo=0, hi=127)
     overlap: bool = _opt(False, "keep answering when the player comes back in", label="overlap", short="Overlap",
                          keys=("o",), live=True, play_only=True)
     thru: bool = _opt(False, "pass the player's notes through to the output", label="thru", live=True,
@@ -136,6 +151,10 @@ class LivejamConfig:
                 raise ValueError(f"{name.replace('_', '-')} must be {s.lo:g}..{s.hi:g}, not {v}")
         if self.lowest > self.highest:
             raise ValueError(f"lowest ({self.lowest}) must not be above highest ({self.highest})")
+        if self.bpm and not 20 <= self.bpm <= 400:
+            raise ValueError(f"bpm must be 20..400 (or 0 for free time), not {self.bpm:g}")
+        if self.bpm and self.clock:
+            raise ValueError("give --bpm (livejam keeps the tempo) or --clock (it follows one), not both")
         if self.min_answer > self.max_answer:
             raise ValueError(f"min-answer ({self.min_answer}) must not be above max-answer ({self.max_answer})")
         bad = set(self.ccs) - set(CONTROLS)

@@ -8,7 +8,7 @@ from collections import deque
 
 import mido
 
-from . import vocab
+from . import bars, vocab
 from .answer import Answer
 from .call import CallNotes
 from .events import AnswerEnded, Interrupted, PhraseEnded
@@ -29,6 +29,9 @@ class Conversation:
         self.onsets: deque[float] = deque(maxlen=1000)  # decision -> first answer note sent, seconds
         self.answers_played = 0
         self.call = CallNotes()  # the call being played, as the model heard it: what steering aims at
+        self.call_onsets: list[float] = []  # clock times of the call's notes (its swing, with a tempo)
+        self.tempo = None  # tempo.FixedTempo or ClockFollower: bars and beats; None: free time
+        self.phrases.bar_due = self._bar_due
 
     def reset(self) -> None:
         """Forget the answer in play and any prepared one (after an error; the
@@ -78,6 +81,9 @@ class Conversation:
         tokens = self.listener.encode(msg, t)
         if striking and not self.phrases.in_call:
             self.call.clear()
+            self.call_onsets = []
+        if striking:
+            self.call_onsets.append(t)
         self.call.feed(tokens)
         if self.answer is not None and not self.answer.done:
             # Playing over the answer (--overlap): the model hears these notes once it finishes.
@@ -96,7 +102,8 @@ class Conversation:
             self._continue_answer(now)
         due = self.phrases.due(self.listener.held)
         if due is not None and self._may_prepare() and due - now <= PREPARE_AHEAD:
-            self._start_answer(max(due, now), self.phrases.call_seconds)
+            self._start_answer(max(due, now), self.phrases.call_seconds, self.phrases.start,
+                               self.phrases.last_activity)
         self.end_phrase_if_due(now)
 
     def end_phrase_if_due(self, now: float) -> None:
@@ -114,18 +121,56 @@ class Conversation:
     def _may_prepare(self) -> bool:
         return self.upcoming is None and self.answer is None and not self.cfg.muted
 
-    def _start_answer(self, t: float, call_seconds: float) -> None:
-        """Sample the start of an answer for time t (now, or the coming phrase end)
-        and schedule its first notes at t, leaving the listener alone until the
-        phrase really ends; so the answer can sound the instant it does."""
+    # -- bars (with a tempo or a clock) ----------------------------------------
+    def grid(self):
+        return self.tempo.grid() if self.tempo is not None else None
+
+    def _bar_due(self, start: float, last: float) -> float | None:
+        """With a tempo: the bar line the call ends on (None: free time, the silence rule)."""
+        g = self.grid()
+        if g is None:
+            return None
+        bpb = self.cfg.beats_per_bar
+        return g.time(bars.call_end_bar(g, bars.call_start_bar(g, start, bpb), last, bpb, self.cfg.call_bars) * bpb)
+
+    def _bar_start(self, t: float, start: float | None, last: float | None):
+        """With a tempo: (the bar line the answer starts on, its first bar, how many
+        bars). None in free time."""
+        g = self.grid()
+        if g is None or start is None:
+            return None
+        cfg, bpb = self.cfg, self.cfg.beats_per_bar
+        first = bars.call_start_bar(g, start, bpb)
+        # Woken a little late for the bar line (a busy machine): still that bar, a hair late, not the next.
+        t = max(t if last is None else last, t - bars.LATE_BEATS * g.spb)
+        end = bars.call_end_bar(g, first, t, bpb, cfg.call_bars)
+        n = cfg.answer_bars or max(1, min(end - first, int(cfg.max_answer / (bpb * g.spb))))
+        return g.time(end * bpb), end, n
+
+    def _start_answer(self, t: float, call_seconds: float, start: float | None = None,
+                      last: float | None = None) -> None:
+        """Sample the start of an answer for time t (now, or the coming phrase end;
+        with a tempo, the bar line the call ends on) and schedule its first notes
+        there, leaving the listener alone until the phrase really ends; so the
+        answer can sound the instant it does."""
+        in_bars = self._bar_start(t, start, last)
+        if in_bars:
+            t = in_bars[0]
         step, state, logits = self.listener.ahead(t)
+        timeline = None
+        if in_bars:
+            g = self.grid()
+            swing = bars.swing_of([g.beats(x) for x in self.call_onsets])
+            timeline = bars.BarTimeline(self.grid, step, in_bars[1], in_bars[2], self.cfg.beats_per_bar,
+                                        self.cfg.quantize, swing)
         # Each answer samples from its own generator, seeded by the seed and how many
         # answers were played before: one prepared and thrown away draws nothing from
         # the next, so --seed reproduces a live session.
         self.sampler.reseed(self.answers_played)
+        seconds = timeline.seconds if timeline else self.cfg.answer_length(call_seconds)
         self.upcoming = Answer(self.listener.session, self.sampler, self.cfg, state, logits, step, t,
-                               self.cfg.answer_length(call_seconds), self.listener.velocity_bin,
-                               Steering(self.call.profile(), self.cfg))
+                               seconds, self.listener.velocity_bin, Steering(self.call.profile(), self.cfg),
+                               timeline)
         # The onset is timed from t: the first note may go out before the engine
         # thread gets round to committing the phrase end.
         self.decided_at = t
@@ -148,7 +193,7 @@ class Conversation:
             self.discard_upcoming()
             return
         if self.upcoming is None:
-            self._start_answer(now, phrase.seconds)
+            self._start_answer(now, phrase.seconds, phrase.start, phrase.end)
         ans, self.upcoming = self.upcoming, None
         self.answers_played += 1
         self.listener.adopt(ans.marks[0])  # the model has now heard the silence up to the answer

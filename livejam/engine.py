@@ -21,15 +21,18 @@ import numpy as np
 from . import config
 from .clock import RealClock
 from .conversation import Conversation
-from .events import (AnswerEnded, Command, Event, ModelLoaded, Panicked, PhraseEnded, Played, Problem,
-                     SettingChanged, StateChanged, Stop)
+from .events import (AnswerEnded, ClockChanged, ClockIn, Command, Event, ModelLoaded, Panicked, PhraseEnded,
+                     Played, Problem, SettingChanged, StateChanged, Stop)
 from .listener import Listener
 from .notelog import NoteLog
 from .osthread import name_this_thread
+from .pulse import Pulse
 from .sampler import Sampler
 from .scheduler import Scheduler
+from .tempo import CLOCK_KINDS, ClockFollower, FixedTempo
 
 SWITCH_INTERVAL = 0.0005
+START_LEAD = 0.05  # with --bpm: seconds from start to bar 1 (Start goes out first)
 
 
 class Engine:
@@ -47,6 +50,11 @@ class Engine:
         self.origin = self.clock.now()
         self.listener = Listener(session, self.origin)
         self.conversation = Conversation(cfg, self.listener, self.scheduler, self.sampler, self.emit)
+        # Musical time: a fixed tempo, a followed MIDI clock, or none (free time).
+        self.tempo = (FixedTempo(cfg.bpm, self.origin) if cfg.bpm else ClockFollower(cfg.clock) if cfg.clock
+                      else None)
+        self.conversation.tempo = self.tempo
+        self.pulse = Pulse(cfg, self.scheduler, self.conversation.grid, clock_out=cfg.clock_out and bool(cfg.bpm))
         self.notes = NoteLog()  # what the piano roll draws
         self.events_in = 0
         self.answers = 0
@@ -62,6 +70,10 @@ class Engine:
     def feed_midi(self, msg: mido.Message, t: float | None = None) -> None:
         self.inbox.put(Played(msg, self.clock.now() if t is None else t))
 
+    def feed_clock(self, msg: mido.Message, t: float | None = None) -> None:
+        """From the --clock port's thread: MIDI clock, Start/Stop/Continue, song position."""
+        self.inbox.put(ClockIn(msg, self.clock.now() if t is None else t))
+
     def command(self, name: str, value=None) -> None:
         self.inbox.put(Command(name, value))
 
@@ -73,7 +85,11 @@ class Engine:
         # A thread waiting for the GIL waits up to the switch interval (5 ms by
         # default): too long for the scheduler's deadlines while the engine samples.
         sys.setswitchinterval(SWITCH_INTERVAL)
+        if isinstance(self.tempo, FixedTempo):
+            # Bar 1 starts as livejam does (a moment after Start goes out, so a DAW sees Start first).
+            self.tempo.restart(self.clock.now() + START_LEAD)
         self.scheduler.start()
+        self.pulse.start(self.clock.now())
         self.running = True
         self.thread = threading.Thread(target=self._run, name="livejam-engine", daemon=True)
         self.thread.start()
@@ -85,6 +101,7 @@ class Engine:
             self.inbox.put(Stop())
             if self.thread:
                 self.thread.join(timeout=2)
+        self.pulse.stop()
         self.scheduler.panic(self._channels(), final=True)
         self.scheduler.stop()
         if self.recorder:
@@ -106,7 +123,11 @@ class Engine:
             self.tick()
 
     def next_wakeup(self) -> float | None:
-        return self.conversation.next_wakeup()
+        times = [self.conversation.next_wakeup(), self.pulse.next_wakeup()]
+        if isinstance(self.tempo, ClockFollower):
+            times.append(self.tempo.lost_deadline())
+        times = [x for x in times if x is not None]
+        return min(times) if times else None
 
     def process(self, item) -> None:
         with self._guard():
@@ -114,6 +135,8 @@ class Engine:
                 self.apply(item.name, item.value)
             elif isinstance(item, Played):
                 self.played(item.msg, item.t)
+            elif isinstance(item, ClockIn):
+                self.clock_in(item.msg, item.t)
         self._show_state()
 
     def tick(self) -> None:
@@ -121,8 +144,34 @@ class Engine:
         if self.conversation.phrase_end_near(now) and not self.inbox.empty():
             return  # something played may predate the phrase end: it is handled first, then the loop comes back
         with self._guard():
+            if isinstance(self.tempo, ClockFollower):
+                self._clock_said(self.tempo.check(now), now)
             self.conversation.tick(now)
+            self.pulse.tick(now)
         self._show_state()
+
+    def clock_in(self, msg: mido.Message, t: float) -> None:
+        if isinstance(self.tempo, ClockFollower) and msg.type in CLOCK_KINDS:
+            self._clock_said(self.tempo.feed(msg.type, t, getattr(msg, "pos", None)), t)
+
+    def _clock_said(self, what: str | None, t: float) -> None:
+        if what is None:
+            return
+        if what == "stop":
+            # The DAW stopped: so does the answer in bars (a DAW stops its own notes too).
+            self.conversation.discard_upcoming()
+            self.conversation.interrupt(t)
+            self.pulse.rewind()
+        self.emit(ClockChanged, what=what, source=self.tempo.source, bpm=self.tempo.bpm)
+
+    def position(self, t: float | None = None) -> tuple[int, float] | None:
+        """(bar from 1, beat from 1.0) at t (default now) with a tempo; None in free time."""
+        g = self.conversation.grid()
+        if g is None:
+            return None
+        beats = max(0.0, round(g.beats(self.clock.now() if t is None else t), 4))  # a bar line is not the bar's end
+        bpb = self.cfg.beats_per_bar
+        return int(beats // bpb) + 1, round(beats % bpb + 1, 2)
 
     @contextlib.contextmanager
     def _guard(self):
@@ -172,6 +221,7 @@ class Engine:
         if name == "panic":
             conv.interrupt(now)
             self.scheduler.panic(self._channels())
+            self.pulse.rewind()  # the clock and the clicks it dropped are scheduled again
             self.emit(Panicked)
         elif name == "phrase_end":
             conv.end_phrase_now(now)
@@ -253,7 +303,11 @@ class Engine:
             self.emit(StateChanged, state=state)
 
     def emit(self, kind: type[Event], **data) -> None:
-        event = kind(t=round(self.clock.now() - self.origin, 3), **data)
+        now = self.clock.now()
+        pos = self.position(now)
+        if pos is not None:
+            data["bar"], data["beat"] = pos
+        event = kind(t=round(now - self.origin, 3), **data)
         if isinstance(event, AnswerEnded):
             self.answers += 1
         if self.recorder and isinstance(event, (PhraseEnded, AnswerEnded)):

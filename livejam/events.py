@@ -5,7 +5,7 @@ Each event says itself in one line (`words`) and as a JSON object (`as_dict`);
 `kind` is the name JSON lines carry."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import mido
@@ -25,6 +25,12 @@ class Command:
 
 
 @dataclass
+class ClockIn:
+    msg: mido.Message  # clock, start, continue, stop or songpos from the --clock port
+    t: float
+
+
+@dataclass
 class Stop:
     pass
 
@@ -33,13 +39,23 @@ class Stop:
 @dataclass
 class Event:
     t: float  # seconds since the engine started
+    # With a tempo: where in the music it happened (bar from 1, beat from 1.0); None in free time.
+    bar: int | None = field(default=None, kw_only=True)
+    beat: float | None = field(default=None, kw_only=True)
     kind: ClassVar[str] = "event"
 
     def words(self) -> str:
-        return f"{self.kind}: {asdict(self)}"
+        return f"{self.kind}: {self.as_dict()}"
 
     def as_dict(self) -> dict:
-        return {"event": self.kind, **asdict(self)}
+        d = asdict(self)
+        if d["bar"] is None:
+            del d["bar"], d["beat"]
+        return {"event": self.kind, **d}
+
+    def at(self) -> str:
+        """" at bar:beat" with a tempo, for the words of events that happen on the music's time."""
+        return "" if self.bar is None else f" at {self.bar}:{self.beat:g}"
 
 
 @dataclass
@@ -61,7 +77,7 @@ class PhraseEnded(Event):
     kind: ClassVar[str] = "phrase"
 
     def words(self) -> str:
-        return f"phrase: {self.notes} notes, {self.seconds} s" + (f", in {self.key}" if self.key else "")
+        return f"phrase: {self.notes} notes, {self.seconds} s" + (f", in {self.key}" if self.key else "") + self.at()
 
 
 @dataclass
@@ -72,7 +88,7 @@ class AnswerEnded(Event):
     kind: ClassVar[str] = "answer"
 
     def words(self) -> str:
-        return f"answer: {self.notes} notes, {self.seconds} s, onset {self.onset_ms} ms"
+        return f"answer: {self.notes} notes, {self.seconds} s, onset {self.onset_ms} ms" + self.at()
 
 
 @dataclass
@@ -140,6 +156,26 @@ class PortBack(Event):
 
     def words(self) -> str:
         return f"port back: {self.port}"
+
+
+@dataclass
+class ClockChanged(Event):
+    """The tempo source: the MIDI clock started, stopped, continued, was found or lost."""
+
+    what: str  # start, stop, continue, found, lost
+    source: str
+    bpm: float | None = None
+    kind: ClassVar[str] = "clock"
+
+    WORDS: ClassVar[dict] = {
+        "start": "started: bars count from here", "continue": "continues", "found": "tempo found",
+        "stop": "stopped: free time (answers after the silence) until it starts again",
+        "lost": "lost (no ticks): free time until it comes back; check the DAW sends MIDI clock to livejam",
+    }
+
+    def words(self) -> str:
+        tempo = f" ({self.bpm:.1f} BPM)" if self.bpm else ""
+        return f"{self.source}{tempo} {self.WORDS.get(self.what, self.what)}"
 
 
 @dataclass

@@ -13,7 +13,9 @@ from .events import Event, StateChanged
 
 def ready_words(d: dict) -> str:
     return "\n".join([*d["notes"], f"livejam: {d['api']} in {', '.join(d['inputs'])} -> out {d['output']}; "
-                                   f"model {d['model']}; recording {d['recording'] or 'off'}. Play; Ctrl-C quits."])
+                                   f"model {d['model']}; recording {d['recording'] or 'off'}"
+                                   + (f"; tempo: {d['tempo']}, answers on the bar" if d.get("tempo") else "")
+                                   + ". Play; Ctrl-C quits."])
 
 
 def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:

@@ -37,7 +37,11 @@ class LiveRig:
         self.output = ports.OutputPort(self.api, out_name)
         self.engine = Engine(cfg, self.session, self.output, self.clock, self.recorder)
         self.inputs = [ports.InputPort(self.api, name, self.engine.feed_midi, self.clock) for name in in_names]
-        self.watcher = ports.PortWatcher(self.api, [*self.inputs, self.output], self._port_event)
+        self.clock_in = None  # --clock: the port MIDI clock comes from (a DAW, a drum machine)
+        if cfg.clock:
+            ports.resolve(cfg.clock, ins, "input")
+            self.clock_in = ports.InputPort(self.api, cfg.clock, self.engine.feed_clock, self.clock, timing=True)
+        self.watcher = ports.PortWatcher(self.api, self._watched(), self._port_event)
         self.watchdog: Watchdog | None = None
         self.channels = {cfg.channel - 1}  # every answer channel used: notes may sound on each
 
@@ -65,9 +69,12 @@ class LiveRig:
             old, self.output = self.engine.scheduler.replace_output(new, sorted(self.channels)), new
             old.close()
         self.cfg.inputs, self.cfg.output = list(inputs), output or ""
-        self.watcher = ports.PortWatcher(self.api, [*self.inputs, self.output], self._port_event)
+        self.watcher = ports.PortWatcher(self.api, self._watched(), self._port_event)
         self.watcher.start()
         self.engine.emit(PortsChanged, inputs=[p.name for p in self.inputs], output=self.output.name)
+
+    def _watched(self) -> list:
+        return [*self.inputs, self.output, *([self.clock_in] if self.clock_in else [])]
 
     def _port_event(self, kind: str, name: str) -> None:
         if kind == "port_lost":
@@ -80,7 +87,8 @@ class LiveRig:
     def describe(self) -> dict:
         return {"model": str(self.session.path), "api": ports.api_name(self.api),
                 "inputs": [p.name for p in self.inputs], "output": self.output.name,
-                "recording": str(self.recorder.path) if self.recorder else None}
+                "recording": str(self.recorder.path) if self.recorder else None,
+                "tempo": self.engine.tempo.source if self.engine.tempo else None}
 
     def start(self) -> None:
         # Started first, so that from the first note something outside this process
@@ -107,6 +115,8 @@ class LiveRig:
         self.watcher.stop()
         for p in self.inputs:
             p.close()
+        if self.clock_in:
+            self.clock_in.close()
         self.engine.stop()
         self.output.close()
         if self.watchdog is not None:
@@ -132,7 +142,8 @@ class OfflineRig:
 
     def describe(self) -> dict:
         return {"model": str(self.session.path), "api": "none", "inputs": ["computer keyboard"],
-                "output": "none (no MIDI system)", "recording": str(self.recorder.path) if self.recorder else None}
+                "output": "none (no MIDI system)", "recording": str(self.recorder.path) if self.recorder else None,
+                "tempo": self.engine.tempo.source if self.engine.tempo else None}
 
     def port_names(self) -> tuple[list[str], list[str]]:
         return [], []

@@ -31,7 +31,8 @@ def advance(engine, clock, until: float) -> None:
 
 def idle(engine) -> bool:
     conv = engine.conversation
-    return not conv.phrases.in_call and conv.answer is None and engine.scheduler.next_deadline() is None
+    # Answers only: a metronome's clicks go on for ever.
+    return not conv.phrases.in_call and conv.answer is None and engine.scheduler.pending("answer") == 0
 
 
 def play(engine, clock, call: list[tuple[float, mido.Message]], limit: float = 3600.0) -> None:

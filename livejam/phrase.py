@@ -1,12 +1,14 @@
 """Phrase end: when has the player finished a call?
 
 Default: every key up (the sustain pedal counts as holding) and no new note for
-the silence threshold. A manual end (a CC or key) ends it at once. Pure logic on
+the silence threshold. With a tempo: every key up at a bar line of the call's
+grid (bars.py). A manual end (a CC or key) ends it at once. Pure logic on
 the times it is given; the engine asks it when the next decision is due.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 
 @dataclass
@@ -24,6 +26,9 @@ class Phrase:
 class PhraseDetector:
     def __init__(self, silence: float = 0.8) -> None:
         self.silence = silence
+        # With a tempo: (call start, last release) -> the bar line the call ends on,
+        # or None (free time): then the silence rule.
+        self.bar_due: Callable[[float, float], float | None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -57,6 +62,10 @@ class PhraseDetector:
         """When the phrase will end if nothing more is played; None while keys are held or no call."""
         if self.start is None or held or self.last_activity is None:
             return None
+        if self.bar_due is not None:
+            at = self.bar_due(self.start, self.last_activity)
+            if at is not None:
+                return at
         return self.last_activity + self.silence
 
     def check(self, now: float, held: bool) -> Phrase | None:

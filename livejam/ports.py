@@ -196,10 +196,12 @@ class InputPort(_Port):
 
     kind = "in"
 
-    def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN) -> None:
+    def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN,
+                 timing: bool = False) -> None:
         self.sink, self.clock = sink, clock
         super().__init__(api, wanted, virtual_name)
-        self.midi.ignore_types(sysex=True, timing=True, active_sense=True)
+        # MIDI clock only from the --clock port (timing=True); elsewhere it is noise.
+        self.midi.ignore_types(sysex=True, timing=not timing, active_sense=True)
         self.poll = api_name(api) == "jack"
         self.running = True
         if self.poll:

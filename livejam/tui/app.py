@@ -4,7 +4,8 @@ commands back; it never does engine work and the engine never waits for it.
 
 Idle, it does nothing: panels change when their values do, the piano roll when
 a note starts or ends or the window moves a column, the countdown only while
-listening, the figures once a second and only if they changed."""
+listening, the figures once a second and only if they changed; with a tempo,
+bar:beat ten times a second, redrawn only when the beat moves."""
 from __future__ import annotations
 
 import asyncio
@@ -24,6 +25,7 @@ from .roll import COLOURS, PianoRoll
 
 COUNTDOWN_SECONDS = 0.1  # how often the "answering in" countdown moves while listening
 FIGURES_SECONDS = 1.0
+TEMPO_SECONDS = 0.1  # how often bar:beat is looked at, with a tempo
 
 
 def setting_bindings() -> list[Binding]:
@@ -108,9 +110,14 @@ class LivejamApp(App):
         self.show_controls()
         self.show_figures()
         self.figures_timer = self.set_interval(FIGURES_SECONDS, self.show_figures)
+        # With a tempo the bar:beat moves: four looks a beat at most (nothing repaints unless it changed).
+        self.tempo_timer = (self.set_interval(TEMPO_SECONDS, lambda: self._countdown(self.engine.conversation.state))
+                            if self.engine.tempo is not None else None)
 
     def on_unmount(self) -> None:
         self.figures_timer.stop()
+        if self.tempo_timer is not None:
+            self.tempo_timer.stop()
         if self.countdown_timer is not None:
             self.countdown_timer.stop()
         if self.start_rig:
@@ -165,7 +172,17 @@ class LivejamApp(App):
         left = self.engine.conversation.countdown(self.engine.clock.now()) if state == "listening" else None
         if left is not None:
             text += f"  answering in {left:.1f} s"
+        if self.engine.tempo is not None:
+            text += "\n" + self.tempo_text()
         self._update("#state", text)
+
+    def tempo_text(self) -> str:
+        """The tempo, where the music is (bar:beat) and where the tempo comes from."""
+        tempo = self.engine.tempo
+        pos = self.engine.position()
+        bpm = f"{tempo.bpm:.1f} BPM" if tempo.bpm else "-- BPM"
+        where = f"bar {pos[0]}:{int(pos[1])}" if pos else "free time"
+        return f"{bpm}  {where}  {tempo.source}"
 
     def show_controls(self) -> None:
         cfg = self.rig.cfg

@@ -223,3 +223,21 @@ async def test_sigterm_closes_the_app_with_every_note_released(tiny_model):
     assert out.hanging() == {}
     assert [(m.control, m.value) for _, m in out.messages if m.type == "control_change"][-3:] == \
         [(123, 0), (64, 0), (120, 0)]
+
+
+@pytest.mark.asyncio
+async def test_with_a_tempo_the_state_box_shows_tempo_bar_beat_and_source(tiny_model):
+    app, rig, out = make_app(tiny_model, bpm=100)
+    async with app.run_test(size=(100, 30)):
+        state = lambda: str(app.main("#state").shown_text)  # noqa: E731
+        assert await until(lambda: "100.0 BPM" in state() and "internal clock" in state())
+        first = state()
+        assert "bar 1:" in first or "bar 2:" in first
+        assert await until(lambda: state() != first, timeout=3)  # the beat moves on screen by itself
+
+
+@pytest.mark.asyncio
+async def test_without_a_tempo_no_tempo_line_and_no_timer(tiny_model):
+    app, rig, out = make_app(tiny_model)
+    async with app.run_test(size=(100, 30)):
+        assert "BPM" not in str(app.main("#state").shown_text) and app.tempo_timer is None

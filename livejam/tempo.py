@@ -1,0 +1,187 @@
+"""Musical time: where the beat is. A fixed tempo (`--bpm`), or a follower of
+standard MIDI clock (`--clock PORT`: 24 ticks a beat, Start/Stop/Continue, Song
+Position Pointer) from a DAW or drum machine.
+
+Both give a Grid: a line from clock time to beats, good for extrapolating a
+little ahead. Pure logic on the times it is given (the engine feeds it, tests
+give explicit timestamps).
+
+Following a clock: ticks reach us late and in bursts (a MIDI server delivers a
+whole period's messages at once) and now and then one is delayed further. A
+tick can only be late, never early, so the line is fitted by least squares over
+the last four beats of ticks (a curve once there are two beats: a ramp is
+followed, not lagged), the ticks far above it are dropped, and the curve is
+lowered onto the earliest ticks: those that arrived with the least delay say
+where the beat really is. A few ticks in a row off the curve the same way are a
+new tempo: the fit starts again from them, so a change is followed within a beat.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+PPQN = 24  # MIDI clock ticks per quarter note
+SIXTEENTH_TICKS = 6  # Song Position Pointer counts sixteenths
+WINDOW = 4 * PPQN  # ticks the tempo is fitted over: four beats (1 ms at p95 through 5 ms server periods)
+CURVE_TICKS = 2 * PPQN  # from this many ticks on, a curve (a ramp) rather than a line
+MIN_TICKS = PPQN // 2  # before this many, the tempo is not known
+CHANGE_TICKS = 4  # this many ticks in a row ...
+CHANGE_SECONDS = 0.004  # ... this far off the line, the same way: a new tempo
+LOST_TICKS = 12  # this many tick intervals without a tick: the clock is lost ...
+LOST_MIN_SECONDS = 0.25  # ... and never sooner than this
+MIN_BPM, MAX_BPM = 20.0, 400.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """beats(t) = beat0 + (t - t0) / spb: where the beat is, near t0."""
+
+    t0: float
+    beat0: float
+    spb: float  # seconds per beat
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 / self.spb
+
+    def beats(self, t: float) -> float:
+        return self.beat0 + (t - self.t0) / self.spb
+
+    def time(self, beats: float) -> float:
+        return self.t0 + (beats - self.beat0) * self.spb
+
+
+class FixedTempo:
+    """`--bpm N`: beat 0 at the start, bars from there on."""
+
+    def __init__(self, bpm: float, start: float) -> None:
+        self.source = "internal clock"
+        self.bpm = bpm
+        self.running = True
+        self.restart(start)
+
+    def restart(self, start: float) -> None:
+        """Bar 1 begins at `start`."""
+        self.grid_now: Grid | None = Grid(start, 0.0, 60.0 / self.bpm)
+
+    def grid(self) -> Grid | None:
+        return self.grid_now
+
+    def check(self, now: float) -> str | None:
+        return None
+
+
+class ClockFollower:
+    """Follows MIDI clock messages fed with their arrival times.
+
+    feed() and check() return what changed, for the player to be told:
+    "start", "stop", "continue", "found" (the tempo is known), "lost" (no tick
+    for a while: free time until it comes back) or None.
+    """
+
+    def __init__(self, port: str = "clock") -> None:
+        self.source = f"clock: {port}"
+        self.ticks: deque[tuple[int, float]] = deque(maxlen=WINDOW)  # (tick count, arrival)
+        self.count = 0  # ticks seen, whether the transport runs or not: the fit's x axis
+        self.zero = 0  # the count whose tick is song position 0
+        self.stopped_at = 0  # song position (ticks) of the next tick after a Stop or a pointer
+        self.running = False  # the transport: Start/Continue until Stop
+        self.started = False  # a Start or Continue was ever seen (else ticks alone run the song)
+        self.fit: Grid | None = None
+        self.lost = False
+
+    # -- what arrives ------------------------------------------------------
+    def feed(self, kind: str, t: float, value: int | None = None) -> str | None:
+        if kind == "clock":
+            return self._tick(t)
+        if kind == "start":
+            self.zero, self.running, self.started = self.count, True, True
+            return "start"
+        if kind == "continue":
+            self.zero, self.running, self.started = self.count - self.stopped_at, True, True
+            return "continue"
+        if kind == "stop":
+            if self.running:
+                self.stopped_at = self.count - self.zero
+            self.running = False
+            return "stop"
+        if kind == "songpos" and value is not None and not self.running:
+            self.stopped_at = value * SIXTEENTH_TICKS
+        return None
+
+    def _tick(self, t: float) -> str | None:
+        said = None
+        if self.ticks and self.fit is not None and t - self.ticks[-1][1] > self._lost_after():
+            self.ticks.clear()  # a gap: whatever came before says nothing about now
+        self.ticks.append((self.count, t))
+        self.count += 1
+        if not self.started:
+            self.running = True  # a device that sends only ticks: the song runs from its first
+        if len(self.ticks) >= MIN_TICKS:
+            grid = self._fit()
+            if grid is not None:
+                if self.fit is None or self.lost:
+                    said = "found"
+                self.fit, self.lost = grid, False
+        return said
+
+    def check(self, now: float) -> str | None:
+        """Call now and then: says "lost" once when the ticks stop coming."""
+        if self.fit is not None and not self.lost and self.ticks and now - self.ticks[-1][1] > self._lost_after():
+            self.lost = True
+            self.ticks.clear()
+            return "lost"
+        return None
+
+    def lost_deadline(self) -> float | None:
+        """When check() would call the clock lost if no tick comes (None: nothing to lose)."""
+        if self.fit is None or self.lost or not self.ticks:
+            return None
+        return self.ticks[-1][1] + self._lost_after() + 1e-3
+
+    def _lost_after(self) -> float:
+        per_tick = self.fit.spb / PPQN if self.fit else 0.0
+        return max(LOST_MIN_SECONDS, LOST_TICKS * per_tick)
+
+    def _fit(self) -> Grid | None:
+        k = np.array([c for c, _ in self.ticks], np.float64)
+        t = np.array([x for _, x in self.ticks], np.float64)
+        k0, t0 = k[-1], t[-1]
+        x, y = k - k0, t - t0
+        first = np.polyfit(x, y, 2 if len(x) >= CURVE_TICKS else 1)
+        recent = (y - np.polyval(first, x))[-CHANGE_TICKS:]
+        if len(x) > 2 * CHANGE_TICKS and (np.all(recent > CHANGE_SECONDS) or np.all(recent < -CHANGE_SECONDS)):
+            # The last few ticks all left the line the same way: the tempo changed.
+            # Start again from them rather than average the old tempo in.
+            for _ in range(len(self.ticks) - CHANGE_TICKS):
+                self.ticks.popleft()
+            x, y = x[-CHANGE_TICKS:], y[-CHANGE_TICKS:]
+        # A curve once there are enough ticks: a tempo ramp is followed, not lagged behind.
+        degree = 2 if len(x) >= CURVE_TICKS else 1
+        keep = np.ones(len(x), bool)
+        for _ in range(2):  # fit, drop the ticks delayed far more than the rest, fit again
+            coef = np.polyfit(x[keep], y[keep], degree)
+            resid = y - np.polyval(coef, x)
+            spread = max(1e-4, 3.0 * float(np.median(np.abs(resid[keep] - np.median(resid[keep])))))
+            keep = resid <= np.median(resid[keep]) + spread
+        spt = float(np.polyval(np.polyder(coef), 0.0))  # seconds per tick, now
+        if spt <= 0 or not MIN_BPM <= 60.0 / (spt * PPQN) <= MAX_BPM:
+            return None
+        # The least-delayed ticks mark the beat: the curve lowered onto them.
+        at = float(coef[-1] + resid[keep].min())
+        beat_now = (k0 - self.zero) / PPQN if self.running else self.stopped_at / PPQN
+        return Grid(t0 + at, beat_now, spt * PPQN)
+
+    # -- what the rest asks ----------------------------------------------------
+    def grid(self) -> Grid | None:
+        """Where the beat is while the song runs and the clock is heard; else None (free time)."""
+        return self.fit if (self.running and not self.lost) else None
+
+    @property
+    def bpm(self) -> float | None:
+        return self.fit.bpm if self.fit and not self.lost else None
+
+
+CLOCK_KINDS = {"clock", "start", "continue", "stop", "songpos"}
