@@ -24,6 +24,7 @@ from . import vocab
 from .tempo import Grid
 
 PICKUP_BEATS = 0.25  # a first note this close before a bar line starts the call in that bar
+LOOKAHEAD = 0.03  # seconds an answer in bars is scheduled ahead of its notes' grid time (conversation.py)
 LATE_BEATS = 0.25  # an answer prepared this late for its bar line still starts on it (as soon as it can)
 STRAIGHT, MAX_SWING = 0.5, 0.75  # where the off-beat eighth sits within the beat
 
@@ -101,6 +102,12 @@ class BarTimeline:
     def seconds(self) -> float:
         """The answer's length in the model's seconds (whole bars at the starting tempo)."""
         return (self.end_beat - self.beat0) * self.spb0
+
+    @property
+    def pull(self) -> float:
+        """How much earlier than the model's time pulling onto the grid may put a note
+        (half the widest gap between grid points), in seconds."""
+        return self.quantize * float(np.diff(self.points).max()) / 2 * self._now().spb
 
     @property
     def t0(self) -> float:

@@ -85,7 +85,7 @@ def bench_streaming_vs_whole(sess: ModelSession, seconds: float = 8.0, trials: i
             "ratio_p50": round(w["p50_ms"] / s["p50_ms"], 1)}
 
 
-def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30) -> dict:
+def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, bars: bool = False) -> dict:
     sess = ModelSession(model or DEFAULT_MODEL)
     step = bench_step(sess)
     event = bench_engine_event(sess)
@@ -101,4 +101,8 @@ def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30) -
         from .bench_live import bench_live
 
         out["jack_end_to_end"] = bench_live(str(sess.path), phrases)
+    if bars:
+        from .bench_bars import bench_bars
+
+        out["answer_start_vs_bar_line"] = bench_bars(str(sess.path))
     return out

@@ -210,7 +210,7 @@ def _respond(a) -> None:
 def _bench(a) -> None:
     from .bench import run_bench
 
-    print(json.dumps(run_bench(a.model or None, jack=a.jack, phrases=a.phrases), indent=2))
+    print(json.dumps(run_bench(a.model or None, jack=a.jack, phrases=a.phrases, bars=a.bars), indent=2))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -267,6 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--model")
     b.add_argument("--jack", action="store_true", help="also measure end to end through a running JACK server")
     b.add_argument("--phrases", type=int, default=30)
+    b.add_argument("--bars", action="store_true",
+                   help="also measure answers against the bar line, following a MIDI clock through JACK")
     b.set_defaults(func=_bench)
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -64,7 +64,7 @@ class Conversation:
         if self.answer is not None:
             # Refill once half the lookahead is used; wake at the end to close the answer.
             times.append(self.answer.end_time if self.answer.done
-                         else self.answer.time_of(self.answer.dec.step) - self.cfg.lookahead / 2)
+                         else self.answer.time_of(self.answer.dec.step) - self._lookahead(self.answer, refill=True))
         return min(times) if times else None
 
     # -- the player ----------------------------------------------------------
@@ -204,7 +204,7 @@ class Conversation:
     def _continue_answer(self, now: float) -> None:
         ans = self.answer
         if not ans.done:
-            for deadline, msg in ans.fill(now + self.cfg.lookahead):
+            for deadline, msg in ans.fill(now + self._lookahead(ans)):
                 self.scheduler.schedule(deadline, msg, "answer")
             if ans.done:
                 self.listener.adopt(ans.marks[-1])
@@ -215,6 +215,17 @@ class Conversation:
             self.answer = None
             self.emit(AnswerEnded, notes=ans.notes_played, seconds=round(ans.end_time - ans.t0, 2),
                       onset_ms=round(self.onsets[-1] * 1000, 2) if self.onsets else None)
+
+    def _lookahead(self, ans, refill: bool = False) -> float:
+        """How far ahead an answer is sampled and scheduled (refill: how far ahead of
+        the next unsampled step the engine comes back to sample more: half of it).
+        In bars, a note's time comes from the tempo as it is when the note is
+        scheduled, so a short horizon lets the answer follow a tempo ramp; but a note
+        pulled onto the grid may move earlier, and must not be sampled after its time."""
+        if isinstance(ans.timeline, bars.BarTimeline):
+            pull = ans.timeline.pull
+            return pull + bars.LOOKAHEAD / (2 if refill else 1)
+        return self.cfg.lookahead / (2 if refill else 1)
 
     def answer_note_sent(self, now: float) -> None:
         """Called on the scheduler thread as each answer NOTE_ON goes out: only

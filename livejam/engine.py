@@ -116,10 +116,16 @@ class Engine:
                 item = self.inbox.get(timeout=None if wake is None else max(0.0, wake - self.clock.now()))
             except queue.Empty:
                 item = None
-            if isinstance(item, Stop):
-                break
-            if item is not None:
+            # Everything queued, then the decisions (a MIDI clock fills the inbox 24 times
+            # a beat, in bursts: a phrase end must not wait behind it one item at a time).
+            while item is not None:
+                if isinstance(item, Stop):
+                    return
                 self.process(item)
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    item = None
             self.tick()
 
     def next_wakeup(self) -> float | None:
@@ -141,7 +147,7 @@ class Engine:
 
     def tick(self) -> None:
         now = self.clock.now()
-        if self.conversation.phrase_end_near(now) and not self.inbox.empty():
+        if self.conversation.phrase_end_near(now) and self._played_waiting():
             return  # something played may predate the phrase end: it is handled first, then the loop comes back
         with self._guard():
             if isinstance(self.tempo, ClockFollower):
@@ -172,6 +178,11 @@ class Engine:
         beats = max(0.0, round(g.beats(self.clock.now() if t is None else t), 4))  # a bar line is not the bar's end
         bpb = self.cfg.beats_per_bar
         return int(beats // bpb) + 1, round(beats % bpb + 1, 2)
+
+    def _played_waiting(self) -> bool:
+        """Is a played message (not the clock) waiting in the inbox?"""
+        with self.inbox.mutex:
+            return any(isinstance(item, Played) for item in self.inbox.queue)
 
     @contextlib.contextmanager
     def _guard(self):

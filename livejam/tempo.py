@@ -7,13 +7,15 @@ little ahead. Pure logic on the times it is given (the engine feeds it, tests
 give explicit timestamps).
 
 Following a clock: ticks reach us late and in bursts (a MIDI server delivers a
-whole period's messages at once) and now and then one is delayed further. A
-tick can only be late, never early, so the line is fitted by least squares over
-the last four beats of ticks (a curve once there are two beats: a ramp is
-followed, not lagged), the ticks far above it are dropped, and the curve is
-lowered onto the earliest ticks: those that arrived with the least delay say
-where the beat really is. A few ticks in a row off the curve the same way are a
-new tempo: the fit starts again from them, so a change is followed within a beat.
+whole period's messages at once), and now and then a stall holds many back. A
+tick can only be late, never early, so over the last four beats of ticks
+(recent ones weighing more) a line is fitted by least squares, then again
+through the lower half of the ticks: the least delayed, however many a stall
+held back. Through those a curve, so a ramp is followed, not lagged; lowered
+onto the earliest tick, it says where the beat really is. When even the
+least-delayed tick of the last half beat is off the curve and those ticks keep
+a tempo of their own (a burst does not), the tempo changed: the fit starts again
+from them, so a change is followed within a beat.
 """
 from __future__ import annotations
 
@@ -25,10 +27,12 @@ import numpy as np
 PPQN = 24  # MIDI clock ticks per quarter note
 SIXTEENTH_TICKS = 6  # Song Position Pointer counts sixteenths
 WINDOW = 4 * PPQN  # ticks the tempo is fitted over: four beats (1 ms at p95 through 5 ms server periods)
-CURVE_TICKS = 2 * PPQN  # from this many ticks on, a curve (a ramp) rather than a line
+LOWER_HALVINGS = 1  # the fit keeps the lower half of the ticks (those least delayed) this many times
+CURVE_POINTS = 12  # least-delayed ticks needed to fit a curve (a ramp) rather than a line
+HALF_WEIGHT_BEATS = 1.5  # a tick this many beats old weighs half as much in the fit
 MIN_TICKS = PPQN // 2  # before this many, the tempo is not known
-CHANGE_TICKS = 4  # this many ticks in a row ...
-CHANGE_SECONDS = 0.004  # ... this far off the line, the same way: a new tempo
+CHANGE_TICKS = PPQN // 2  # the least-delayed of the last half beat of ticks ...
+CHANGE_SECONDS = 0.004  # ... this far from where the least-delayed ticks before it were: a new tempo
 LOST_TICKS = 12  # this many tick intervals without a tick: the clock is lost ...
 LOST_MIN_SECONDS = 0.25  # ... and never sooner than this
 MIN_BPM, MAX_BPM = 20.0, 400.0
@@ -96,12 +100,13 @@ class ClockFollower:
     def feed(self, kind: str, t: float, value: int | None = None) -> str | None:
         if kind == "clock":
             return self._tick(t)
-        if kind == "start":
-            self.zero, self.running, self.started = self.count, True, True
-            return "start"
-        if kind == "continue":
-            self.zero, self.running, self.started = self.count - self.stopped_at, True, True
-            return "continue"
+        if kind in ("start", "continue"):
+            if self.ticks and t - self.ticks[-1][1] > self._lost_after():
+                self.ticks.clear()  # a DAW that stopped its clock with its transport: start afresh
+                self.fit = None
+            self.zero = self.count if kind == "start" else self.count - self.stopped_at
+            self.running = self.started = True
+            return kind
         if kind == "stop":
             if self.running:
                 self.stopped_at = self.count - self.zero
@@ -113,8 +118,11 @@ class ClockFollower:
 
     def _tick(self, t: float) -> str | None:
         said = None
-        if self.ticks and self.fit is not None and t - self.ticks[-1][1] > self._lost_after():
-            self.ticks.clear()  # a gap: whatever came before says nothing about now
+        if self.ticks and t - self.ticks[-1][1] > self._lost_after():
+            # A gap (a DAW that stops its clock with its transport, a cable pulled):
+            # whatever came before says nothing about now.
+            self.ticks.clear()
+            self.fit = None
         self.ticks.append((self.count, t))
         self.count += 1
         if not self.started:
@@ -128,8 +136,10 @@ class ClockFollower:
         return said
 
     def check(self, now: float) -> str | None:
-        """Call now and then: says "lost" once when the ticks stop coming."""
-        if self.fit is not None and not self.lost and self.ticks and now - self.ticks[-1][1] > self._lost_after():
+        """Call now and then: says "lost" once when the ticks stop coming while the
+        song runs (after a Stop, a DAW may well stop its clock too)."""
+        if self.running and self.fit is not None and not self.lost and self.ticks \
+                and now - self.ticks[-1][1] > self._lost_after():
             self.lost = True
             self.ticks.clear()
             return "lost"
@@ -137,7 +147,7 @@ class ClockFollower:
 
     def lost_deadline(self) -> float | None:
         """When check() would call the clock lost if no tick comes (None: nothing to lose)."""
-        if self.fit is None or self.lost or not self.ticks:
+        if not self.running or self.fit is None or self.lost or not self.ticks:
             return None
         return self.ticks[-1][1] + self._lost_after() + 1e-3
 
@@ -150,22 +160,19 @@ class ClockFollower:
         t = np.array([x for _, x in self.ticks], np.float64)
         k0, t0 = k[-1], t[-1]
         x, y = k - k0, t - t0
-        first = np.polyfit(x, y, 2 if len(x) >= CURVE_TICKS else 1)
-        recent = (y - np.polyval(first, x))[-CHANGE_TICKS:]
-        if len(x) > 2 * CHANGE_TICKS and (np.all(recent > CHANGE_SECONDS) or np.all(recent < -CHANGE_SECONDS)):
-            # The last few ticks all left the line the same way: the tempo changed.
-            # Start again from them rather than average the old tempo in.
-            for _ in range(len(self.ticks) - CHANGE_TICKS):
+        coef, resid, keep = _robust_fit(x, y)
+        if len(x) >= 2 * CHANGE_TICKS and abs(resid[-CHANGE_TICKS:].min() - _floor(resid[:-CHANGE_TICKS])) \
+                > CHANGE_SECONDS and _steady(x[-CHANGE_TICKS:], y[-CHANGE_TICKS:], np.polyval(np.polyder(coef), 0.0)):
+            # Even the least-delayed of the recent ticks left the curve (a stall delays only
+            # some), and they keep a tempo of their own (a burst does not): the tempo changed.
+            # Start again from them, not average the old one in.
+            floor = _floor(resid[:-CHANGE_TICKS])
+            off = np.abs(resid - floor) > CHANGE_SECONDS / 2
+            n = max(3, len(off) - (np.flatnonzero(~off)[-1] + 1) if (~off).any() else len(off))  # the ticks since
+            for _ in range(len(self.ticks) - n):
                 self.ticks.popleft()
-            x, y = x[-CHANGE_TICKS:], y[-CHANGE_TICKS:]
-        # A curve once there are enough ticks: a tempo ramp is followed, not lagged behind.
-        degree = 2 if len(x) >= CURVE_TICKS else 1
-        keep = np.ones(len(x), bool)
-        for _ in range(2):  # fit, drop the ticks delayed far more than the rest, fit again
-            coef = np.polyfit(x[keep], y[keep], degree)
-            resid = y - np.polyval(coef, x)
-            spread = max(1e-4, 3.0 * float(np.median(np.abs(resid[keep] - np.median(resid[keep])))))
-            keep = resid <= np.median(resid[keep]) + spread
+            x, y = x[-n:], y[-n:]
+            coef, resid, keep = _robust_fit(x, y)
         spt = float(np.polyval(np.polyder(coef), 0.0))  # seconds per tick, now
         if spt <= 0 or not MIN_BPM <= 60.0 / (spt * PPQN) <= MAX_BPM:
             return None
@@ -185,3 +192,33 @@ class ClockFollower:
 
 
 CLOCK_KINDS = {"clock", "start", "continue", "stop", "songpos"}
+
+
+def _robust_fit(x: np.ndarray, y: np.ndarray):
+    """A line by weighted least squares, again through the lower half (the least
+    delayed ticks), then a curve through those when there are enough."""
+    w = np.exp2(x / (HALF_WEIGHT_BEATS * PPQN) / 2)  # polyfit squares the weights
+    keep = np.ones(len(x), bool)
+    for _ in range(LOWER_HALVINGS + 1):
+        coef = np.polyfit(x[keep], y[keep], 1, w=w[keep])
+        resid = y - np.polyval(coef, x)
+        lower = resid <= np.median(resid[keep])
+        if (keep & lower).sum() < 6:
+            break
+        keep &= lower
+    if keep.sum() >= CURVE_POINTS:
+        # Enough ticks on the beat for a curve: a ramp's rate of change, not only its tempo.
+        coef = np.polyfit(x[keep], y[keep], 2, w=w[keep])
+        resid = y - np.polyval(coef, x)
+    return coef, resid, keep
+
+
+def _floor(resid: np.ndarray) -> float:
+    """Where the least-delayed ticks lie (robust to one early-looking tick at a curve's end)."""
+    return float(np.percentile(resid, 5))
+
+
+def _steady(x: np.ndarray, y: np.ndarray, spt: float) -> bool:
+    """Do these ticks keep a tempo (within a factor of 1.6 of the old), not arrive in one clump?"""
+    slope = float(np.polyfit(x, y, 1)[0])
+    return spt / 1.6 <= slope <= spt * 1.6

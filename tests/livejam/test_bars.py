@@ -88,6 +88,7 @@ def test_with_a_tempo_the_answer_starts_on_the_bar_line_and_lasts_whole_bars(rig
     assert all(8.0 - 1e-9 <= b < 12.0 for b in beats)
     sixteenth = np.array(beats) * 4
     assert np.allclose(sixteenth, np.round(sixteenth), atol=1e-6)  # quantize 1: every onset on the grid
+    assert r.engine.scheduler.late == 0  # ...and sampled early enough to be sent there
     offs = [g.beats(t) for t, m in r.out.messages if m.type == "note_off" and m.channel == 0]
     assert max(offs) <= 12.0 + 1e-9 and not r.out.hanging()
 
