@@ -10,6 +10,7 @@ explains, and `livejam bench --bars` gives the figures)."""
 import subprocess
 import time
 
+import mido
 import numpy as np
 import pytest
 
@@ -92,3 +93,40 @@ def test_stop_cuts_the_answer_with_every_note_released_and_a_lost_clock_is_said(
     source.clear()
     source.perform(steady(120), 2, stop=False)
     assert wait_clock(lj, "lost", 1)
+
+
+def test_clock_out_and_metronome_reach_a_daw(jack_server):  # noqa: F811
+    """`--bpm 150 --clock-out --metronome`: a DAW following livejam gets 24 ticks a
+    beat at 150 BPM and a click on channel 10 on the beat (Start goes out before a
+    client can connect here; tests/livejam/test_pulse.py checks it)."""
+    api = ports.api_id("jack")
+    lj = Livejam("--virtual", "--bpm", "150", "--clock-out", "--metronome")
+    daw = ports._client("in", api, "livejam-test-follower")
+    daw.ignore_types(sysex=True, timing=False, active_sense=True)
+    daw.open_port(ports.resolve(ports.VIRTUAL_OUT, daw.get_ports(), "input"), "in")
+    try:
+        got = []
+        end = time.perf_counter() + 3.0
+        while time.perf_counter() < end:
+            ev = daw.get_message()
+            if ev is None:
+                time.sleep(0.0005)
+            else:
+                got.append((time.perf_counter(), mido.Message.from_bytes(ev[0])))
+    finally:
+        daw.close_port()
+        daw.delete()
+        lj.stop()
+    ticks = np.array([t for t, m in got if m.type == "clock"])
+    assert len(ticks) > 100
+    per_beat = 60 / 150
+    assert np.median(np.diff(ticks)) == pytest.approx(per_beat / PPQN, rel=0.05)
+    # Over the whole span the rate is exact (single intervals are bunched by the server's periods).
+    assert (ticks[-1] - ticks[0]) / (len(ticks) - 1) == pytest.approx(per_beat / PPQN, rel=0.01)
+    clicks = [(t, m) for t, m in got if m.type == "note_on" and m.velocity > 0]
+    assert clicks and all(m.channel == 9 and m.note == 76 for _, m in clicks)
+    assert np.median(np.diff([t for t, _ in clicks])) == pytest.approx(per_beat, rel=0.05)
+    # Each click on a tick that starts a beat: within one server period of it.
+    period = period_seconds()
+    for t, _ in clicks:
+        assert np.abs(ticks - t).min() <= period + 0.002
