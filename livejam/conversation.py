@@ -16,6 +16,7 @@ from .phrase import PhraseDetector
 from .steering import Steering
 
 PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
+END_GRACE = 0.01  # a note struck this close to an answer's end starts the next call, not an interruption
 
 
 class Conversation:
@@ -76,7 +77,7 @@ class Conversation:
         self.end_phrase_if_due(t)
         self.discard_upcoming()  # the call goes on: what was sampled ahead is void
         striking = msg.type == "note_on" and msg.velocity > 0
-        if striking and self.answer is not None and not self.cfg.overlap:
+        if striking and self.answer is not None and not self.cfg.overlap and not self._answer_over(t):
             self.interrupt(t)
         tokens = self.listener.encode(msg, t)
         if striking and not self.phrases.in_call:
@@ -96,6 +97,13 @@ class Conversation:
             # A key (or the pedal) let go: the silence counts from here. Other CCs (a
             # mod wheel, an expression pedal) are not the end of anything.
             self.phrases.released(t)
+
+    def _answer_over(self, t: float) -> bool:
+        """The answer has played its last note and only its final releases are due:
+        a call that starts on that very bar line (or the moment it ends) comes in
+        after it, not over it."""
+        ans = self.answer
+        return ans is not None and ans.done and t >= ans.end_time - END_GRACE
 
     def tick(self, now: float) -> None:
         if self.answer is not None:

@@ -197,3 +197,17 @@ def test_free_time_is_unchanged_without_a_tempo(rig):
     first = next(t for t, m in r.out.messages if m.type == "note_on" and m.velocity > 0)
     assert first - before == pytest.approx(r.cfg.silence, abs=0.02)
     assert not math.isnan(first)
+
+
+def test_calls_and_answers_in_alternate_bars_each_answer_ends_not_interrupted(rig):
+    """The DAW way: call in one bar, answer in the next, the next call on the bar line
+    where the answer ends: that is the answer's end, not the player cutting it off."""
+    r = rig(bpm=120, answer_bars=1)
+    g = r.engine.conversation.grid()
+    for bar in (1, 3, 5):
+        r.run(g.time(bar * 4) - r.clock.now())
+        r.phrase((60, 62, 64), each=0.4)
+    r.run(g.time(29) - r.clock.now())
+    kinds = [k for k, _ in r.events()]
+    assert kinds.count("answer") == 3 and "interrupted" not in kinds
+    assert not r.out.hanging()
