@@ -142,6 +142,7 @@ def _personal(data, include_answers, from_scratch, name, steps, threads, models,
     say(f"{len(sessions)} sessions ({sum(s['notes'] for s in sessions)} notes, "
         f"{sum(s['minutes'] for s in sessions):.1f} min); holding out the newest {len(holdout)}: {', '.join(holdout)}")
     say(f"fine-tuning {base.name} for up to {steps} steps in {run}")
+    started = time.perf_counter()
     summary = fit(cfg, progress=False)
     if rank != 0:
         return {"rank": rank, **summary}
@@ -157,6 +158,7 @@ def _personal(data, include_answers, from_scratch, name, steps, threads, models,
         "sessions": len(sessions), "notes": sum(s["notes"] for s in sessions),
         "minutes": round(sum(s["minutes"] for s in sessions), 1), "held_out_sessions": holdout,
         "include_answers": include_answers, "steps": summary["step"], "stopped": summary["stopped"],
+        "train_seconds": round(time.perf_counter() - started, 1),
     }
     export(run, out, summary=f"personal model from {len(sessions)} sessions, fine-tuned from {base.name}",
            more={"personal": info})
@@ -194,7 +196,7 @@ On your {len(info['held_out_sessions'])} newest session(s), held out from traini
 {info['sessions']} sessions from `{info['sources']}`: {info['notes']} notes, {info['minutes']} minutes of
 playing; {'your track and livejam' + "'" + 's answers' if info['include_answers'] else 'your track only (not the answers)'}.
 Sessions are split whole (training / held out), never cut into windows on both
-sides. Trained {info['steps']} steps ({info['stopped']}).
+sides. Trained {info['steps']} steps ({info['stopped']}) in {info.get('train_seconds', '?')} s.
 
 ## How it answers
 
