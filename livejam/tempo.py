@@ -15,7 +15,9 @@ held back. Through those a curve, so a ramp is followed, not lagged; lowered
 onto the earliest tick, it says where the beat really is. When even the
 least-delayed tick of the last half beat is off the curve and those ticks keep
 a tempo of their own (a burst does not), the tempo changed: the fit starts again
-from them, so a change is followed within a beat.
+from them, so a change is followed within a beat. If instead they keep the same
+tempo a whole number of ticks late, ticks were lost on the way (a server that
+dropped a period): they are counted, so the bars stay where the DAW has them.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ HALF_WEIGHT_BEATS = 1.5  # a tick this many beats old weighs half as much in the
 MIN_TICKS = PPQN // 2  # before this many, the tempo is not known
 CHANGE_TICKS = PPQN // 2  # the least-delayed of the last half beat of ticks ...
 CHANGE_SECONDS = 0.004  # ... this far from where the least-delayed ticks before it were: a new tempo
+STEADY_SECONDS = 0.008  # ... and those ticks lie on a line to within this (bursts spread them by a server period)
 LOST_TICKS = 12  # this many tick intervals without a tick: the clock is lost ...
 LOST_MIN_SECONDS = 0.25  # ... and never sooner than this
 MIN_BPM, MAX_BPM = 20.0, 400.0
@@ -164,14 +167,22 @@ class ClockFollower:
         if len(x) >= 2 * CHANGE_TICKS and abs(resid[-CHANGE_TICKS:].min() - _floor(resid[:-CHANGE_TICKS])) \
                 > CHANGE_SECONDS and _steady(x[-CHANGE_TICKS:], y[-CHANGE_TICKS:], np.polyval(np.polyder(coef), 0.0)):
             # Even the least-delayed of the recent ticks left the curve (a stall delays only
-            # some), and they keep a tempo of their own (a burst does not): the tempo changed.
-            # Start again from them, not average the old one in.
-            floor = _floor(resid[:-CHANGE_TICKS])
-            off = np.abs(resid - floor) > CHANGE_SECONDS / 2
-            n = max(3, len(off) - (np.flatnonzero(~off)[-1] + 1) if (~off).any() else len(off))  # the ticks since
-            for _ in range(len(self.ticks) - n):
-                self.ticks.popleft()
-            x, y = x[-n:], y[-n:]
+            # some), and they keep a tempo of their own (a burst does not).
+            slip = _slip(x, y, float(np.polyval(np.polyder(coef), 0.0)))
+            if slip is not None:
+                # The same tempo, whole ticks later: ticks were dropped on the way (a MIDI
+                # server that skipped a period), not a new tempo. Count them.
+                lost, first = slip
+                self.count += lost
+                k0 += lost
+                self.ticks = deque([(c + lost if i >= first else c, tt) for i, (c, tt) in enumerate(self.ticks)],
+                                   maxlen=WINDOW)
+                x = np.array([c for c, _ in self.ticks], np.float64) - k0
+            else:
+                # The tempo changed: start again from the recent ticks, not average the old one in.
+                for _ in range(len(self.ticks) - CHANGE_TICKS):
+                    self.ticks.popleft()
+                x, y = x[-CHANGE_TICKS:], y[-CHANGE_TICKS:]
             coef, resid, keep = _robust_fit(x, y)
         spt = float(np.polyval(np.polyder(coef), 0.0))  # seconds per tick, now
         if spt <= 0 or not MIN_BPM <= 60.0 / (spt * PPQN) <= MAX_BPM:
@@ -230,6 +241,31 @@ def _floor(resid: np.ndarray) -> float:
 
 
 def _steady(x: np.ndarray, y: np.ndarray, spt: float) -> bool:
-    """Do these ticks keep a tempo (within a factor of 1.6 of the old), not arrive in one clump?"""
-    slope = float(_polyfit(x, y, 1)[0])
-    return spt / 1.6 <= slope <= spt * 1.6
+    """Do these ticks keep a tempo (within a factor of 1.6 of the old, on a line to
+    within STEADY_SECONDS), not come in a stall's clump?"""
+    coef = _polyfit(x, y, 1)
+    spread = np.ptp(y - np.polyval(coef, x))
+    return spt / 1.6 <= coef[0] <= spt * 1.6 and spread <= STEADY_SECONDS
+
+
+def _slip(x: np.ndarray, y: np.ndarray, spt: float) -> tuple[int, int] | None:
+    """Were ticks lost just before the recent ones? The widest gap between recent
+    arrivals, if a whole number of ticks wide, with the ticks after it counted on by
+    those missing, must put them back on the curve. (ticks lost, index of the first after)"""
+    span = min(len(y) - 1, CHANGE_TICKS + 4)
+    gaps = np.diff(y[-span - 1:])
+    j = int(np.argmax(gaps))
+    lost = round(gaps[j] / spt) - 1
+    if lost < 1:
+        return None
+    first = len(y) - span + j
+    after = slice(first, None)
+    if len(y) - first < 3 or abs(_polyfit(x[after], y[after], 1)[0] / spt - 1) > 0.2:
+        return None  # the ticks after the gap do not keep the tempo: a stall's clump, not a loss
+    shifted = x.copy()
+    shifted[first:] += lost
+    shifted -= shifted[-1]
+    _, resid, _ = _robust_fit(shifted, y)
+    if abs(resid[-CHANGE_TICKS:].min() - _floor(resid[:-CHANGE_TICKS])) > CHANGE_SECONDS:
+        return None
+    return lost, first

@@ -129,3 +129,22 @@ def test_a_fixed_tempo_counts_beats_from_its_start():
     assert g.beats(100.0) == 0 and g.time(3) == pytest.approx(102.0) and g.bpm == pytest.approx(90)
     t.restart(200.0)
     assert t.grid().time(0) == 200.0
+
+
+@pytest.mark.parametrize("dropped", [1, 3])
+def test_ticks_lost_on_the_way_are_counted_so_the_bars_stay_put(dropped):
+    """A server that drops a period drops its ticks: the same tempo, whole ticks later.
+    They are counted, not taken for a tempo change (which would move every bar line)."""
+    times = steady(120, beats=16)
+    heard = arrivals(times)
+    f = ClockFollower()
+    f.feed("start", times[0] - 0.01)
+    gone = set(range(6 * PPQN + 5, 6 * PPQN + 5 + dropped))
+    for k, t in enumerate(heard[:-1]):
+        if k in gone:
+            continue
+        f.feed("clock", t)
+        if k == 8 * PPQN:  # two beats after the loss
+            assert abs(f.grid().time((k + 1) / PPQN) - times[k + 1]) < 0.002
+            assert abs(f.bpm - 120) < 1
+    assert abs(f.grid().time(16.0) - (times[0] + 8.0)) < 0.002  # bar 5 where the DAW has it
