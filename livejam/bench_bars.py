@@ -62,6 +62,7 @@ class ClockSource:
         self.keys = self.ears = None
         self.heard: list[tuple[float, mido.Message]] = []  # livejam's output
         self.ticks: list[float] = []  # arrivals of our own clock ticks since the last Start
+        self.sent: list[float] = []  # when the last performance sent its ticks
         self.lock = threading.Lock()
         self.running = True
         self.thread = threading.Thread(target=self._listen, daemon=True)
@@ -92,7 +93,7 @@ class ClockSource:
                             self.heard.append((t, msg))
                     ev = midi.get_message()
             if not got:
-                time.sleep(0.0002)
+                time.sleep(0.0005)  # finer costs CPU the server needs on 2 cores
 
     def perform(self, bpm_at, bars: int, calls_every: int = 2, stop: bool = True, lead: float = 0.3,
                 until_beat: float | None = None) -> list[float]:
@@ -115,26 +116,41 @@ class ClockSource:
                           (off, 2, mido.Message("note_off", note=pitch), self.keys)]
         if stop:
             timed.append((ticks[-1], 3, mido.Message("stop"), self.clock))
+        self.sent = ticks[:-1]
         for t, _, msg, port in sorted(timed, key=lambda x: (x[0], x[1])):
             _sleep_until(t)
             port.send_message(msg.bytes())
         return ticks
 
     def answer_errors(self, bars: int, calls_every: int = 2) -> list[float]:
-        """Seconds from each answer bar's clock tick to the first answer note, both as heard here."""
+        """Seconds from each answer bar's clock tick to the first answer note, both as
+        heard here. The bar's tick is found by when it was sent (the first tick heard
+        after that, within a few periods), not by counting: a server that drops a
+        period drops ticks on the way here too."""
         with self.lock:
-            ticks, heard = list(self.ticks), list(self.heard)
+            heard = list(self.heard)
         out = []
         for bar in range(2, bars, calls_every):  # answers on bar lines 3, 5, ... (0-based bars 2, 4, ...)
             k = bar * 4 * PPQN
-            if k >= len(ticks):
+            if k >= len(self.sent) - 1:
                 break
-            line = ticks[k]
-            beat = (ticks[min(k + PPQN, len(ticks) - 1)] - line) or 0.5
+            line = self.arrival_of(k)
+            if line is None:
+                continue  # that tick was lost on its way here
+            beat = self.sent[min(k + PPQN, len(self.sent) - 1)] - self.sent[k]
             first = [t for t, m in heard if m.type == "note_on" and m.velocity > 0 and line - beat / 2 <= t < line + beat]
             if first:
                 out.append(first[0] - line)
         return out
+
+    def arrival_of(self, k: int) -> float | None:
+        """When the k-th tick of the last performance was heard here (None: lost on the way)."""
+        with self.lock:
+            arrived = np.array(self.ticks)
+        s = self.sent[k]
+        gap = (self.sent[k + 1] - s) if k + 1 < len(self.sent) else 0.02
+        after = arrived[(arrived >= s) & (arrived < s + gap)] if len(arrived) else arrived  # before the next is sent
+        return float(after[0]) if len(after) else None
 
     def clear(self) -> None:
         with self.lock:
