@@ -175,9 +175,11 @@ class Engine:
         g = self.conversation.grid()
         if g is None:
             return None
-        beats = max(0.0, round(g.beats(self.clock.now() if t is None else t), 4))  # a bar line is not the bar's end
+        # Rounded first, as shown: 11.996 beats is bar 4 beat 1.0, not bar 3 beat 5.0.
+        beats = max(0.0, round(g.beats(self.clock.now() if t is None else t), 2))
         bpb = self.cfg.beats_per_bar
-        return int(beats // bpb) + 1, round(beats % bpb + 1, 2)
+        bar = int(beats // bpb)
+        return bar + 1, round(beats - bar * bpb + 1, 2)
 
     def _played_waiting(self) -> bool:
         """Is a played message (not the clock) waiting in the inbox?"""

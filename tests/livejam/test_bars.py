@@ -211,3 +211,11 @@ def test_calls_and_answers_in_alternate_bars_each_answer_ends_not_interrupted(ri
     kinds = [k for k, _ in r.events()]
     assert kinds.count("answer") == 3 and "interrupted" not in kinds
     assert not r.out.hanging()
+
+
+def test_positions_are_rounded_before_they_are_split_into_bar_and_beat(rig):
+    r = rig(bpm=120)
+    g = r.engine.conversation.grid()
+    assert r.engine.position(g.time(11.996)) == (4, 1.0)
+    assert r.engine.position(g.time(9.5)) == (3, 2.5)
+    assert r.engine.position(g.time(-1)) == (1, 1.0)
