@@ -135,11 +135,8 @@ class Conversation:
 
     def _bar_due(self, start: float, last: float) -> float | None:
         """With a tempo: the bar line the call ends on (None: free time, the silence rule)."""
-        g = self.grid()
-        if g is None:
-            return None
-        bpb = self.cfg.beats_per_bar
-        return g.time(bars.call_end_bar(g, bars.call_start_bar(g, start, bpb), last, bpb, self.cfg.call_bars) * bpb)
+        in_bars = self._bar_start(last, start, last)
+        return in_bars[0] if in_bars else None
 
     def _bar_start(self, t: float, start: float | None, last: float | None):
         """With a tempo: (the bar line the answer starts on, its first bar, how many

@@ -89,7 +89,7 @@ class Engine:
             # Bar 1 starts as livejam does (a moment after Start goes out, so a DAW sees Start first).
             self.tempo.restart(self.clock.now() + START_LEAD)
         self.scheduler.start()
-        self.pulse.start(self.clock.now())
+        self.pulse.start()
         self.running = True
         self.thread = threading.Thread(target=self._run, name="livejam-engine", daemon=True)
         self.thread.start()

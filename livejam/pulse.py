@@ -27,7 +27,7 @@ class Pulse:
     def active(self) -> bool:
         return self.clock_out or self.cfg.metronome
 
-    def start(self, now: float) -> None:
+    def start(self) -> None:
         """Clock out: Start, so that the first tick is the song's first beat."""
         if self.clock_out and self.grid() is not None:
             self.scheduler.send_now(mido.Message("start"), "clock")

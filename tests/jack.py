@@ -69,14 +69,18 @@ class Livejam:
         for line in self.proc.stdout:
             self.events.append(json.loads(line))
 
-    def wait_event(self, kind: str, timeout: float, count: int = 1) -> bool:
+    def wait_event(self, kind: str, timeout: float, count: int = 1, **fields) -> bool:
+        """Until `count` events of this kind (with these field values, e.g. what="stop") have come."""
+        def seen() -> int:
+            return sum(e["event"] == kind and all(e.get(k) == v for k, v in fields.items()) for e in self.events)
+
         end = time.time() + timeout
         while time.time() < end:
-            if sum(e["event"] == kind for e in self.events) >= count:
+            if seen() >= count:
                 return True
             if self.proc.poll() is not None:
                 time.sleep(0.2)
-                return sum(e["event"] == kind for e in self.events) >= count
+                return seen() >= count
             time.sleep(0.02)
         return False
 

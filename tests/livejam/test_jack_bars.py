@@ -22,15 +22,6 @@ from tests.jack import Livejam, jack_server  # noqa: F401  (fixture)
 BARS = 14  # calls in bars 2, 4, ..., 12; answers on bar lines 3, 5, ..., 13
 
 
-def wait_clock(lj, what: str, count: int, timeout: float = 5.0) -> bool:
-    end = time.time() + timeout
-    while time.time() < end:
-        if sum(e["event"] == "clock" and e["what"] == what for e in lj.events) >= count:
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def period_seconds() -> float:
     frames = int(subprocess.run(["jack_bufsize"], capture_output=True, text=True, timeout=10).stdout.split()[0])
     rate = int(subprocess.run(["jack_samplerate"], capture_output=True, text=True, timeout=10).stdout.split()[0])
@@ -54,7 +45,7 @@ def test_answers_start_on_the_clocks_bar_lines_and_stay_on_its_grid(daw):
     for name, bpm_at in TEMPI.items():
         source.clear()
         source.perform(bpm_at, BARS)
-        assert wait_clock(lj, "stop", list(TEMPI).index(name) + 1), lj.events
+        assert lj.wait_event("clock", 5, count=list(TEMPI).index(name) + 1, what="stop"), lj.events
         errors = source.answer_errors(BARS)
         assert len(errors) == 6, (name, errors)  # every call answered, on its bar line
         pooled += errors
@@ -77,7 +68,7 @@ def test_stop_cuts_the_answer_with_every_note_released_and_a_lost_clock_is_said(
     source, lj = daw
     # Stop in the middle of the first answer (half way through bar 3).
     source.perform(steady(120), 4, stop=True, until_beat=10)
-    assert wait_clock(lj, "stop", 1)
+    assert lj.wait_event("clock", 5, what="stop")
     source_end = source.arrival_of(len(source.sent) - 1) or source.sent[-1]
     heard = [(t, m) for t, m in source.heard]
     ons = [t for t, m in heard if m.type == "note_on" and m.velocity > 0]
@@ -93,7 +84,7 @@ def test_stop_cuts_the_answer_with_every_note_released_and_a_lost_clock_is_said(
     # Now a clock that just stops coming (a cable pulled): livejam says so.
     source.clear()
     source.perform(steady(120), 2, stop=False)
-    assert wait_clock(lj, "lost", 1)
+    assert lj.wait_event("clock", 5, what="lost")
 
 
 def test_clock_out_and_metronome_reach_a_daw(jack_server):  # noqa: F811

@@ -7,7 +7,7 @@ from livejam.tempo import PPQN
 
 def test_clock_out_sends_start_then_24_ticks_a_beat_on_the_grid_then_stop(rig):
     r = rig(bpm=125, clock_out=True)
-    r.engine.pulse.start(r.clock.now())
+    r.engine.pulse.start()
     g = r.engine.conversation.grid()
     r.run(4 * 60 / 125 - 1e-6)
     sent = [(t, m.type) for t, m in r.out.messages]
