@@ -66,19 +66,11 @@ class LinearTimeline:
     def step_at(self, t: float) -> int:
         return self.step0 + int((t - self.t0) * vocab.STEPS_PER_SECOND)
 
-    def snap_up(self, beat: float) -> float:
-        """The first grid point at or after `beat`."""
-        pts = math.floor(beat) + self.points
-        return float(pts[pts >= beat - 1e-9][0])
-
     def on_time(self, step: int, pitch: int) -> float:
         return self.time_of(step)
 
     def off_time(self, step: int, pitch: int) -> float:
         return self.time_of(step)
-
-    def position(self, t: float) -> None:
-        return None
 
 
 class BarTimeline:
@@ -157,6 +149,3 @@ class BarTimeline:
         beat = min(self.beat_of(step) + self.moved.pop(pitch, 0.0), self.end_beat)
         self.ended[pitch] = beat
         return self._now().time(beat)
-
-    def position(self, t: float) -> float:
-        return self._now().beats(t)

@@ -66,18 +66,14 @@ class FixedTempo:
     def __init__(self, bpm: float, start: float) -> None:
         self.source = "internal clock"
         self.bpm = bpm
-        self.running = True
         self.restart(start)
 
     def restart(self, start: float) -> None:
         """Bar 1 begins at `start`."""
-        self.grid_now: Grid | None = Grid(start, 0.0, 60.0 / self.bpm)
+        self.grid_now = Grid(start, 0.0, 60.0 / self.bpm)
 
-    def grid(self) -> Grid | None:
+    def grid(self) -> Grid:
         return self.grid_now
-
-    def check(self, now: float) -> str | None:
-        return None
 
 
 class ClockFollower:
@@ -104,9 +100,7 @@ class ClockFollower:
         if kind == "clock":
             return self._tick(t)
         if kind in ("start", "continue"):
-            if self.ticks and t - self.ticks[-1][1] > self._lost_after():
-                self.ticks.clear()  # a DAW that stopped its clock with its transport: start afresh
-                self.fit = None
+            self._forget_if_stale(t)
             self.zero = self.count if kind == "start" else self.count - self.stopped_at
             self.running = self.started = True
             return kind
@@ -121,11 +115,7 @@ class ClockFollower:
 
     def _tick(self, t: float) -> str | None:
         said = None
-        if self.ticks and t - self.ticks[-1][1] > self._lost_after():
-            # A gap (a DAW that stops its clock with its transport, a cable pulled):
-            # whatever came before says nothing about now.
-            self.ticks.clear()
-            self.fit = None
+        self._forget_if_stale(t)
         self.ticks.append((self.count, t))
         self.count += 1
         if not self.started:
@@ -137,6 +127,13 @@ class ClockFollower:
                     said = "found"
                 self.fit, self.lost = grid, False
         return said
+
+    def _forget_if_stale(self, t: float) -> None:
+        """After a gap (a DAW that stops its clock with its transport, a cable pulled),
+        what came before says nothing about now: the tempo is found afresh."""
+        if self.ticks and t - self.ticks[-1][1] > self._lost_after():
+            self.ticks.clear()
+            self.fit = None
 
     def check(self, now: float) -> str | None:
         """Call now and then: says "lost" once when the ticks stop coming while the
@@ -164,11 +161,11 @@ class ClockFollower:
         k0, t0 = k[-1], t[-1]
         x, y = k - k0, t - t0
         coef, resid, keep = _robust_fit(x, y)
-        if len(x) >= 2 * CHANGE_TICKS and abs(resid[-CHANGE_TICKS:].min() - _floor(resid[:-CHANGE_TICKS])) \
-                > CHANGE_SECONDS and _steady(x[-CHANGE_TICKS:], y[-CHANGE_TICKS:], np.polyval(np.polyder(coef), 0.0)):
+        recent = slice(-CHANGE_TICKS, None)
+        if len(x) >= 2 * CHANGE_TICKS and _left_curve(resid) and _steady(x[recent], y[recent], coef[-2]):
             # Even the least-delayed of the recent ticks left the curve (a stall delays only
             # some), and they keep a tempo of their own (a burst does not).
-            slip = _slip(x, y, float(np.polyval(np.polyder(coef), 0.0)))
+            slip = _slip(x, y, float(coef[-2]))
             if slip is not None:
                 # The same tempo, whole ticks later: ticks were dropped on the way (a MIDI
                 # server that skipped a period), not a new tempo. Count them.
@@ -184,7 +181,7 @@ class ClockFollower:
                     self.ticks.popleft()
                 x, y = x[-CHANGE_TICKS:], y[-CHANGE_TICKS:]
             coef, resid, keep = _robust_fit(x, y)
-        spt = float(np.polyval(np.polyder(coef), 0.0))  # seconds per tick, now
+        spt = float(coef[-2])  # seconds per tick, now (the slope at x = 0, the newest tick)
         if spt <= 0 or not MIN_BPM <= 60.0 / (spt * PPQN) <= MAX_BPM:
             return None
         # The least-delayed ticks mark the beat: the curve lowered onto them.
@@ -235,9 +232,12 @@ def _polyfit(x: np.ndarray, y: np.ndarray, degree: int, w: np.ndarray | None = N
     return np.linalg.solve(a, b)
 
 
-def _floor(resid: np.ndarray) -> float:
-    """Where the least-delayed ticks lie (robust to one early-looking tick at a curve's end)."""
-    return float(np.percentile(resid, 5))
+def _left_curve(resid: np.ndarray) -> bool:
+    """Is even the least-delayed of the last CHANGE_TICKS off the curve, by more than
+    CHANGE_SECONDS from where the least-delayed ticks before them lie? (The 5th
+    percentile there: robust to one early-looking tick at a curve's end.)"""
+    floor = float(np.percentile(resid[:-CHANGE_TICKS], 5))
+    return abs(resid[-CHANGE_TICKS:].min() - floor) > CHANGE_SECONDS
 
 
 def _steady(x: np.ndarray, y: np.ndarray, spt: float) -> bool:
@@ -266,6 +266,4 @@ def _slip(x: np.ndarray, y: np.ndarray, spt: float) -> tuple[int, int] | None:
     shifted[first:] += lost
     shifted -= shifted[-1]
     _, resid, _ = _robust_fit(shifted, y)
-    if abs(resid[-CHANGE_TICKS:].min() - _floor(resid[:-CHANGE_TICKS])) > CHANGE_SECONDS:
-        return None
-    return lost, first
+    return None if _left_curve(resid) else (lost, first)
