@@ -26,8 +26,11 @@ import mido
 import numpy as np
 
 from . import ports
+from .bench_live import _jack_period, _pct
+from .loopback import Loopback
 from .tempo import PPQN
 
+POLL = 0.0005  # seconds between looks at a port with nothing in it (finer costs CPU the server needs)
 SOURCE = "livejam-test-daw"  # the test DAW's MIDI client: its clock port is SOURCE:clock
 CALL = [(0.0, 62), (1.0, 65), (2.0, 69), (2.5, 67)]  # beats into a bar, pitches: a one-bar call
 NOTE_BEATS = 0.4
@@ -49,8 +52,8 @@ def tick_times(t0: float, bpm_at, beats: int) -> list[float]:
 
 
 class ClockSource:
-    """A DAW's transport and keyboard: clock from its own port, notes into livejam,
-    and ears on livejam's output and on its own clock (wall clock at receipt)."""
+    """A DAW's transport and keyboard: clock from its own port, and ears on it; the
+    keyboard into livejam and the ears on its output are a Loopback (loopback.py)."""
 
     def __init__(self, api: int) -> None:
         self.api = api
@@ -59,41 +62,36 @@ class ClockSource:
         self.clock_ears = ports._client("in", api, SOURCE + "-clock-ears")
         self.clock_ears.ignore_types(sysex=True, timing=False, active_sense=True)
         self.clock_ears.open_port(ports.resolve(f"{SOURCE}:clock", self.clock_ears.get_ports(), "input"), "clock")
-        self.keys = self.ears = None
-        self.heard: list[tuple[float, mido.Message]] = []  # livejam's output
+        self.daw: Loopback | None = None
+        self.since = 0.0  # what was heard before this (clear()) is not the current performance's
         self.ticks: list[float] = []  # arrivals of our own clock ticks since the last Start
         self.sent: list[float] = []  # when the last performance sent its ticks
         self.lock = threading.Lock()
         self.running = True
         self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
 
     def connect(self, into: str = ports.VIRTUAL_IN, listen: str = ports.VIRTUAL_OUT) -> None:
         """The keyboard into livejam and the ears on its output, once its ports exist."""
-        self.keys = ports._client("out", self.api, SOURCE + "-keys")
-        self.keys.open_port(ports.resolve(into, self.keys.get_ports(), "output"), "keys")
-        self.ears = ports._client("in", self.api, SOURCE + "-ears")
-        self.ears.ignore_types(sysex=True, timing=True, active_sense=True)
-        self.ears.open_port(ports.resolve(listen, self.ears.get_ports(), "input"), "answers")
-        self.thread.start()
+        self.daw = Loopback(self.api, into, listen, name=SOURCE, poll=POLL)
+
+    @property
+    def heard(self) -> list[tuple[float, mido.Message]]:
+        """livejam's output since the last clear(), with the wall clock at receipt."""
+        return self.daw.messages(self.since)
 
     def _listen(self) -> None:
         while self.running:
-            got = False
-            for midi, own in ((self.ears, False), (self.clock_ears, True)):
-                ev = midi.get_message()
-                while ev is not None:
-                    got, t = True, time.perf_counter()
-                    msg = mido.Message.from_bytes(ev[0])
-                    with self.lock:
-                        if own and msg.type == "start":
-                            self.ticks = []
-                        elif own and msg.type == "clock":
-                            self.ticks.append(t)
-                        elif not own:
-                            self.heard.append((t, msg))
-                    ev = midi.get_message()
-            if not got:
-                time.sleep(0.0005)  # finer costs CPU the server needs on 2 cores
+            ev = self.clock_ears.get_message()
+            if ev is None:
+                time.sleep(POLL)
+                continue
+            t, msg = time.perf_counter(), mido.Message.from_bytes(ev[0])
+            with self.lock:
+                if msg.type == "start":
+                    self.ticks = []
+                elif msg.type == "clock":
+                    self.ticks.append(t)
 
     def perform(self, bpm_at, bars: int, calls_every: int = 2, stop: bool = True, lead: float = 0.3,
                 until_beat: float | None = None) -> list[float]:
@@ -112,8 +110,8 @@ class ClockSource:
             for beat, pitch in CALL:
                 on = ticks[int((bar * 4 + beat) * PPQN)]
                 off = ticks[int((bar * 4 + beat + NOTE_BEATS) * PPQN)]
-                timed += [(on, 2, mido.Message("note_on", note=pitch, velocity=80), self.keys),
-                          (off, 2, mido.Message("note_off", note=pitch), self.keys)]
+                timed += [(on, 2, mido.Message("note_on", note=pitch, velocity=80), self.daw.keys),
+                          (off, 2, mido.Message("note_off", note=pitch), self.daw.keys)]
         if stop:
             timed.append((ticks[-1], 3, mido.Message("stop"), self.clock))
         self.sent = ticks[:-1]
@@ -127,8 +125,7 @@ class ClockSource:
         heard here. The bar's tick is found by when it was sent (the first tick heard
         after that, within a few periods), not by counting: a server that drops a
         period drops ticks on the way here too."""
-        with self.lock:
-            heard = list(self.heard)
+        heard = self.heard
         out = []
         for bar in range(2, bars, calls_every):  # answers on bar lines 3, 5, ... (0-based bars 2, 4, ...)
             k = bar * 4 * PPQN
@@ -138,7 +135,8 @@ class ClockSource:
             if line is None:
                 continue  # that tick was lost on its way here
             beat = self.sent[min(k + PPQN, len(self.sent) - 1)] - self.sent[k]
-            first = [t for t, m in heard if m.type == "note_on" and m.velocity > 0 and line - beat / 2 <= t < line + beat]
+            first = [t for t, m in heard
+                     if m.type == "note_on" and m.velocity > 0 and line - beat / 2 <= t < line + beat]
             if first:
                 out.append(first[0] - line)
         return out
@@ -153,17 +151,18 @@ class ClockSource:
         return float(after[0]) if len(after) else None
 
     def clear(self) -> None:
+        self.since = time.perf_counter()
         with self.lock:
-            self.heard, self.ticks = [], []
+            self.ticks = []
 
     def close(self) -> None:
         self.running = False
-        if self.thread.is_alive():
-            self.thread.join(timeout=1)
-        for m in (self.clock, self.keys, self.ears, self.clock_ears):
-            if m is not None:
-                m.close_port()
-                m.delete()
+        self.thread.join(timeout=1)
+        if self.daw is not None:
+            self.daw.close()
+        for m in (self.clock, self.clock_ears):
+            m.close_port()
+            m.delete()
 
 
 def _sleep_until(t: float) -> None:
@@ -175,12 +174,11 @@ def _sleep_until(t: float) -> None:
 
 
 def summary(errors: list[float]) -> dict:
-    a = np.abs(np.asarray(errors, float)) * 1000
+    a = np.abs(np.asarray(errors, float))
     if not len(a):
         return {"answers": 0}
-    return {"answers": len(a), "mean_abs_ms": round(float(a.mean()), 3),
-            "p50_ms": round(float(np.percentile(a, 50)), 3), "p95_ms": round(float(np.percentile(a, 95)), 3),
-            "p99_ms": round(float(np.percentile(a, 99)), 3), "max_ms": round(float(a.max()), 3)}
+    return {"answers": len(a), "mean_abs_ms": round(float(a.mean()) * 1000, 3), **_pct(a, 50, 95, 99),
+            "max_ms": round(float(a.max()) * 1000, 3)}
 
 
 def livejam_argv(model: str, *more: str) -> list[str]:
@@ -197,8 +195,6 @@ def bench_bars(model: str = "", bars: int = 16) -> dict:
     import os
     import subprocess
     import tempfile
-
-    from .bench_live import _jack_period
 
     api = ports.api_id("jack")
     source = ClockSource(api)

@@ -67,13 +67,22 @@ def _cpu_percent(pid: int, seconds: float, during=None) -> dict:
     return {"percent": round(sum(by.values()), 2), **by}
 
 
-def _jack_period() -> str:
+def jack_period() -> tuple[int, int] | None:
+    """(frames per period, sample rate) of the running JACK server; None if unknown."""
     try:
         frames = int(subprocess.run(["jack_bufsize"], capture_output=True, text=True, timeout=10).stdout.split()[0])
         rate = int(subprocess.run(["jack_samplerate"], capture_output=True, text=True, timeout=10).stdout.split()[0])
-        return f"{frames} frames at {rate} Hz ({1000 * frames / rate:.2f} ms periods)"
+        return frames, rate
     except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return None
+
+
+def _jack_period() -> str:
+    found = jack_period()
+    if found is None:
         return "unknown (jack_bufsize not found)"
+    frames, rate = found
+    return f"{frames} frames at {rate} Hz ({1000 * frames / rate:.2f} ms periods)"
 
 
 def _pct(values, *ps) -> dict:

@@ -13,11 +13,12 @@ from . import ports
 
 
 class Loopback:
-    def __init__(self, api: int, into: str, listen: str, name: str = "tester", poll: float = 0.001) -> None:
+    def __init__(self, api: int, into: str, listen: str, name: str = "tester", poll: float = 0.001,
+                 timing: bool = False) -> None:
         self.poll = poll  # the bench polls every 0.2 ms to time answers; the tests need less and load the machine less
         self.keys = ports._client("out", api, name + "-keys")
         self.daw = ports._client("in", api, name + "-daw")
-        self.daw.ignore_types(sysex=False, timing=True, active_sense=True)
+        self.daw.ignore_types(sysex=False, timing=not timing, active_sense=True)  # timing: hear MIDI clock too
         self.keys.open_port(ports.resolve(into, self.keys.get_ports(), "output"), "keys")
         self.daw.open_port(ports.resolve(listen, self.daw.get_ports(), "input"), "daw")
         self.received: list[tuple[float, mido.Message]] = []

@@ -7,15 +7,14 @@ on that bar line, both heard by the same client. A client's messages go out at
 the start of the next server period, so two events sent within a millisecond can
 arrive one period apart: the allowance is 2 ms plus one period (bench_bars.py
 explains, and `livejam bench --bars` gives the figures)."""
-import subprocess
-import time
 
-import mido
 import numpy as np
 import pytest
 
 from livejam import ports
 from livejam.bench_bars import SOURCE, TEMPI, ClockSource, steady
+from livejam.bench_live import jack_period
+from livejam.loopback import Loopback
 from livejam.tempo import PPQN
 from tests.jack import Livejam, jack_server  # noqa: F401  (fixture)
 
@@ -23,8 +22,7 @@ BARS = 14  # calls in bars 2, 4, ..., 12; answers on bar lines 3, 5, ..., 13
 
 
 def period_seconds() -> float:
-    frames = int(subprocess.run(["jack_bufsize"], capture_output=True, text=True, timeout=10).stdout.split()[0])
-    rate = int(subprocess.run(["jack_samplerate"], capture_output=True, text=True, timeout=10).stdout.split()[0])
+    frames, rate = jack_period()
     return frames / rate
 
 
@@ -91,23 +89,14 @@ def test_clock_out_and_metronome_reach_a_daw(jack_server):  # noqa: F811
     """`--bpm 150 --clock-out --metronome`: a DAW following livejam gets 24 ticks a
     beat at 150 BPM and a click on channel 10 on the beat (Start goes out before a
     client can connect here; tests/livejam/test_pulse.py checks it)."""
-    api = ports.api_id("jack")
     lj = Livejam("--virtual", "--bpm", "150", "--clock-out", "--metronome")
-    daw = ports._client("in", api, "livejam-test-follower")
-    daw.ignore_types(sysex=True, timing=False, active_sense=True)
-    daw.open_port(ports.resolve(ports.VIRTUAL_OUT, daw.get_ports(), "input"), "in")
+    daw = Loopback(ports.api_id("jack"), ports.VIRTUAL_IN, ports.VIRTUAL_OUT, name="livejam-test-follower",
+                   poll=0.0005, timing=True)
     try:
-        got = []
-        end = time.perf_counter() + 3.0
-        while time.perf_counter() < end:
-            ev = daw.get_message()
-            if ev is None:
-                time.sleep(0.0005)
-            else:
-                got.append((time.perf_counter(), mido.Message.from_bytes(ev[0])))
+        assert daw.wait_for(lambda: sum(m.type == "note_on" for _, m in daw.messages()) >= 7, 15)
+        got = daw.messages()
     finally:
-        daw.close_port()
-        daw.delete()
+        daw.close()
         lj.stop()
     ticks = np.array([t for t, m in got if m.type == "clock"])
     assert len(ticks) > 100
