@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
                       ("patience", int), ("seed", int), ("threads", int), ("weight_decay", float), ("clip", float),
                       ("embedding", int), ("hidden", int), ("layers", int), ("dropout", float)):
         f.add_argument("--" + name.replace("_", "-"), dest=name, type=typ)
+    f.add_argument("--init", help="start from these weights (an exported .onnx or a run's best.pt) of the same shape; "
+                   "ignored when --out already holds a checkpoint")
     f.add_argument("--human", type=float, help="share of training windows with human tempo, timing and velocity (0..1)")
     f.add_argument("--no-augment", action="store_true")
     f.set_defaults(func=_fit)

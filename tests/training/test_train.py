@@ -35,6 +35,12 @@ def test_cli_corpus_fit_export_eval_sample(tiny_corpus, tmp_path, capsys):
     ev = json.loads(capsys.readouterr().out)
     best = min(r["valid_nll"] for r in rows)
     assert ev["valid"]["nll"] == pytest.approx(best, rel=1e-4)  # ORT scores what torch scored
+    # Fine-tuning from those weights (here with no learning at all): it starts where they ended.
+    cli.main(["fit", "--data", str(tiny_corpus), "--out", str(tmp_path / "tuned"), "--config", str(cfg),
+              "--init", str(run / "best.pt"), "--dropout", "0", "--max-steps", "3", "--lr", "1e-12"])
+    tuned = [json.loads(l) for l in (tmp_path / "tuned" / "metrics.jsonl").read_text().splitlines()]
+    assert tuned[0]["valid_nll"] == pytest.approx(best, rel=1e-4)
+    capsys.readouterr()
     cli.main(["eval", "--baseline", "ngram", "--data", str(tiny_corpus), "--json"])
     ng = json.loads(capsys.readouterr().out)
     assert set(ng["test"]["nll_by_order"]) == {"3", "4", "5", "6", "7"}
