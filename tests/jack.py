@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from livejam import ports
-from livejam.session import DEFAULT_MODEL
+from livejam.midi import system
+from livejam.model.onnx_model import DEFAULT_MODEL
 
 
 def server_running() -> bool:
@@ -94,7 +94,7 @@ class Livejam:
 
 @pytest.fixture
 def api():
-    return ports.api_id("jack")
+    return system.api_id("jack")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livejam import vocab
+from livejam.model import vocab
 
 from .data import Corpus
 

@@ -63,12 +63,12 @@ def _percentiles(samples: list[float]) -> dict:
 def bench_step(onnx_path: Path, n: int = 3000) -> dict:
     import torch
 
-    from livejam.session import ModelSession
+    from livejam.model.onnx_model import OnnxModel
 
     from .export import export
     from .model import ModelConfig, PerformanceGRU
 
-    shipped = ModelSession(onnx_path)
+    shipped = OnnxModel(onnx_path)
     cfg = ModelConfig(hidden=shipped.hidden, layers=shipped.layers,
                       embedding=int(shipped.metadata["model_config"]["embedding"]))
     torch.set_num_threads(1)
@@ -77,16 +77,16 @@ def bench_step(onnx_path: Path, n: int = 3000) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         torch.save({"model": model.state_dict(), "config": {"model": cfg.to_dict()}, "metrics": {}}, Path(tmp) / "best.pt")
         export(Path(tmp), Path(tmp) / "same.onnx")
-        same = ModelSession(Path(tmp) / "same.onnx")
+        same = OnnxModel(Path(tmp) / "same.onnx")
         rng = np.random.default_rng(0)
         toks = rng.integers(0, 388, n)
 
-        def time_ort(sess):
-            state = sess.initial_state(1)
+        def time_ort(onnx_model):
+            state = onnx_model.initial_state(1)
             out = []
             for i, t in enumerate(toks):
                 t0 = time.perf_counter()
-                _, state = sess.step(int(t), state)
+                _, state = onnx_model.step(int(t), state)
                 if i >= 200:  # warm
                     out.append(time.perf_counter() - t0)
             return out
@@ -110,11 +110,11 @@ def bench_step(onnx_path: Path, n: int = 3000) -> dict:
 def bench_training(folder: Path, onnx_path: Path, steps: int = 12) -> dict:
     import torch
 
-    from livejam.session import ModelSession
+    from livejam.model.onnx_model import OnnxModel
 
     from .train import TrainConfig, fit
 
-    shipped = ModelSession(onnx_path)
+    shipped = OnnxModel(onnx_path)
     cfg = TrainConfig(data=str(folder), max_steps=steps, eval_every=10_000, eval_tokens=2000, warmup=1)
     cfg.model.hidden, cfg.model.layers = shipped.hidden, shipped.layers
     cfg.model.embedding = int(shipped.metadata["model_config"]["embedding"])

@@ -121,7 +121,7 @@ def _render(job: tuple[str, str]) -> tuple[str, int, list[str]]:
     src, out_dir = job
     from music21 import converter, stream
 
-    from livejam.midifile import write_tracks
+    from livejam.midi.files import write_tracks
 
     root = corpus_root()
     rel = Path(src).relative_to(root)

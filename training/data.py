@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from livejam import vocab
-from livejam.encoder import notes_from_messages
-from livejam.midifile import MidiFileError, read_messages
+from livejam.model import vocab
+from livejam.model.encoder import notes_from_messages
+from livejam.midi.files import MidiFileError, read_messages
 
 MIDI_SUFFIXES = {".mid", ".midi"}
 SPLITS = ("train", "valid", "test")

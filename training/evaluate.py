@@ -12,14 +12,14 @@ from .ngram import evaluate_orders
 
 def onnx_nll(model_path: Path, pieces: list[np.ndarray]) -> dict:
     """Mean NLL (nats/event) and accuracy over every token after each piece's first."""
-    from livejam.session import ModelSession
+    from livejam.model.onnx_model import OnnxModel
 
-    sess = ModelSession(model_path)
+    model = OnnxModel(model_path)
     total, right, n = 0.0, 0, 0
     for p in pieces:
         if len(p) < 2:
             continue
-        logits, _ = sess.run(p[None, :-1].astype(np.int64), sess.initial_state(1))
+        logits, _ = model.run(p[None, :-1].astype(np.int64), model.initial_state(1))
         z = logits[0].astype(np.float64)
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from livejam import vocab
-from livejam.session import ModelSession
+from livejam.model import vocab
+from livejam.model.onnx_model import OnnxModel
 
 from .model import ModelConfig, PerformanceGRU
 
@@ -91,18 +91,18 @@ def export(run: Path, out: Path, summary: str = "", extra: dict | None = None, m
 def parity(model: PerformanceGRU, onnx_path: Path, seed: int = 0) -> dict:
     """Max abs difference ONNX Runtime vs PyTorch, for single steps and for many
     steps with the state carried across calls, on random tokens."""
-    sess = ModelSession(onnx_path)
+    onnx_model = OnnxModel(onnx_path)
     rng = np.random.default_rng(seed)
     worst = {"one_step": 0.0, "many_steps": 0.0}
     for batch in (1, 3):
         toks = rng.integers(0, vocab.VOCAB_SIZE, size=(batch, 60))
         st_t = model.initial_state(batch)
-        st_o = sess.initial_state(batch)
+        st_o = onnx_model.initial_state(batch)
         # One step at a time for 10 steps, then chunks of 25 with the state carried.
         chunks = [(i, i + 1, "one_step") for i in range(10)] + [(10, 35, "many_steps"), (35, 60, "many_steps")]
         for a, b, kind in chunks:
             lt, st_t = model(torch.from_numpy(toks[:, a:b]), st_t)
-            lo, st_o = sess.run(toks[:, a:b].astype(np.int64), st_o)
+            lo, st_o = onnx_model.run(toks[:, a:b].astype(np.int64), st_o)
             diff = max(float(np.abs(lt.numpy() - lo).max()), float(np.abs(st_t.numpy() - st_o).max()))
             worst[kind] = max(worst[kind], diff)
     return {**worst, "max_abs_diff": max(worst.values())}

@@ -4,7 +4,7 @@ Plays every call of judge_calls.py through the offline `respond` path (the live
 engine on a fake clock, with the runtime's default settings unless told) with
 several seeds, and measures each answer against its call:
 
-- in_key: share of answer notes in the call's key (livejam.call.estimate_key:
+- in_key: share of answer notes in the call's key (livejam.conversation.call.estimate_key:
   Krumhansl-Schmuckler, the scale plus pitch classes the call dwells on);
 - register: answer mean pitch minus the call's, semitones (duration-weighted);
 - density: answer notes per second over the call's;
@@ -22,11 +22,11 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from livejam import vocab
-from livejam.call import pitch_class_weights, profile_of
-from livejam.config import LivejamConfig, coerce
-from livejam.respond import respond
-from livejam.session import ModelSession
+from livejam.model import vocab
+from livejam.conversation.call import pitch_class_weights, profile_of
+from livejam.settings.config import LivejamConfig, coerce
+from livejam.offline.respond import respond
+from livejam.model.onnx_model import OnnxModel
 
 from .judge_calls import CALLS, call_notes
 
@@ -88,7 +88,7 @@ def measure(call, answer) -> dict:
 
 def judge(model: Path, seeds: int = 3, overrides: dict | None = None) -> dict:
     """Every call x every seed; per call (means over seeds) and overall."""
-    session = ModelSession(model)
+    onnx_model = OnnxModel(model)
     base = LivejamConfig.from_dict({"record": False, **(overrides or {})})
     per_call, answers = {}, []
     t0 = time.perf_counter()
@@ -97,7 +97,7 @@ def judge(model: Path, seeds: int = 3, overrides: dict | None = None) -> dict:
         rows = []
         for seed in range(seeds):
             cfg = replace(base, seed=seed)
-            answer = as_notes(respond(as_messages(call), cfg, session))
+            answer = as_notes(respond(as_messages(call), cfg, onnx_model))
             row = measure(call, answer)
             rows.append(row)
             answers.append({"call": name, "seed": seed, **row})

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from livejam import vocab
-from livejam.config import refuse_unknown
+from livejam.model import vocab
+from livejam.settings.config import refuse_unknown
 
 
 @dataclass

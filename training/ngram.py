@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from livejam import vocab
+from livejam.model import vocab
 
 BOS = vocab.VOCAB_SIZE  # start-of-piece padding
 BASE = vocab.VOCAB_SIZE + 1

@@ -19,10 +19,10 @@ import shutil
 import time
 from pathlib import Path
 
-from livejam import recordings
-from livejam.midifile import write_messages
-from livejam.models import list_models, models_dir
-from livejam.session import DEFAULT_MODEL
+from livejam.recording import recordings
+from livejam.midi.files import write_messages
+from livejam.model.registry import list_models, models_dir
+from livejam.model.onnx_model import DEFAULT_MODEL
 
 from .data import ingest
 from .evaluate import onnx_nll
@@ -100,9 +100,9 @@ def _personal(data, include_answers, from_scratch, name, steps, threads, models,
               say, rank: int, world: int) -> dict:
     import torch
 
-    from livejam import settings
+    from livejam.settings import settings_file
 
-    folder = Path(data) if data else recordings.folder_of(settings.load().get("record_dir", ""))
+    folder = Path(data) if data else recordings.folder_of(settings_file.load().get("record_dir", ""))
     models = Path(models) if models else models_dir()
     work = Path(work) if work else work_dir()
     sessions = gather(folder, include_answers, say)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from livejam import vocab
-from livejam.midifile import write_tracks
-from livejam.sampler import Sampler
-from livejam.session import ModelSession
+from livejam.model import vocab
+from livejam.midi.files import write_tracks
+from livejam.model.sampler import Sampler
+from livejam.model.onnx_model import OnnxModel
 
 MAJOR = {0, 2, 4, 5, 7, 9, 11}
 MINOR = {0, 2, 3, 5, 7, 8, 10}  # natural minor; harmonic adds 11
@@ -28,12 +28,12 @@ def call_notes(spec, seconds_per_beat: float = 0.5, velocity: int = 80):
     return [(b * seconds_per_beat, (b + d) * seconds_per_beat * 0.98, p, velocity) for b, d, p in spec]
 
 
-def continue_phrase(sess: ModelSession, sampler: Sampler, prime: np.ndarray, seconds: float,
+def continue_phrase(onnx_model: OnnxModel, sampler: Sampler, prime: np.ndarray, seconds: float,
                     max_tokens: int = 2000) -> list[int]:
     """Feed prime, then sample until `seconds` of music have passed. Notes still
     sounding at the end are released by the decoder."""
-    state = sess.initial_state(1)
-    logits, state = sess.run(prime[None, :].astype(np.int64), state)
+    state = onnx_model.initial_state(1)
+    logits, state = onnx_model.run(prime[None, :].astype(np.int64), state)
     logits = logits[0, -1]
     out, steps = [], 0
     limit = int(seconds * vocab.STEPS_PER_SECOND)
@@ -45,7 +45,7 @@ def continue_phrase(sess: ModelSession, sampler: Sampler, prime: np.ndarray, sec
             steps += value
             if steps >= limit:
                 break
-        logits, state = sess.step(tok, state)
+        logits, state = onnx_model.step(tok, state)
     return out
 
 
@@ -57,7 +57,7 @@ def in_key_fraction(notes, tonic: int, scale: set[int]) -> float:
 
 def sample_model(model: Path, out_dir: Path, seconds: float = 8.0, temperature: float = 1.0,
                  top_p: float = 0.95, seed: int = 0, takes: int = 2) -> list[dict]:
-    sess = ModelSession(model)
+    onnx_model = OnnxModel(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = []
     for name, tonic, scale, spec in CALLS:
@@ -66,7 +66,7 @@ def sample_model(model: Path, out_dir: Path, seconds: float = 8.0, temperature: 
         prime = np.concatenate([vocab.encode(call), vocab.shift_tokens(50)])  # half a second of silence
         for take in range(takes):
             sampler = Sampler(temperature, top_p, seed=seed * 100 + take)
-            answer = vocab.decode(continue_phrase(sess, sampler, prime, seconds))
+            answer = vocab.decode(continue_phrase(onnx_model, sampler, prime, seconds))
             path = out_dir / f"{name}_{take}.mid"
             shifted = [(n.start + end + 0.5, n.end + end + 0.5, n.pitch, n.velocity) for n in answer]
             write_tracks(path, [("call", call), ("answer", shifted)], channels=[0, 1])

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from livejam.config import refuse_unknown
+from livejam.settings.config import refuse_unknown
 
 from .batches import Augment, eval_rows, sample_rows
 from .data import Corpus, ingest

@@ -5,13 +5,13 @@ from __future__ import annotations
 import mido
 import pytest
 
-from livejam.clock import FakeClock
-from livejam.config import LivejamConfig
-from livejam import offline
-from livejam.engine import Engine
-from livejam.events import StateChanged
-from livejam.output import RecordingOutput
-from livejam.session import ModelSession
+from livejam.timing.wallclock import FakeClock
+from livejam.settings.config import LivejamConfig
+from livejam.offline import driver
+from livejam.conversation.engine import Engine
+from livejam.conversation.events import StateChanged
+from livejam.midi.outputs import RecordingOutput
+from livejam.model.onnx_model import OnnxModel
 
 
 @pytest.fixture(scope="session")
@@ -31,13 +31,13 @@ def tiny_model(tmp_path_factory):
 
 class Rig:
     """An engine on a fake clock: play() enqueues like the input thread would,
-    run() moves time doing what the engine and scheduler threads would (offline.advance)."""
+    run() moves time doing what the engine and scheduler threads would (driver.advance)."""
 
     def __init__(self, model_path, **cfg) -> None:
         self.clock = FakeClock()
         self.out = RecordingOutput(self.clock)
         self.cfg = LivejamConfig.from_dict({"seed": 7, "record": False, **cfg})
-        self.engine = Engine(self.cfg, ModelSession(model_path), self.out, clock=self.clock)
+        self.engine = Engine(self.cfg, OnnxModel(model_path), self.out, clock=self.clock)
         self.said: list = []
         self.engine.subscribe(self.said.append)
 
@@ -46,7 +46,7 @@ class Rig:
         self.run(0)
 
     def run(self, seconds: float) -> None:
-        offline.advance(self.engine, self.clock, self.clock.now() + seconds)
+        driver.advance(self.engine, self.clock, self.clock.now() + seconds)
 
     def phrase(self, pitches=(60, 62, 64, 65), each=0.25) -> None:
         """Legato notes; returns with the last key just released."""

@@ -5,7 +5,7 @@ import sys
 CODE = """
 import sys
 sys.modules['torch'] = None  # any 'import torch' now fails
-import livejam, livejam.vocab, livejam.encoder, livejam.sampler, livejam.session, livejam.cli
+import livejam, livejam.model.vocab, livejam.model.encoder, livejam.model.sampler, livejam.model.onnx_model, livejam.app.cli
 assert 'torch' not in [m for m in sys.modules if sys.modules[m] is not None]
 print('ok')
 """
@@ -17,6 +17,6 @@ def test_runtime_imports_without_torch():
 
 
 def test_importing_the_runtime_does_not_import_torch():
-    code = "import sys, livejam, livejam.session, livejam.cli; print('torch' in sys.modules)"
+    code = "import sys, livejam, livejam.model.onnx_model, livejam.app.cli; print('torch' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.stdout.strip() == "False", r.stderr

@@ -7,27 +7,27 @@ import mido
 import numpy as np
 import pytest
 
-from livejam import vocab
-from livejam.events import Problem
-from livejam.recorder import SessionRecorder
+from livejam.model import vocab
+from livejam.conversation.events import Problem
+from livejam.recording.recorder import SessionRecorder
 
 
 class Flaky:
-    """The model session, failing once on its n-th run."""
+    """The model model, failing once on its n-th run."""
 
-    def __init__(self, session, fail_at: int) -> None:
-        self.session, self.fail_at, self.runs_seen = session, fail_at, 0
+    def __init__(self, model, fail_at: int) -> None:
+        self.model, self.fail_at, self.runs_seen = model, fail_at, 0
         self.heard: list[list[int]] = []
 
     def __getattr__(self, name):
-        return getattr(self.session, name)
+        return getattr(self.model, name)
 
     def run(self, tokens, state):
         self.runs_seen += 1
         self.heard.append([int(x) for x in tokens[0]])
         if self.runs_seen == self.fail_at:
             raise RuntimeError("the model fell over")
-        return self.session.run(tokens, state)
+        return self.model.run(tokens, state)
 
     def step(self, token, state):
         logits, state = self.run(np.array([[token]], np.int64), state)
@@ -43,8 +43,8 @@ def test_an_error_in_the_middle_of_an_answer_releases_its_notes_and_the_next_cal
     r.phrase()
     r.run(1.0)  # answering
     assert r.conv.answer is not None and r.out.notes_on()
-    flaky = r.engine.listener.session = Flaky(r.engine.session, fail_at=1)
-    r.conv.answer.session = flaky
+    flaky = r.engine.listener.model = Flaky(r.engine.model, fail_at=1)
+    r.conv.answer.model = flaky
     r.run(1.0)
     assert r.out.hanging() == {}
     problems = [e for e in r.said if isinstance(e, Problem)]
@@ -92,7 +92,7 @@ def test_nothing_starts_sounding_after_the_final_panic(rig):
 
 def test_an_hour_of_silence_is_heard_as_a_short_rest(rig):
     r = rig()
-    flaky = r.engine.listener.session = Flaky(r.engine.session, fail_at=-1)
+    flaky = r.engine.listener.model = Flaky(r.engine.model, fail_at=-1)
     r.phrase((60,))
     r.run(3600.0)
     r.play("note_on", note=62, velocity=80)
@@ -135,8 +135,8 @@ def test_an_answer_prepared_and_thrown_away_draws_nothing_from_the_seed(rig):
 
 
 def test_a_recording_folder_that_cannot_be_written_is_said_once_and_nothing_is_lost(tmp_path, monkeypatch):
-    from livejam import recorder as rec
-    from livejam.clock import FakeClock
+    from livejam.recording import recorder as rec
+    from livejam.timing.wallclock import FakeClock
 
     said = []
     r = SessionRecorder(tmp_path, FakeClock(0.0))
@@ -164,13 +164,13 @@ def test_a_recording_folder_that_cannot_be_written_is_said_once_and_nothing_is_l
     ("temperature = [", "cannot read settings"),
 ])
 def test_a_bad_saved_setting_is_one_line_naming_it(line, says, tmp_path, monkeypatch):
-    from livejam import settings
+    from livejam.settings import settings_file
     from livejam.errors import LivejamError
 
-    path = tmp_path / "settings.toml"
+    path = tmp_path / "saved.toml"
     path.write_text(line + "\n")
     with pytest.raises(LivejamError, match=re.escape(says)) as err:
-        settings.load(path)
+        settings_file.load(path)
     assert "\n" not in str(err.value)
 
 
@@ -178,12 +178,12 @@ def test_a_corrupt_model_at_a_live_switch_is_refused_by_name_and_the_old_one_pla
     r = rig(answer_seconds=2.0)
     bad = tmp_path / "broken.onnx"
     bad.write_bytes(b"\x08\x07 not a model at all")
-    old = r.engine.session
+    old = r.engine.model
     r.engine.command("model", str(bad))
     r.run(0.01)
     problems = [e.message for e in r.said if isinstance(e, Problem)]
     assert problems and "broken.onnx" in problems[0] and "\n" not in problems[0]
-    assert r.engine.session is old
+    assert r.engine.model is old
     r.phrase()
     r.run(3.0)
     assert r.out.notes_on() and r.out.hanging() == {}

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from livejam.config import LivejamConfig
+from livejam.settings.config import LivejamConfig
 from livejam.errors import LivejamError
-from livejam.notes import hanging
-from livejam.respond import read_call, respond
+from livejam.midi.sounding import hanging
+from livejam.offline.respond import read_call, respond
 from tests.conftest import write_melody
 
 

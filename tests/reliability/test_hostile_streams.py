@@ -4,9 +4,9 @@ sysex, note-offs without note-ons, all 128 keys down, notes on every channel.
 livejam keeps running, answers the next call, and leaves nothing sounding."""
 import pytest
 
-from livejam import ports
-from livejam.loopback import Loopback
-from livejam.notes import hanging
+from livejam.midi import system
+from livejam.bench.loopback import Loopback
+from livejam.midi.sounding import hanging
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
@@ -22,7 +22,7 @@ def burst(lb, messages, at_once: int = 100) -> None:
 
 def test_floods_and_nonsense_on_the_input_do_not_stop_the_conversation(api, livejam):
     lj = livejam("--virtual", "--answer-seconds", "1", "--silence", "0.4")
-    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     try:
         burst(lb, [[0xF8]] * 2000 + [[0xFE]] * 500)  # clock and active sensing
         burst(lb, [[0xB0, 1, i % 128] for i in range(1000)])  # a mod wheel storm

@@ -3,14 +3,14 @@ back: reported, re-opened by name, the next call answered there; livejam runs on
 import mido
 import pytest
 
-from livejam import ports
+from livejam.midi import system
 from tests.jack import receive
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
 
 def synth(api):
-    s = ports._client("in", api, "vanishing-synth")
+    s = system.client("in", api, "vanishing-synth")
     s.open_virtual_port("midi in")
     return s
 
@@ -23,8 +23,8 @@ def heard(s, timeout: float) -> list[mido.Message]:
 def test_the_synth_vanishing_mid_answer_and_coming_back(api, livejam):
     s = synth(api)
     lj = livejam("--virtual", "--out", "vanishing-synth:midi in", "--answer-seconds", "4", "--silence", "0.4")
-    keys = ports._client("out", api, "keys")
-    keys.open_port(ports.resolve(ports.VIRTUAL_IN, keys.get_ports(), "output"))
+    keys = system.client("out", api, "keys")
+    keys.open_port(system.resolve(system.VIRTUAL_IN, keys.get_ports(), "output"))
     try:
         def call(pitches):
             for p in pitches:

@@ -6,11 +6,13 @@ import argparse
 import mido
 import pytest
 
-from livejam import cli, ports, settings
-from livejam.live import OfflineRig
-from livejam.loopback import Loopback
-from livejam.session import ModelSession
-from livejam.tui.app import LivejamApp
+from livejam.app import cli
+from livejam.midi import system
+from livejam.settings import settings_file
+from livejam.app.nomidi import NoMidiRig
+from livejam.bench.loopback import Loopback
+from livejam.model.onnx_model import OnnxModel
+from livejam.app.tui.app import LivejamApp
 
 
 def flags(*argv):
@@ -23,16 +25,16 @@ def flags(*argv):
 @pytest.mark.usefixtures("jack_server")
 async def test_a_tui_run_with_no_record_then_a_headless_run_with_record_dir_records(api, livejam, tmp_path, tiny_model):
     cfg = cli._config(flags("--no-record", "--silence", "0.3", "--model", str(tiny_model)), use_settings=True)
-    app = LivejamApp(OfflineRig(cfg, "test", session=ModelSession(tiny_model)), save_settings=settings.update)
+    app = LivejamApp(NoMidiRig(cfg, "test", model=OnnxModel(tiny_model)), save_settings=settings_file.update)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("plus")  # the player changes one thing on screen
         await pilot.press("q")
-    saved = settings.load()
+    saved = settings_file.load()
     assert "record" not in saved and "silence" not in saved and "temperature" in saved
 
     rec = tmp_path / "takes"
     lj = livejam("--virtual", "--record-dir", str(rec), "--answer-seconds", "1", "--silence", "0.4")
-    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     try:
         lb.play([60, 63, 67], each=0.1)
         assert lj.wait_event("answer", 10), lj.events

@@ -5,9 +5,9 @@ import tracemalloc
 
 import pytest
 
-from livejam import ports
-from livejam.loopback import Loopback
-from livejam.notes import hanging
+from livejam.midi import system
+from livejam.bench.loopback import Loopback
+from livejam.midi.sounding import hanging
 
 
 class Balance:
@@ -44,7 +44,7 @@ def test_two_thousand_calls_on_the_fake_clock_leave_memory_flat_and_every_note_b
 
     # Warm until every bounded record the engine keeps (the note log, the send
     # lateness, the step times) is full: what grows after that is a leak.
-    bounded = [r.engine.notes.entries, r.engine.scheduler.lateness, r.engine.session.step_seconds]
+    bounded = [r.engine.roll.entries, r.engine.scheduler.lateness, r.engine.model.step_seconds]
     warm = 0
     while warm < 4000 and any(len(d) < d.maxlen for d in bounded):
         calls(100)
@@ -71,7 +71,7 @@ def process_figures(pid: int) -> dict:
 @pytest.mark.usefixtures("jack_server")
 def test_fifty_calls_through_jack_stay_flat(api, livejam):
     lj = livejam("--virtual", "--answer-seconds", "0.3", "--silence", "0.2")
-    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     pid = lj.proc.pid
     try:
         seen = []

@@ -7,9 +7,9 @@ import time
 import mido
 import pytest
 
-from livejam import ports
-from livejam.loopback import Loopback
-from livejam.notes import hanging
+from livejam.midi import system
+from livejam.bench.loopback import Loopback
+from livejam.midi.sounding import hanging
 from tests.jack import receive
 
 pytestmark = pytest.mark.usefixtures("jack_server")
@@ -21,7 +21,7 @@ def answer_sounding(lb) -> bool:
 
 def test_sigkill_mid_answer_leaves_no_note_sounding(api, livejam):
     lj = livejam("--virtual", "--answer-seconds", "10", "--silence", "0.5")
-    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     try:
         lb.play([60, 64, 67], each=0.1)
         # Kill it at a moment when the answer holds at least one note.
@@ -43,7 +43,7 @@ def test_sigkill_mid_answer_leaves_no_note_sounding(api, livejam):
 
 def test_the_recording_made_before_a_sigkill_is_readable(api, livejam, tmp_path):
     lj = livejam("--virtual", "--answer-seconds", "1", "--silence", "0.5", "--record-dir", str(tmp_path))
-    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     try:
         lb.play([60, 64, 67, 72], each=0.1)
         assert lj.wait_event("answer", 10), lj.events  # a phrase and its answer: flushed to disk
@@ -61,7 +61,7 @@ def test_the_recording_made_before_a_sigkill_is_readable(api, livejam, tmp_path)
 
 def test_an_orderly_stop_sends_the_watchdog_home_without_a_second_panic(api, livejam):
     lj = livejam("--virtual", "--answer-seconds", "1", "--silence", "0.5")
-    lb = Loopback(api, ports.VIRTUAL_IN, ports.VIRTUAL_OUT)
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     try:
         lb.play([60, 64], each=0.1)
         assert lj.wait_event("answer", 10)
@@ -78,7 +78,7 @@ def test_livejam_panic_releases_a_synth_stuck_for_any_other_reason(api):
     import subprocess
     import sys
 
-    synth = ports._client("in", api, "stuck-synth")
+    synth = system.client("in", api, "stuck-synth")
     synth.open_virtual_port("midi in")
     try:
         r = subprocess.run([sys.executable, "-m", "livejam", "panic", "--api", "jack", "--out", "stuck-synth",

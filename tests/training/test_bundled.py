@@ -3,7 +3,7 @@ from collections import defaultdict, deque
 
 from music21 import corpus
 
-from livejam.midifile import read_messages
+from livejam.midi.files import read_messages
 
 from training.bundled import build_bundled, score_notes
 

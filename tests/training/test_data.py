@@ -5,8 +5,8 @@ import mido
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from livejam import vocab
-from tests.livejam.test_encoder import performances, play
+from livejam.model import vocab
+from tests.livejam.model.test_encoder import performances, play
 from training.data import CorpusError, assign_splits, ingest, load_notes
 
 

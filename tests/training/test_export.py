@@ -7,9 +7,9 @@ import onnx
 import pytest
 import torch
 
-from livejam import vocab
+from livejam.model import vocab
 from livejam.errors import LivejamError
-from livejam.session import ModelSession
+from livejam.model.onnx_model import OnnxModel
 from training.export import export, parity
 from training.model import ModelConfig, PerformanceGRU
 
@@ -34,15 +34,15 @@ def test_onnx_matches_pytorch_for_one_step_and_many(exported):
 
 def test_io_names_shapes_and_metadata(exported):
     _, path, _ = exported
-    sess = ModelSession(path)
-    ins = {i.name: i for i in sess.session.get_inputs()}
+    model = OnnxModel(path)
+    ins = {i.name: i for i in model.runtime.get_inputs()}
     assert ins["tokens"].type == "tensor(int64)" and ins["state"].type == "tensor(float)"
-    assert [o.name for o in sess.session.get_outputs()] == ["logits", "state_out"]
-    assert sess.metadata["vocab"] == vocab.VOCAB_ID
-    assert sess.metadata["model_config"]["hidden"] == 48
-    assert sess.metadata["metrics"]["valid_nll"] == 1.5
-    assert len(sess.metadata["content_hash"]) == 16 and sess.metadata["summary"] == "test model"
-    logits, state = sess.run(np.zeros((2, 7), np.int64), sess.initial_state(2))  # dynamic batch and time
+    assert [o.name for o in model.runtime.get_outputs()] == ["logits", "state_out"]
+    assert model.metadata["vocab"] == vocab.VOCAB_ID
+    assert model.metadata["model_config"]["hidden"] == 48
+    assert model.metadata["metrics"]["valid_nll"] == 1.5
+    assert len(model.metadata["content_hash"]) == 16 and model.metadata["summary"] == "test model"
+    logits, state = model.run(np.zeros((2, 7), np.int64), model.initial_state(2))  # dynamic batch and time
     assert logits.shape == (2, 7, vocab.VOCAB_SIZE) and state.shape == (2, 2, 48)
 
 
@@ -54,7 +54,7 @@ def test_runtime_refuses_a_model_for_another_vocabulary(exported, tmp_path):
             p.value = "perf999-v9"
     onnx.save(m, str(tmp_path / "other.onnx"))
     with pytest.raises(LivejamError, match="vocabulary 'perf999-v9'"):
-        ModelSession(tmp_path / "other.onnx")
+        OnnxModel(tmp_path / "other.onnx")
 
 
 def test_runtime_refuses_a_model_whose_shapes_disagree(exported, tmp_path):
@@ -67,11 +67,11 @@ def test_runtime_refuses_a_model_whose_shapes_disagree(exported, tmp_path):
             p.value = json.dumps(cfg)
     onnx.save(m, str(tmp_path / "bad.onnx"))
     with pytest.raises(LivejamError, match="state shape"):
-        ModelSession(tmp_path / "bad.onnx")
+        OnnxModel(tmp_path / "bad.onnx")
 
 
 def test_not_a_model_is_one_clear_line(tmp_path):
     (tmp_path / "x.onnx").write_bytes(b"garbage")
     with pytest.raises(LivejamError) as e:
-        ModelSession(tmp_path / "x.onnx")
+        OnnxModel(tmp_path / "x.onnx")
     assert "\n" not in str(e.value) and "bin/train export" in str(e.value)

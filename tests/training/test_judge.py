@@ -53,7 +53,7 @@ def test_overrides_are_checked_like_the_runtime_checks_them():
 
 
 def test_every_call_is_one_phrase_at_the_default_silence():
-    from livejam.config import LivejamConfig
+    from livejam.settings.config import LivejamConfig
 
     silence = LivejamConfig().silence
     for name, (bpm, events) in CALLS.items():

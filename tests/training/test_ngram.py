@@ -1,7 +1,7 @@
 """The n-gram baseline: a proper distribution, and it learns what repeats."""
 import numpy as np
 
-from livejam import vocab
+from livejam.model import vocab
 from training.ngram import NGram
 
 

@@ -7,12 +7,13 @@ import mido
 import numpy as np
 import pytest
 
-from livejam import recordings, vocab
-from livejam.call import pitch_class_weights
-from livejam.clock import FakeClock
-from livejam.models import list_models
-from livejam.recorder import SessionRecorder
-from livejam.session import ModelSession
+from livejam.recording import recordings
+from livejam.model import vocab
+from livejam.conversation.call import pitch_class_weights
+from livejam.timing.wallclock import FakeClock
+from livejam.model.registry import list_models
+from livejam.recording.recorder import SessionRecorder
+from livejam.model.onnx_model import OnnxModel
 from tests.livejam.conftest import tiny_model  # noqa: F401  (fixture)
 from training.export import export
 from training.personal import personal
@@ -54,9 +55,9 @@ def style_distance(model):
     from the style's: its next-note distribution after the call (no sampling noise),
     summed over pitches by pitch class, against the call's pitch classes."""
     call = [(i * 0.2, i * 0.2 + 0.18, p, 80) for i, p in enumerate(STYLE * 2)]
-    sess = ModelSession(model)
+    onnx_model = OnnxModel(model)
     tokens = np.array([list(vocab.encode(call)) + vocab.shift_tokens(30)], np.int64)
-    logits, _ = sess.run(tokens, sess.initial_state(1))
+    logits, _ = onnx_model.run(tokens, onnx_model.initial_state(1))
     z = logits[0, -1, vocab.NOTE_ON : vocab.NOTE_ON + 128].astype(np.float64)
     p = np.exp(z - z.max())
     got = np.bincount(np.arange(128) % 12, weights=p / p.sum(), minlength=12)
@@ -128,5 +129,5 @@ def test_torchrun_two_processes_make_one_personal_model(tiny_model, tmp_path):  
     models = tmp_path / "data" / "livejam" / "models"
     assert (models / "ddp.onnx").exists() and "Personal model `ddp`" in (models / "ddp.md").read_text()
     assert r.stdout.count("fine-tuning") == 1  # rank 0 speaks; the other only trains
-    info = ModelSession(models / "ddp.onnx").metadata["personal"]
+    info = OnnxModel(models / "ddp.onnx").metadata["personal"]
     assert info["steps"] == 6 and info["sessions"] == 3

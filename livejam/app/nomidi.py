@@ -1,0 +1,36 @@
+"""The rig with no MIDI system at all: the engine still runs, fed by the TUI's
+computer-keyboard piano; answers go nowhere audible but are drawn on the piano roll."""
+from __future__ import annotations
+
+from ..conversation.engine import Engine
+from ..midi.outputs import NullOutput
+from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
+from ..recording.recorder import SessionRecorder
+from ..settings.config import LivejamConfig
+from ..timing.wallclock import WallClock
+
+
+class NoMidiRig:
+    def __init__(self, cfg: LivejamConfig, reason: str, clock=None, model=None, output=None) -> None:
+        self.cfg, self.clock = cfg, clock or WallClock()
+        self.model = model or OnnxModel(cfg.model or DEFAULT_MODEL)
+        self.api = None
+        self.inputs: list = []
+        self.output = output or NullOutput()
+        self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
+        self.engine = Engine(cfg, self.model, self.output, self.clock, self.recorder)
+        self.notices = [reason]
+
+    def describe(self) -> dict:
+        return {"model": str(self.model.path), "api": "none", "inputs": ["computer keyboard"],
+                "output": "none (no MIDI system)", "recording": str(self.recorder.path) if self.recorder else None,
+                "tempo": self.engine.tempo.source if self.engine.tempo else None}
+
+    def port_names(self) -> tuple[list[str], list[str]]:
+        return [], []
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def stop(self) -> None:
+        self.engine.stop()

@@ -1,0 +1,113 @@
+"""Wiring for a live run: ports, engine, recorder, port watcher and watchdog from
+a config, and an orderly shutdown. The headless loop and the TUI both start from
+here (port_switch.py changes the ports of a running rig; nomidi.py is the rig
+with no MIDI system at all)."""
+from __future__ import annotations
+
+from ..midi import ports, system, watcher
+from ..timing.wallclock import WallClock
+from ..settings.config import LivejamConfig
+from ..conversation.engine import Engine
+from ..errors import LivejamError
+from ..conversation.events import PortBack, PortLost, PortsChanged, Problem, SettingChanged
+from ..recording.recorder import SessionRecorder
+from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
+from ..midi.watchdog import Watchdog
+
+
+class LiveRig:
+    def __init__(self, cfg: LivejamConfig) -> None:
+        self.cfg = cfg
+        self.clock = WallClock()
+        self.notices: list[str] = []  # things worth telling the player at start
+        self.model = OnnxModel(cfg.model or DEFAULT_MODEL)
+        self.api, ins, outs = system.find_system(cfg.api)
+        can_virtual = system.virtual_supported(self.api)
+        if cfg.virtual and not can_virtual:
+            raise LivejamError("Windows MIDI (WinMM) has no virtual ports; install a loopback driver such as loopMIDI and pass --in/--out")
+        # A side not named gets a virtual port (a DAW connects to it), or where the
+        # system has none, its first hardware port; either way we say which.
+        for name in cfg.inputs:
+            system.resolve(name, ins, "input")  # fail early, with the list of ports
+        in_names: list[str | None] = list(cfg.inputs)
+        if cfg.virtual or not in_names:
+            in_names.append(None if can_virtual else self._first(ins, "input", "plug in a keyboard"))
+        if cfg.output:
+            system.resolve(cfg.output, outs, "output")
+        out_name = cfg.output or (None if can_virtual else self._first(outs, "output", "connect a synth"))
+        self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
+        self.output = ports.OutputPort(self.api, out_name)
+        self.engine = Engine(cfg, self.model, self.output, self.clock, self.recorder)
+        self.inputs = [ports.InputPort(self.api, name, self.engine.feed_midi, self.clock) for name in in_names]
+        self.clock_port = None  # --clock: the port MIDI clock comes from (a DAW, a drum machine)
+        if cfg.clock_port:
+            system.resolve(cfg.clock_port, ins, "input")
+            self.clock_port = ports.InputPort(self.api, cfg.clock_port, self.engine.feed_midi_clock, self.clock, timing=True)
+        self.watcher = watcher.PortWatcher(self.api, self._watched(), self._port_event)
+        self.watchdog: Watchdog | None = None
+        self.channels = {cfg.channel - 1}  # every answer channel used: notes may sound on each
+
+    def _first(self, available: list[str], what: str, hint: str) -> str:
+        if not available:
+            raise LivejamError(f"no MIDI {what} found and this MIDI system has no virtual ports; {hint}")
+        self.notices.append(f"no {what} named: using the first one, {available[0]}")
+        return available[0]
+
+    def port_names(self) -> tuple[list[str], list[str]]:
+        """Ports others offer (ours left out), for the device screen."""
+        ins, outs = system.list_ports(self.api)
+        return [p for p in ins if system.CLIENT not in p.split(":")[0]], [p for p in outs if system.CLIENT not in p.split(":")[0]]
+
+    def watch_ports(self) -> None:
+        """(Re)start the watcher over the ports open now."""
+        self.watcher = watcher.PortWatcher(self.api, self._watched(), self._port_event)
+        self.watcher.start()
+
+    def _watched(self) -> list:
+        return [*self.inputs, self.output, *([self.clock_port] if self.clock_port else [])]
+
+    def _port_event(self, kind: str, name: str) -> None:
+        if kind == "port_lost":
+            self.engine.command("panic")  # whatever was sounding there is cut off now
+        if kind == "error":
+            self.engine.emit(Problem, message=name)
+        else:
+            self.engine.emit(PortLost if kind == "port_lost" else PortBack, port=name)
+
+    def describe(self) -> dict:
+        return {"model": str(self.model.path), "api": system.api_name(self.api),
+                "inputs": [p.name for p in self.inputs], "output": self.output.name,
+                "recording": str(self.recorder.path) if self.recorder else None,
+                "tempo": self.engine.tempo.source if self.engine.tempo else None}
+
+    def start(self) -> None:
+        # Started first, so that from the first note something outside this process
+        # can release what it leaves sounding if it dies without a goodbye.
+        if Watchdog.supported():
+            self.watchdog = Watchdog(system.api_name(self.api), sorted(self.channels), self.output.port_name,
+                                     self.output.name if self.output.wanted else None)
+            self.engine.subscribe(self._tell_watchdog)
+        else:
+            self.notices.append("no watchdog on this system: if livejam is killed, `livejam panic` releases the synth")
+        self.engine.start()
+        self.watcher.start()
+
+    def _tell_watchdog(self, event) -> None:
+        # On the engine thread: a few bytes into a pipe, nothing that blocks.
+        if isinstance(event, SettingChanged) and event.name == "channel":
+            self.channels.add(event.value - 1)  # notes may still sound on the old one too
+            self.watchdog.set_channels(self.channels)
+        elif isinstance(event, PortsChanged) and self.output.wanted:
+            self.watchdog.aim_at(self.output.name)
+
+    def stop(self) -> None:
+        """Release every note, send the panic CCs, save the recording, close ports."""
+        self.watcher.stop()
+        for p in self.inputs:
+            p.close()
+        if self.clock_port:
+            self.clock_port.close()
+        self.engine.stop()
+        self.output.close()
+        if self.watchdog is not None:
+            self.watchdog.dismiss()  # everything is released: it may go home

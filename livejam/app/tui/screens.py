@@ -1,0 +1,79 @@
+"""Pick ports and models while playing: the engine keeps running underneath."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, OptionList, SelectionList
+
+from ..port_switch import switch_ports
+
+
+VIRTUAL = "(virtual port: livejam in / livejam out)"
+
+
+def model_choices() -> list[tuple[Path, str]]:
+    """(path, label) of every model that can be played: the default, then personal ones, newest first."""
+    from ...model.registry import list_models
+
+    out = []
+    for m in list_models():
+        if m.problem:
+            continue
+        better = "" if not m.heldout else ("  [better on your playing]" if m.beats_base else "  [not better than its base]")
+        out.append((m.path, f"{m.name} ({m.kind}, {m.created}): {m.about}{better}"))
+    return out
+
+
+class DeviceScreen(ModalScreen):
+    BINDINGS = [("escape", "dismiss", "Back")]
+
+    def __init__(self, rig) -> None:
+        super().__init__()
+        self.rig = rig
+
+    def compose(self) -> ComposeResult:
+        ins, outs = self.rig.port_names()
+        current = set(self.rig.cfg.inputs)
+        with Vertical(id="dialog"):
+            yield Label("Inputs (space to tick; none ticked = virtual input)")
+            yield SelectionList(*[(n, n, n in current) for n in ins], id="inputs")
+            yield Label("Output")
+            yield OptionList(VIRTUAL, *outs, id="output")
+            yield Button("Use these", id="apply", variant="primary")
+            if self.rig.api is None:
+                yield Label("No MIDI system here: nothing to pick. The computer keyboard plays.")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        inputs = list(self.query_one("#inputs", SelectionList).selected)
+        ol = self.query_one("#output", OptionList)
+        out = None
+        if ol.highlighted is not None and ol.highlighted > 0:
+            out = str(ol.get_option_at_index(ol.highlighted).prompt)
+        if self.rig.api is not None:
+            try:
+                switch_ports(self.rig, inputs, out)
+                self.app.changed.update(inputs=list(inputs), output=out or "")
+            except Exception as exc:  # a port that went away between listing and opening
+                self.app.main("#log").write(f"could not switch ports: {exc}")
+        self.dismiss()
+
+
+class ModelScreen(ModalScreen):
+    BINDINGS = [("escape", "dismiss", "Back")]
+
+    def __init__(self, engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.choices = model_choices()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Models: the default and yours (bin/train personal); Enter switches, between notes")
+            yield OptionList(*[label for _, label in self.choices], id="models")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.app.ask("model", str(self.choices[event.option_index][0]))
+        self.dismiss()

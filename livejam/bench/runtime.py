@@ -1,0 +1,108 @@
+"""`livejam bench`: the runtime's figures (benchmarks print numbers; tests do not time).
+
+- model step, 1 thread, warm: p50/p99;
+- engine cost per played event (encode + step + bookkeeping) as a ratio to a bare step;
+- streaming vs generate-then-play: time from the phrase-end decision to the first
+  note ready, for each, and their ratio;
+- with --jack, livejam as its own process through a running JACK server,
+  headless and with the TUI side by side (bench_live.py): CPU idle and during a
+  conversation, answer onset and timing at a receiving client.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import mido
+import numpy as np
+
+from ..conversation.answer import Answer
+from ..timing.wallclock import FakeClock
+from ..settings.config import LivejamConfig
+from ..conversation.engine import Engine
+from ..midi.outputs import RecordingOutput
+from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
+
+
+def _pct(values, *ps) -> dict:
+    a = np.asarray(values) * 1000
+    return {f"p{p}_ms": round(float(np.percentile(a, p)), 4) for p in ps}
+
+
+def bench_step(model: OnnxModel, n: int = 3000) -> dict:
+    state = model.initial_state(1)
+    rng = np.random.default_rng(0)
+    times = []
+    for i, tok in enumerate(rng.integers(0, 388, n)):
+        t0 = time.perf_counter()
+        _, state = model.step(int(tok), state)
+        if i >= 200:
+            times.append(time.perf_counter() - t0)
+    return _pct(times, 50, 99)
+
+
+def bench_engine_event(model: OnnxModel, n: int = 2000) -> dict:
+    clock = FakeClock()
+    eng = Engine(LivejamConfig(record=False, seed=0), model, RecordingOutput(clock), clock)
+    rng = np.random.default_rng(1)
+    times, down = [], []
+    for i in range(n):
+        clock.advance(float(rng.uniform(0.01, 0.2)))
+        if down and (len(down) > 3 or rng.random() < 0.5):
+            msg = mido.Message("note_off", note=down.pop(0))
+        else:
+            p = int(rng.integers(48, 84))
+            if p in down:
+                continue
+            down.append(p)
+            msg = mido.Message("note_on", note=p, velocity=80)
+        t0 = time.perf_counter()
+        eng.played(msg, clock.now())
+        times.append(time.perf_counter() - t0)
+    return _pct(times[200:], 50, 99)
+
+
+def bench_streaming_vs_whole(model: OnnxModel, seconds: float = 8.0, trials: int = 20) -> dict:
+    cfg = LivejamConfig(record=False, seed=0)
+    from ..model.sampler import Sampler
+
+    first, whole = [], []
+    for k in range(trials):
+        state = model.initial_state(1)
+        logits, state = model.run(np.array([[0, 60 + 256, 288, 62, 256 + 62 + 0]], np.int64), state)
+        for mode, sink in (("stream", first), ("whole", whole)):
+            ans = Answer(model, Sampler(0.9, 0.95, k), cfg, state, logits[0, -1], 0, 0.0, seconds, 16)
+            t0 = time.perf_counter()
+            if mode == "stream":
+                while not any(m.type == "note_on" for _, m in ans.fill(ans.time_of(ans.dec.step))):
+                    pass
+            else:
+                ans.fill(float("inf"))
+            sink.append(time.perf_counter() - t0)
+    s, w = _pct(first, 50, 95), _pct(whole, 50, 95)
+    return {"answer_seconds": seconds, "streaming_first_note": s, "generate_then_play_first_note": w,
+            "ratio_p50": round(w["p50_ms"] / s["p50_ms"], 1)}
+
+
+def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, bars: bool = False) -> dict:
+    model = OnnxModel(model or DEFAULT_MODEL)
+    step = bench_step(model)
+    event = bench_engine_event(model)
+    out = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "model": f"{model.path.name} ({model.layers}x{model.hidden})",
+        "model_step": step,
+        "engine_event": event,
+        "engine_event_over_step_p50": round(event["p50_ms"] / step["p50_ms"], 2),
+        "streaming_vs_generate_then_play": bench_streaming_vs_whole(model),
+    }
+    if jack:
+        from .live import bench_live
+
+        out["jack_end_to_end"] = bench_live(str(model.path), phrases)
+    if bars:
+        from .bars import bench_bars
+
+        out["answer_start_vs_bar_line"] = bench_bars(str(model.path))
+    return out

@@ -1,0 +1,1 @@
+"""The conversation: the engine thread, calls, phrase ends, answers and their steering."""

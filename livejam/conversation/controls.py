@@ -1,0 +1,98 @@
+"""What a command does: from the TUI, the command line, or a mapped CC. Runs on
+the engine thread (the engine hands every Command and every mapped CC here), so
+it may touch the conversation and the model state directly."""
+from __future__ import annotations
+
+import threading
+
+import mido
+
+from ..settings import config
+from .events import ModelLoaded, Panicked, Problem, SettingChanged
+
+
+class Controls:
+    def __init__(self, engine) -> None:
+        self.engine = engine
+
+    def from_cc(self, msg: mido.Message) -> bool:
+        """A mapped CC changes a setting (or fires an action) instead of reaching the model."""
+        cfg = self.engine.cfg
+        name = next((n for n, number in cfg.ccs.items() if number == msg.control), None)
+        if name is None:
+            return False
+        value = config.from_cc(name, msg.value)
+        if isinstance(config.CONTROLS[name], config.Action):
+            if value:  # a trigger acts on press, not on release
+                self.apply(name)
+        else:
+            self.apply(name, value)
+        return True
+
+    def apply(self, name: str, value=None) -> None:
+        eng = self.engine
+        now = eng.clock.now()
+        conv = eng.conversation
+        conv.discard_upcoming()  # sampled with the old settings
+        if name == "panic":
+            conv.interrupt(now)
+            eng.scheduler.panic(eng.channels())
+            eng.beats_out.rewind()  # the clock and the clicks it dropped are scheduled again
+            eng.emit(Panicked)
+        elif name == "phrase_end":
+            conv.end_phrase_now(now)
+        elif name == "record":
+            eng.recording = eng.recorder is not None and (bool(value) if value is not None else not eng.recording)
+            eng.emit(SettingChanged, name="record", value=eng.recording)
+        elif name == "model":
+            self._load_model(value)
+        elif name == "model_ready":
+            self._switch_model(value)
+        elif name in config.SETTINGS and config.SETTINGS[name].live:
+            self._set(name, value, now)
+        else:
+            eng.emit(Problem, message=f"unknown command {name!r}")
+
+    def _set(self, name: str, value, now: float) -> None:
+        eng, cfg = self.engine, self.engine.cfg
+        if value is None and config.value_type(name) is bool:
+            value = not getattr(cfg, name)  # no value: toggle
+        try:
+            value = config.coerce(name, value)
+        except (TypeError, ValueError) as exc:
+            eng.emit(Problem, message=str(exc))
+            return
+        setattr(cfg, name, value)
+        if name == "thru" and not value:
+            eng.scheduler.cancel("thru")  # keys held now would never get their note-off through
+        eng.sampler.temperature, eng.sampler.top_p = cfg.temperature, cfg.top_p
+        eng.conversation.phrases.silence = cfg.silence
+        if name == "muted" and value:
+            eng.conversation.interrupt(now)
+        eng.emit(SettingChanged, name=name, value=value)
+
+    def _load_model(self, path) -> None:
+        """Load a model off the engine thread (it takes a while): the old one keeps
+        playing meanwhile, and keeps playing if the new one is refused."""
+        from ..errors import LivejamError
+        from ..model.onnx_model import OnnxModel
+
+        eng = self.engine
+
+        def load() -> None:
+            try:
+                eng.command("model_ready", OnnxModel(path))
+            except LivejamError as exc:
+                eng.emit(Problem, message=str(exc))
+
+        if eng.running:
+            threading.Thread(target=load, name="livejam-model-load", daemon=True).start()
+        else:
+            load()  # no engine thread (offline, tests): the pump picks the result up
+
+    def _switch_model(self, model) -> None:
+        """Between phrases or mid-answer: release what sounds, start afresh on the new model."""
+        eng = self.engine
+        eng.conversation.interrupt(eng.clock.now())
+        eng.listener.reset(model)
+        eng.emit(ModelLoaded, path=str(model.path), summary=model.metadata.get("summary", ""))

@@ -1,0 +1,252 @@
+"""The engine: one thread that owns the model state and the conversation.
+
+Everything arrives through one queue (played MIDI from the input thread,
+commands from the CLI, CCs or the TUI), so nothing else ever touches the model.
+Each played event is encoded and fed to the model at once (the state is always
+current); the conversation decides phrase ends and plays answers through the
+scheduler. What happens goes out as events to whoever subscribed (the headless
+printer, the TUI), never by anyone polling the engine.
+"""
+from __future__ import annotations
+
+import contextlib
+import queue
+import sys
+import threading
+from typing import Callable
+
+import mido
+
+from ..model.sampler import Sampler
+from ..settings import config
+from ..threads import name_this_thread
+from ..timing import bars
+from ..timing.beats_out import BeatsOut
+from ..timing.scheduler import Scheduler
+from ..timing.tempo import CLOCK_KINDS, FixedTempo, MidiClockFollower
+from ..timing.wallclock import WallClock
+from .controls import Controls
+from .events import (AnswerEnded, ClockChanged, Command, Event, MidiClockIn, PhraseEnded, Played, Problem,
+                     StateChanged, Stop)
+from .figures import Figures
+from .listener import Listener
+from .roll import RollLog
+from .turns import Conversation
+
+SWITCH_INTERVAL = 0.0005
+START_LEAD = 0.05  # with --bpm: seconds from start to bar 1 (Start goes out first)
+
+
+class Engine:
+    def __init__(self, cfg: config.LivejamConfig, model, output, clock=None, recorder=None) -> None:
+        self.cfg = cfg
+        self.clock = clock or WallClock()
+        self.recorder = recorder
+        self.recording = recorder is not None
+        if recorder is not None:
+            recorder.on_error = lambda message: self.emit(Problem, message=message)
+        self.inbox: queue.Queue = queue.Queue()
+        self.subscribers: list[Callable[[Event], None]] = []
+        self.scheduler = Scheduler(output, self.clock, on_sent=self._sent, on_error=self._output_error)
+        self.sampler = Sampler(cfg.temperature, cfg.top_p, cfg.seed)
+        self.origin = self.clock.now()
+        self.listener = Listener(model, self.origin)
+        self.conversation = Conversation(cfg, self.listener, self.scheduler, self.sampler, self.emit)
+        # Musical time: a fixed tempo, a followed MIDI clock, or none (free time).
+        self.tempo = (FixedTempo(cfg.bpm, self.origin) if cfg.bpm else MidiClockFollower(cfg.clock_port) if cfg.clock_port
+                      else None)
+        self.conversation.tempo = self.tempo
+        self.beats_out = BeatsOut(cfg, self.scheduler, self.conversation.grid, clock_out=cfg.clock_out and bool(cfg.bpm))
+        self.roll = RollLog()  # what the piano roll draws
+        self.controls = Controls(self)
+        self.figures = Figures(self)
+        self.events_in = 0
+        self.answers = 0
+        self.shown_state = self.conversation.state
+        self.thread: threading.Thread | None = None
+        self.running = False
+
+    @property
+    def model(self):
+        return self.listener.model
+
+    # -- from any thread -----------------------------------------------------
+    def feed_midi(self, msg: mido.Message, t: float | None = None) -> None:
+        self.inbox.put(Played(msg, self.clock.now() if t is None else t))
+
+    def feed_midi_clock(self, msg: mido.Message, t: float | None = None) -> None:
+        """From the --clock port's thread: MIDI clock, Start/Stop/Continue, song position."""
+        self.inbox.put(MidiClockIn(msg, self.clock.now() if t is None else t))
+
+    def command(self, name: str, value=None) -> None:
+        self.inbox.put(Command(name, value))
+
+    def subscribe(self, fn: Callable[[Event], None]) -> None:
+        """fn(event) is called on the engine thread (or the scheduler's): it must only enqueue."""
+        self.subscribers.append(fn)
+
+    def start(self) -> None:
+        # A thread waiting for the GIL waits up to the switch interval (5 ms by
+        # default): too long for the scheduler's deadlines while the engine samples.
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        if isinstance(self.tempo, FixedTempo):
+            # Bar 1 starts as livejam does (a moment after Start goes out, so a DAW sees Start first).
+            self.tempo.restart(self.clock.now() + START_LEAD)
+        self.scheduler.start()
+        self.beats_out.start()
+        self.running = True
+        self.thread = threading.Thread(target=self._run, name="livejam-engine", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop answering, release every note, send the panic CCs, save the recording."""
+        if self.running:
+            self.running = False
+            self.inbox.put(Stop())
+            if self.thread:
+                self.thread.join(timeout=2)
+        self.beats_out.stop()
+        self.scheduler.panic(self.channels(), final=True)
+        self.scheduler.stop()
+        if self.recorder:
+            self.recorder.close()
+
+    # -- the engine thread ---------------------------------------------------
+    def _run(self) -> None:
+        name_this_thread()
+        while self.running:
+            wake = self.next_wakeup()
+            try:
+                item = self.inbox.get(timeout=None if wake is None else max(0.0, wake - self.clock.now()))
+            except queue.Empty:
+                item = None
+            # Everything queued, then the decisions (a MIDI clock fills the inbox 24 times
+            # a beat, in bursts: a phrase end must not wait behind it one item at a time).
+            while item is not None:
+                if isinstance(item, Stop):
+                    return
+                self.process(item)
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    item = None
+            self.tick()
+
+    def next_wakeup(self) -> float | None:
+        times = [self.conversation.next_wakeup(), self.beats_out.next_wakeup()]
+        if isinstance(self.tempo, MidiClockFollower):
+            times.append(self.tempo.lost_deadline())
+        times = [x for x in times if x is not None]
+        return min(times) if times else None
+
+    def process(self, item) -> None:
+        with self._guard():
+            if isinstance(item, Command):
+                self.controls.apply(item.name, item.value)
+            elif isinstance(item, Played):
+                self.played(item.msg, item.t)
+            elif isinstance(item, MidiClockIn):
+                self.midi_clock_in(item.msg, item.t)
+        self._show_state()
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        if self.conversation.phrase_end_near(now) and self._played_waiting():
+            return  # something played may predate the phrase end: it is handled first, then the loop comes back
+        with self._guard():
+            if isinstance(self.tempo, MidiClockFollower):
+                self._clock_said(self.tempo.check(now), now)
+            self.conversation.tick(now)
+            self.beats_out.tick(now)
+        self._show_state()
+
+    def midi_clock_in(self, msg: mido.Message, t: float) -> None:
+        if isinstance(self.tempo, MidiClockFollower) and msg.type in CLOCK_KINDS:
+            self._clock_said(self.tempo.feed(msg.type, t, getattr(msg, "pos", None)), t)
+
+    def _clock_said(self, what: str | None, t: float) -> None:
+        if what is None:
+            return
+        if what == "stop":
+            # The DAW stopped: so does the answer in bars (a DAW stops its own notes too).
+            self.conversation.discard_upcoming()
+            self.conversation.interrupt(t)
+            self.beats_out.rewind()
+        self.emit(ClockChanged, what=what, source=self.tempo.source, bpm=self.tempo.bpm)
+
+    def position(self, t: float | None = None) -> tuple[int, float] | None:
+        """(bar from 1, beat from 1.0) at t (default now) with a tempo; None in free time."""
+        g = self.conversation.grid()
+        if g is None:
+            return None
+        return bars.bar_and_beat(g, self.clock.now() if t is None else t, self.cfg.beats_per_bar)
+
+    def _played_waiting(self) -> bool:
+        """Is a played message (not the clock) waiting in the inbox?"""
+        with self.inbox.mutex:
+            return any(isinstance(item, Played) for item in self.inbox.queue)
+
+    @contextlib.contextmanager
+    def _guard(self):
+        """Whatever goes wrong in one step (a full disk, a bad setting, a bug), the
+        engine thread lives on: the answer in play is dropped with every one of its
+        notes released, the player hears why in one line, and the next call is
+        answered as usual."""
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - the music must not stop on any one error
+            self.scheduler.cancel("answer")
+            self.conversation.reset()
+            self.emit(Problem, message=f"{type(exc).__name__}: {exc} (the answer was stopped; playing goes on)")
+
+    def played(self, msg: mido.Message, t: float) -> None:
+        self.events_in += 1
+        if msg.type == "control_change" and self.controls.from_cc(msg):
+            return
+        if msg.type not in ("note_on", "note_off", "control_change"):
+            return  # clock, sysex, aftertouch...: not part of the conversation
+        if self.cfg.thru:
+            self.scheduler.send_now(msg, "thru")
+        if self.recorder and self.recording:
+            self.recorder.player(msg, t)
+        if msg.type in ("note_on", "note_off"):
+            self.roll.add(t - self.origin, "you", msg.note, msg.type == "note_on" and msg.velocity > 0)
+        self.conversation.heard(msg, t)
+
+    # -- bookkeeping ---------------------------------------------------------
+    def channels(self) -> list[int]:
+        return [self.cfg.channel - 1]
+
+    def _sent(self, now: float, tag: str, msg: mido.Message, lateness: float) -> None:
+        # Runs on the scheduler thread: only cheap bookkeeping here.
+        if tag != "answer":
+            return
+        if msg.type in ("note_on", "note_off"):
+            on = msg.type == "note_on" and msg.velocity > 0
+            if on:
+                self.conversation.answer_note_sent(now)
+            self.roll.add(now - self.origin, "livejam", msg.note, on)
+        if self.recorder and self.recording:
+            self.recorder.answer(msg, now)
+
+    def _output_error(self, exc: Exception) -> None:
+        self.emit(Problem, message=f"output failed: {exc}")
+
+    def _show_state(self) -> None:
+        state = self.conversation.state
+        if state != self.shown_state:
+            self.shown_state = state
+            self.emit(StateChanged, state=state)
+
+    def emit(self, kind: type[Event], **data) -> None:
+        now = self.clock.now()
+        pos = self.position(now)
+        if pos is not None:
+            data["bar"], data["beat"] = pos
+        event = kind(t=round(now - self.origin, 3), **data)
+        if isinstance(event, AnswerEnded):
+            self.answers += 1
+        if self.recorder and isinstance(event, (PhraseEnded, AnswerEnded)):
+            self.recorder.request_flush()
+        for fn in self.subscribers:
+            fn(event)

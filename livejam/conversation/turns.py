@@ -1,0 +1,255 @@
+"""Calls and answers: when a call ends, and an answer's life (sampled just ahead
+of the phrase end, played, cut short by the player, finished) with what the
+model hears meanwhile. Pure logic on the times it is given; the engine thread
+drives it and the scheduler plays what it schedules."""
+from __future__ import annotations
+
+from collections import deque
+
+import mido
+
+from ..timing import bars
+from ..model import vocab
+from .answer import Answer
+from .call import HeardCall
+from .events import AnswerEnded, Interrupted, PhraseEnded
+from .phrase import PhraseDetector
+from .steering import Steering
+
+PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
+END_GRACE = 0.01  # a note struck this close to an answer's end starts the next call, not an interruption
+
+
+class Conversation:
+    def __init__(self, cfg, listener, scheduler, sampler, emit) -> None:
+        self.cfg, self.listener, self.scheduler, self.sampler, self.emit = cfg, listener, scheduler, sampler, emit
+        self.phrases = PhraseDetector(cfg.silence)
+        self.answer: Answer | None = None
+        self.upcoming: Answer | None = None  # sampled ahead for the coming phrase end, not yet heard
+        self.deferred: list[int] = []  # player tokens heard while an answer played over them
+        self.decided_at: float | None = None  # the phrase-end decision the next first note is timed from
+        self.onsets: deque[float] = deque(maxlen=1000)  # decision -> first answer note sent, seconds
+        self.answers_played = 0
+        self.call = HeardCall()  # the call being played, as the model heard it: what steering aims at
+        self.call_onsets: list[float] = []  # clock times of the call's notes (its swing, with a tempo)
+        self.tempo = None  # tempo.FixedTempo or MidiClockFollower: bars and beats; None: free time
+        self.phrases.bar_due = self._bar_due
+
+    def reset(self) -> None:
+        """Forget the answer in play and any prepared one (after an error; the
+        scheduler has already released their notes). The model keeps what it heard."""
+        self.answer = self.upcoming = None
+        self.deferred, self.decided_at = [], None
+        self.phrases.reset()
+
+    @property
+    def state(self) -> str:
+        if self.cfg.muted:
+            return "muted"
+        return "answering" if self.answer else "listening" if self.phrases.in_call else "waiting"
+
+    def phrase_end_near(self, now: float) -> bool:
+        """The phrase end is due, or its answer is about to be prepared."""
+        due = self.phrases.due(self.listener.held)
+        return due is not None and now >= due - PREPARE_AHEAD
+
+    def countdown(self, now: float) -> float | None:
+        due = self.phrases.due(self.listener.held)
+        return None if due is None else max(0.0, due - now)
+
+    def next_wakeup(self) -> float | None:
+        """The next time to look without input: a phrase end or an answer refill."""
+        times = []
+        due = self.phrases.due(self.listener.held)
+        if due is not None:
+            times.append(due - PREPARE_AHEAD if self._may_prepare() else due)
+        if self.answer is not None:
+            # Refill once half the lookahead is used; wake at the end to close the answer.
+            times.append(self.answer.end_time if self.answer.done
+                         else self.answer.time_of(self.answer.dec.step) - self._lookahead(self.answer, refill=True))
+        return min(times) if times else None
+
+    # -- the player ----------------------------------------------------------
+    def heard(self, msg: mido.Message, t: float) -> None:
+        """A note or pedal message the player played at `t`."""
+        # A phrase end that fell due before this was played comes first; judged by
+        # when it was played, not when it is processed, so a note played just before
+        # the deadline but handled just after it does not split the call.
+        self.end_phrase_if_due(t)
+        self.discard_upcoming()  # the call goes on: what was sampled ahead is void
+        striking = msg.type == "note_on" and msg.velocity > 0
+        if striking and self.answer is not None and not self.cfg.overlap and not self._answer_over(t):
+            self.interrupt(t)
+        tokens = self.listener.encode(msg, t)
+        if striking and not self.phrases.in_call:
+            self.call.clear()
+            self.call_onsets = []
+        if striking:
+            self.call_onsets.append(t)
+        self.call.feed(tokens)
+        if self.answer is not None and not self.answer.done:
+            # Playing over the answer (--overlap): the model hears these notes once it finishes.
+            self.deferred += [x for x in tokens if vocab.describe(x)[0] != "TIME_SHIFT"]
+        else:
+            self.listener.feed(tokens)
+        if striking:
+            self.phrases.note_on(t)
+        elif tokens or msg.type == "note_off":
+            # A key (or the pedal) let go: the silence counts from here. Other CCs (a
+            # mod wheel, an expression pedal) are not the end of anything.
+            self.phrases.released(t)
+
+    def _answer_over(self, t: float) -> bool:
+        """The answer has played its last note and only its final releases are due:
+        a call that starts on that very bar line (or the moment it ends) comes in
+        after it, not over it."""
+        ans = self.answer
+        return ans is not None and ans.done and t >= ans.end_time - END_GRACE
+
+    def tick(self, now: float) -> None:
+        if self.answer is not None:
+            self._continue_answer(now)
+        due = self.phrases.due(self.listener.held)
+        if due is not None and self._may_prepare() and due - now <= PREPARE_AHEAD:
+            self._start_answer(max(due, now), self.phrases.call_seconds, self.phrases.start,
+                               self.phrases.last_activity)
+        self.end_phrase_if_due(now)
+
+    def end_phrase_if_due(self, now: float) -> None:
+        phrase = self.phrases.check(now, self.listener.held)
+        if phrase is not None:
+            self._phrase_ended(phrase, now)
+
+    def end_phrase_now(self, now: float) -> None:
+        """A manual phrase end (a CC or key): answer at once, keys down or not."""
+        phrase = self.phrases.manual_end(now)
+        if phrase is not None:
+            self._phrase_ended(phrase, now)
+
+    # -- answers -------------------------------------------------------------
+    def _may_prepare(self) -> bool:
+        return self.upcoming is None and self.answer is None and not self.cfg.muted
+
+    # -- bars (with a tempo or a clock) ----------------------------------------
+    def grid(self):
+        return self.tempo.grid() if self.tempo is not None else None
+
+    def _bar_due(self, start: float, last: float) -> float | None:
+        """With a tempo: the bar line the call ends on (None: free time, the silence rule)."""
+        in_bars = self._bar_start(last, start, last)
+        return in_bars[0] if in_bars else None
+
+    def _bar_start(self, t: float, start: float | None, last: float | None):
+        """With a tempo: (the bar line the answer starts on, its first bar, how many
+        bars). None in free time."""
+        g = self.grid()
+        if g is None or start is None:
+            return None
+        cfg, bpb = self.cfg, self.cfg.beats_per_bar
+        first = bars.call_start_bar(g, start, bpb)
+        # Woken a little late for the bar line (a busy machine): still that bar, a hair late, not the next.
+        t = max(t if last is None else last, t - bars.LATE_BEATS * g.spb)
+        end = bars.call_end_bar(g, first, t, bpb, cfg.call_bars)
+        n = cfg.answer_bars or max(1, min(end - first, int(cfg.max_answer / (bpb * g.spb))))
+        return g.time(end * bpb), end, n
+
+    def _start_answer(self, t: float, call_seconds: float, start: float | None = None,
+                      last: float | None = None) -> None:
+        """Sample the start of an answer for time t (now, or the coming phrase end;
+        with a tempo, the bar line the call ends on) and schedule its first notes
+        there, leaving the listener alone until the phrase really ends; so the
+        answer can sound the instant it does."""
+        in_bars = self._bar_start(t, start, last)
+        if in_bars:
+            t = in_bars[0]
+        step, state, logits = self.listener.ahead(t)
+        timeline = None
+        if in_bars:
+            g = self.grid()
+            swing = bars.swing_of([g.beats(x) for x in self.call_onsets])
+            timeline = bars.BarTimeline(self.grid, step, in_bars[1], in_bars[2], self.cfg.beats_per_bar,
+                                        self.cfg.quantize, swing)
+        # Each answer samples from its own generator, seeded by the seed and how many
+        # answers were played before: one prepared and thrown away draws nothing from
+        # the next, so --seed reproduces a live session.
+        self.sampler.reseed(self.answers_played)
+        seconds = timeline.seconds if timeline else self.cfg.answer_length(call_seconds)
+        self.upcoming = Answer(self.listener.model, self.sampler, self.cfg, state, logits, step, t,
+                               seconds, self.listener.velocity_bin, Steering(self.call.profile(), self.cfg),
+                               timeline)
+        # The onset is timed from t: the first note may go out before the engine
+        # thread gets round to committing the phrase end.
+        self.decided_at = t
+        for deadline, msg in self.upcoming.fill(t):
+            self.scheduler.schedule(deadline, msg, "answer")
+
+    def discard_upcoming(self) -> None:
+        if self.upcoming is not None:
+            self.scheduler.cancel("answer")
+            self.upcoming = None
+            self.decided_at = None
+
+    def _phrase_ended(self, phrase, now: float) -> None:
+        key = self.call.profile().key
+        self.emit(PhraseEnded, notes=phrase.notes, seconds=round(phrase.seconds, 2), key=key.name if key else None)
+        if self.answer is not None:
+            # A call played over an answer (--overlap) ended: answer the newest call.
+            self.interrupt(now)
+        if self.cfg.muted:
+            self.discard_upcoming()
+            return
+        if self.upcoming is None:
+            self._start_answer(now, phrase.seconds, phrase.start, phrase.end)
+        ans, self.upcoming = self.upcoming, None
+        self.answers_played += 1
+        self.listener.adopt(ans.marks[0])  # the model has now heard the silence up to the answer
+        self.answer = ans
+        phrase.decided = ans.t0
+        self._continue_answer(now)
+
+    def _continue_answer(self, now: float) -> None:
+        ans = self.answer
+        if not ans.done:
+            for deadline, msg in ans.fill(now + self._lookahead(ans)):
+                self.scheduler.schedule(deadline, msg, "answer")
+            if ans.done:
+                self.listener.adopt(ans.marks[-1])
+                self.listener.feed(self.deferred)
+                self.deferred = []
+        if ans.done and now >= ans.end_time and self.scheduler.pending("answer") == 0:
+            self.scheduler.cancel("answer")  # every note-off is out; release anything the tracker still holds
+            self.answer = None
+            self.emit(AnswerEnded, notes=ans.notes_played, seconds=round(ans.end_time - ans.t0, 2),
+                      onset_ms=round(self.onsets[-1] * 1000, 2) if self.onsets else None)
+
+    def _lookahead(self, ans, refill: bool = False) -> float:
+        """How far ahead an answer is sampled and scheduled (refill: how far ahead of
+        the next unsampled step the engine comes back to sample more: half of it).
+        In bars, a note's time comes from the tempo as it is when the note is
+        scheduled, so a short horizon lets the answer follow a tempo ramp; but a note
+        pulled onto the grid may move earlier, and must not be sampled after its time."""
+        if isinstance(ans.timeline, bars.BarTimeline):
+            pull = ans.timeline.pull
+            return pull + bars.LOOKAHEAD / (2 if refill else 1)
+        return self.cfg.lookahead / (2 if refill else 1)
+
+    def answer_note_sent(self, now: float) -> None:
+        """Called on the scheduler thread as each answer NOTE_ON goes out: only
+        cheap bookkeeping. The first after a decision is the onset."""
+        if self.decided_at is not None:
+            self.onsets.append(now - self.decided_at)
+            self.decided_at = None
+
+    def interrupt(self, now: float) -> None:
+        """The player came back in (or mute, panic, a model switch): stop the
+        answer now, release its notes, and rewind the model to what was heard."""
+        ans = self.answer
+        if ans is None:
+            return
+        self.scheduler.cancel("answer")
+        mark, release = ans.rollback(now)
+        self.listener.adopt(mark)
+        self.deferred = []
+        self.listener.feed(release)
+        self.answer = None
+        self.emit(Interrupted, at_seconds=round(now - ans.t0, 2))

@@ -1,0 +1,156 @@
+"""MIDI ports opened by livejam: an input whose path only timestamps and enqueues,
+an output, each opened by name (re-opened by name when it comes back) or virtual.
+
+Input path: python-rtmidi 1.5.8's JACK input garbles ~2% of messages arriving in
+one server period when a callback is set (a chord can arrive as one note three
+times); polling MidiIn.get_message() from a thread garbled none, so JACK input
+is polled (every 1 ms while playing, less often after a rest). Other backends use rtmidi's callback.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import mido
+
+from ..errors import LivejamError
+from ..threads import name_this_thread
+from .system import VIRTUAL_IN, VIRTUAL_OUT, api_name, client, resolve, rtmidi_module
+
+# JACK input poll interval by how long the input has been quiet: (quiet for at least, poll every).
+POLL_STEPS = ((0.0, 0.001), (1.0, 0.004), (10.0, 0.008))
+
+
+class _Port:
+    """A port opened by name (re-opened by name when it comes back) or a virtual one."""
+
+    kind = ""  # "in" / "out"
+
+    def __init__(self, api: int, wanted: str | None, virtual_name: str) -> None:
+        self.api, self.wanted = api, wanted
+        # The watcher closes and re-opens the rtmidi port while the scheduler sends or
+        # the input thread reads: one lock around every use of it.
+        self.lock = threading.RLock()
+        self.midi = client(self.kind, api)
+        self.connected = False
+        # Our own port's name within our client (what JACK lists as "livejam:<this>").
+        self.port_name = virtual_name if wanted is None else self.kind
+        if wanted is None:
+            self._guard(lambda: self.midi.open_virtual_port(virtual_name))
+            self.name = virtual_name
+            self.connected = True
+        else:
+            self.name = wanted
+            self.reopen(raise_errors=True)
+
+    def _guard(self, fn):
+        rt = rtmidi_module()
+        what = "input" if self.kind == "in" else "output"
+        try:
+            return fn()
+        except rt.RtMidiError as exc:
+            raise LivejamError(f"could not open MIDI {what} {self.wanted or ''}: {exc} (is another program holding it?)") from exc
+
+    def present(self, ports: list[str]) -> bool:
+        return self.wanted is None or any(self.wanted.lower() in p.lower() for p in ports)
+
+    def reopen(self, raise_errors: bool = False) -> bool:
+        with self.lock:
+            return self._reopen(raise_errors)
+
+    def _reopen(self, raise_errors: bool) -> bool:
+        try:
+            idx = resolve(self.wanted, self.midi.get_ports(), "input" if self.kind == "in" else "output")
+            if self.midi.is_port_open():
+                self.midi.close_port()
+            self._guard(lambda: self.midi.open_port(idx, self.kind))
+            self.name = self.midi.get_ports()[idx]
+            self.connected = True
+        except LivejamError:
+            if raise_errors:
+                raise
+            return False
+        return True
+
+    def lost(self) -> None:
+        with self.lock:
+            self.connected = False
+            if self.midi.is_port_open():
+                self.midi.close_port()
+
+    def close(self) -> None:
+        with self.lock:
+            self.connected = False
+            self.midi.close_port()
+            self.midi.delete()
+
+
+class InputPort(_Port):
+    """One input. Calls sink(msg, time) from its own thread (or rtmidi's); sink
+    must only enqueue."""
+
+    kind = "in"
+
+    def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN,
+                 timing: bool = False) -> None:
+        self.sink, self.clock = sink, clock
+        super().__init__(api, wanted, virtual_name)
+        # MIDI clock only from the --clock port (timing=True); elsewhere it is noise.
+        self.midi.ignore_types(sysex=True, timing=not timing, active_sense=True)
+        self.poll = api_name(api) == "jack"
+        self.running = True
+        if self.poll:
+            self.thread = threading.Thread(target=self._poll, name="livejam-input", daemon=True)
+            self.thread.start()
+        else:
+            self.midi.set_callback(self._callback)
+
+    def _deliver(self, data) -> None:
+        try:
+            msg = mido.Message.from_bytes(data)
+        except (ValueError, TypeError):
+            return  # malformed input is dropped here, never raised
+        self.sink(msg, self.clock.now())
+
+    def _callback(self, event, _data=None) -> None:
+        self._deliver(event[0])
+
+    def _poll(self) -> None:
+        name_this_thread()
+        last = 0.0
+        while self.running:
+            with self.lock:
+                event = self.midi.get_message() if self.connected else None
+            if event is None:
+                # Every 1 ms while playing, 4 ms after a quiet second, 8 ms after ten: an
+                # idle livejam costs next to nothing, and only the first note after a
+                # long rest can wait a little (under one 10 ms step of the model's grid).
+                quiet = time.perf_counter() - last
+                time.sleep(next(s for q, s in reversed(POLL_STEPS) if quiet >= q))
+                continue
+            last = time.perf_counter()
+            self._deliver(event[0])
+
+    def close(self) -> None:
+        self.running = False
+        if self.poll:
+            self.thread.join(timeout=1)
+        else:
+            self.midi.cancel_callback()
+        super().close()
+
+
+class OutputPort(_Port):
+    """The answer output (the Output interface of output.py), hardware or virtual."""
+
+    kind = "out"
+
+    def __init__(self, api: int, wanted: str | None, virtual_name: str = VIRTUAL_OUT) -> None:
+        super().__init__(api, wanted, virtual_name)  # only the default name differs
+
+    def send(self, msg: mido.Message) -> None:
+        with self.lock:
+            if not self.connected:
+                raise LivejamError(f"MIDI output {self.name} is gone")
+            self.midi.send_message(msg.bytes())

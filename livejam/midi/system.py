@@ -1,0 +1,117 @@
+"""The MIDI system behind python-rtmidi: which API (ALSA, JACK, CoreMIDI, WinMM),
+its clients, its ports by name or unique substring, and what it cannot do (WinMM
+has no virtual ports). Every rtmidi error here becomes one LivejamError line."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from ..errors import LivejamError, NoMidiSystem
+
+CLIENT = "livejam"
+VIRTUAL_IN, VIRTUAL_OUT = "livejam in", "livejam out"
+
+
+def rtmidi_module():
+
+    import rtmidi
+
+    return rtmidi
+
+
+def api_id(name: str) -> int:
+    rt = rtmidi_module()
+    table = {"alsa": rt.API_LINUX_ALSA, "jack": rt.API_UNIX_JACK, "coremidi": rt.API_MACOSX_CORE,
+             "winmm": rt.API_WINDOWS_MM}
+    if not name:
+        name = "coremidi" if sys.platform == "darwin" else "winmm" if sys.platform.startswith("win") else "alsa"
+    if name not in table:
+        raise LivejamError(f"unknown MIDI API {name!r}; choose one of: {', '.join(table)}")
+    if table[name] not in rt.get_compiled_api():
+        have = ", ".join(rt.get_api_name(a) for a in rt.get_compiled_api()) or "none"
+        raise LivejamError(f"this python-rtmidi was built without {name} (it has: {have}); use --api with one of those")
+    return table[name]
+
+
+def api_name(api: int) -> str:
+    return rtmidi_module().get_api_name(api)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """ALSA's and JACK's C libraries print their own lines when no server is
+    there; we say it once, in our words, so hush file descriptor 2 meanwhile."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def client(kind: str, api: int, name: str = CLIENT):
+    rt = rtmidi_module()
+    try:
+        with _quiet_stderr():
+            return (rt.MidiIn if kind == "in" else rt.MidiOut)(rtapi=api, name=name)
+    except rt.RtMidiError as exc:
+        raise NoMidiSystem(no_midi_system_message(api, exc)) from exc
+
+
+def no_midi_system_message(api: int, exc: Exception | None = None) -> str:
+    name = api_name(api)
+    if name == "jack":
+        return "no JACK server is running; start one (e.g. `jackd -d dummy` or QjackCtl) or use --api alsa"
+    if name == "alsa":
+        return "no ALSA sequencer (/dev/snd/seq is missing: `sudo modprobe snd-seq`, or in a container use --api jack with a JACK server)"
+    return f"the {name} MIDI system is not available ({exc})"
+
+
+def list_ports(api: int) -> tuple[list[str], list[str]]:
+    i, o = client("in", api, CLIENT + "-list"), client("out", api, CLIENT + "-list")
+    try:
+        return i.get_ports(), o.get_ports()
+    finally:
+        i.delete()
+        o.delete()
+
+
+def find_system(name: str = "") -> tuple[int, list[str], list[str]]:
+    """(api, input ports, output ports) of the MIDI system asked for by name; asked
+    for none, the platform's own and then a running JACK server (on Linux a machine
+    often has JACK without an ALSA sequencer). NoMidiSystem says why neither works."""
+    api = api_id(name)
+    try:
+        return (api, *list_ports(api))
+    except NoMidiSystem as first:
+        if name or api_name(api) == "jack" or api_id("jack") not in rtmidi_module().get_compiled_api():
+            raise
+        try:
+            jack = api_id("jack")
+            return (jack, *list_ports(jack))
+        except (NoMidiSystem, LivejamError) as second:
+            raise NoMidiSystem(f"{first}; and {second}") from None
+
+
+def resolve(wanted: str, available: list[str], what: str) -> int:
+    """Index of the port named `wanted`, or of the one port whose name contains it."""
+    if wanted in available:
+        return available.index(wanted)
+    hits = [i for i, n in enumerate(available) if wanted.lower() in n.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    listed = "; ".join(available) or "none"
+    if not hits:
+        raise LivejamError(f"no MIDI {what} port matches {wanted!r} (ports: {listed}); see `livejam devices`")
+    raise LivejamError(f"{wanted!r} matches several {what} ports ({'; '.join(available[i] for i in hits)}); give more of the name")
+
+
+def virtual_supported(api: int) -> bool:
+    return api_name(api) != "winmm"

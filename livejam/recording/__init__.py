@@ -1,0 +1,1 @@
+"""Recording: each session to a MIDI file, and the recordings kept."""

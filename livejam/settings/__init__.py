@@ -1,0 +1,1 @@
+"""Settings: the table of every setting, and the ones saved between runs."""

@@ -1,0 +1,1 @@
+"""Time: clocks, the timed output, tempo and MIDI clock, bars and the beat grid."""

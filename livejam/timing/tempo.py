@@ -1,0 +1,269 @@
+"""Musical time: where the beat is. A fixed tempo (`--bpm`), or a follower of
+standard MIDI clock (`--clock PORT`: 24 ticks a beat, Start/Stop/Continue, Song
+Position Pointer) from a DAW or drum machine.
+
+Both give a Grid: a line from clock time to beats, good for extrapolating a
+little ahead. Pure logic on the times it is given (the engine feeds it, tests
+give explicit timestamps).
+
+Following a clock: ticks reach us late and in bursts (a MIDI server delivers a
+whole period's messages at once), and now and then a stall holds many back. A
+tick can only be late, never early, so over the last four beats of ticks
+(recent ones weighing more) a line is fitted by least squares, then again
+through the lower half of the ticks: the least delayed, however many a stall
+held back. Through those a curve, so a ramp is followed, not lagged; lowered
+onto the earliest tick, it says where the beat really is. When even the
+least-delayed tick of the last half beat is off the curve and those ticks keep
+a tempo of their own (a burst does not), the tempo changed: the fit starts again
+from them, so a change is followed within a beat. If instead they keep the same
+tempo a whole number of ticks late, ticks were lost on the way (a server that
+dropped a period): they are counted, so the bars stay where the DAW has them.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+PPQN = 24  # MIDI clock ticks per quarter note
+SIXTEENTH_TICKS = 6  # Song Position Pointer counts sixteenths
+WINDOW = 4 * PPQN  # ticks the tempo is fitted over: four beats (1 ms at p95 through 5 ms server periods)
+LOWER_HALVINGS = 1  # the fit keeps the lower half of the ticks (those least delayed) this many times
+CURVE_POINTS = 12  # least-delayed ticks needed to fit a curve (a ramp) rather than a line
+HALF_WEIGHT_BEATS = 1.5  # a tick this many beats old weighs half as much in the fit
+MIN_TICKS = PPQN // 2  # before this many, the tempo is not known
+CHANGE_TICKS = PPQN // 2  # the least-delayed of the last half beat of ticks ...
+CHANGE_SECONDS = 0.004  # ... this far from where the least-delayed ticks before it were: a new tempo
+STEADY_SECONDS = 0.008  # ... and those ticks lie on a line to within this (bursts spread them by a server period)
+LOST_TICKS = 12  # this many tick intervals without a tick: the clock is lost ...
+LOST_MIN_SECONDS = 0.25  # ... and never sooner than this
+MIN_BPM, MAX_BPM = 20.0, 400.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """beats(t) = beat0 + (t - t0) / spb: where the beat is, near t0."""
+
+    t0: float
+    beat0: float
+    spb: float  # seconds per beat
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 / self.spb
+
+    def beats(self, t: float) -> float:
+        return self.beat0 + (t - self.t0) / self.spb
+
+    def time(self, beats: float) -> float:
+        return self.t0 + (beats - self.beat0) * self.spb
+
+
+class FixedTempo:
+    """`--bpm N`: beat 0 at the start, bars from there on."""
+
+    def __init__(self, bpm: float, start: float) -> None:
+        self.source = "internal clock"
+        self.bpm = bpm
+        self.restart(start)
+
+    def restart(self, start: float) -> None:
+        """Bar 1 begins at `start`."""
+        self.grid_now = Grid(start, 0.0, 60.0 / self.bpm)
+
+    def grid(self) -> Grid:
+        return self.grid_now
+
+
+class MidiClockFollower:
+    """Follows MIDI clock messages fed with their arrival times.
+
+    feed() and check() return what changed, for the player to be told:
+    "start", "stop", "continue", "found" (the tempo is known), "lost" (no tick
+    for a while: free time until it comes back) or None.
+    """
+
+    def __init__(self, port: str = "clock") -> None:
+        self.source = f"clock: {port}"
+        self.ticks: deque[tuple[int, float]] = deque(maxlen=WINDOW)  # (tick count, arrival)
+        self.count = 0  # ticks seen, whether the transport runs or not: the fit's x axis
+        self.zero = 0  # the count whose tick is song position 0
+        self.stopped_at = 0  # song position (ticks) of the next tick after a Stop or a pointer
+        self.running = False  # the transport: Start/Continue until Stop
+        self.started = False  # a Start or Continue was ever seen (else ticks alone run the song)
+        self.fit: Grid | None = None
+        self.lost = False
+
+    # -- what arrives ------------------------------------------------------
+    def feed(self, kind: str, t: float, value: int | None = None) -> str | None:
+        if kind == "clock":
+            return self._tick(t)
+        if kind in ("start", "continue"):
+            self._forget_if_stale(t)
+            self.zero = self.count if kind == "start" else self.count - self.stopped_at
+            self.running = self.started = True
+            return kind
+        if kind == "stop":
+            if self.running:
+                self.stopped_at = self.count - self.zero
+            self.running = False
+            return "stop"
+        if kind == "songpos" and value is not None and not self.running:
+            self.stopped_at = value * SIXTEENTH_TICKS
+        return None
+
+    def _tick(self, t: float) -> str | None:
+        said = None
+        self._forget_if_stale(t)
+        self.ticks.append((self.count, t))
+        self.count += 1
+        if not self.started:
+            self.running = True  # a device that sends only ticks: the song runs from its first
+        if len(self.ticks) >= MIN_TICKS:
+            grid = self._fit()
+            if grid is not None:
+                if self.fit is None or self.lost:
+                    said = "found"
+                self.fit, self.lost = grid, False
+        return said
+
+    def _forget_if_stale(self, t: float) -> None:
+        """After a gap (a DAW that stops its clock with its transport, a cable pulled),
+        what came before says nothing about now: the tempo is found afresh."""
+        if self.ticks and t - self.ticks[-1][1] > self._lost_after():
+            self.ticks.clear()
+            self.fit = None
+
+    def check(self, now: float) -> str | None:
+        """Call now and then: says "lost" once when the ticks stop coming while the
+        song runs (after a Stop, a DAW may well stop its clock too)."""
+        if self.running and self.fit is not None and not self.lost and self.ticks \
+                and now - self.ticks[-1][1] > self._lost_after():
+            self.lost = True
+            self.ticks.clear()
+            return "lost"
+        return None
+
+    def lost_deadline(self) -> float | None:
+        """When check() would call the clock lost if no tick comes (None: nothing to lose)."""
+        if not self.running or self.fit is None or self.lost or not self.ticks:
+            return None
+        return self.ticks[-1][1] + self._lost_after() + 1e-3
+
+    def _lost_after(self) -> float:
+        per_tick = self.fit.spb / PPQN if self.fit else 0.0
+        return max(LOST_MIN_SECONDS, LOST_TICKS * per_tick)
+
+    def _fit(self) -> Grid | None:
+        k = np.array([c for c, _ in self.ticks], np.float64)
+        t = np.array([x for _, x in self.ticks], np.float64)
+        k0, t0 = k[-1], t[-1]
+        x, y = k - k0, t - t0
+        coef, resid, keep = _robust_fit(x, y)
+        recent = slice(-CHANGE_TICKS, None)
+        if len(x) >= 2 * CHANGE_TICKS and _left_curve(resid) and _steady(x[recent], y[recent], coef[-2]):
+            # Even the least-delayed of the recent ticks left the curve (a stall delays only
+            # some), and they keep a tempo of their own (a burst does not).
+            slip = _slip(x, y, float(coef[-2]))
+            if slip is not None:
+                # The same tempo, whole ticks later: ticks were dropped on the way (a MIDI
+                # server that skipped a period), not a new tempo. Count them.
+                lost, first = slip
+                self.count += lost
+                k0 += lost
+                self.ticks = deque([(c + lost if i >= first else c, tt) for i, (c, tt) in enumerate(self.ticks)],
+                                   maxlen=WINDOW)
+                x = np.array([c for c, _ in self.ticks], np.float64) - k0
+            else:
+                # The tempo changed: start again from the recent ticks, not average the old one in.
+                for _ in range(len(self.ticks) - CHANGE_TICKS):
+                    self.ticks.popleft()
+                x, y = x[-CHANGE_TICKS:], y[-CHANGE_TICKS:]
+            coef, resid, keep = _robust_fit(x, y)
+        spt = float(coef[-2])  # seconds per tick, now (the slope at x = 0, the newest tick)
+        if spt <= 0 or not MIN_BPM <= 60.0 / (spt * PPQN) <= MAX_BPM:
+            return None
+        # The least-delayed ticks mark the beat: the curve lowered onto them.
+        at = float(coef[-1] + resid[keep].min())
+        beat_now = (k0 - self.zero) / PPQN if self.running else self.stopped_at / PPQN
+        return Grid(t0 + at, beat_now, spt * PPQN)
+
+    # -- what the rest asks ----------------------------------------------------
+    def grid(self) -> Grid | None:
+        """Where the beat is while the song runs and the clock is heard; else None (free time)."""
+        return self.fit if (self.running and not self.lost) else None
+
+    @property
+    def bpm(self) -> float | None:
+        return self.fit.bpm if self.fit and not self.lost else None
+
+
+CLOCK_KINDS = {"clock", "start", "continue", "stop", "songpos"}
+
+
+def _robust_fit(x: np.ndarray, y: np.ndarray):
+    """A line by weighted least squares, again through the lower half (the least
+    delayed ticks), then a curve through those when there are enough."""
+    w = np.exp2(x / (HALF_WEIGHT_BEATS * PPQN))
+    keep = np.ones(len(x), bool)
+    for _ in range(LOWER_HALVINGS + 1):
+        coef = _polyfit(x[keep], y[keep], 1, w[keep])
+        resid = y - np.polyval(coef, x)
+        lower = resid <= np.median(resid[keep])
+        if (keep & lower).sum() < 6:
+            break
+        keep &= lower
+    if keep.sum() >= CURVE_POINTS:
+        # Enough ticks on the beat for a curve: a ramp's rate of change, not only its tempo.
+        coef = _polyfit(x[keep], y[keep], 2, w[keep])
+        resid = y - np.polyval(coef, x)
+    return coef, resid, keep
+
+
+def _polyfit(x: np.ndarray, y: np.ndarray, degree: int, w: np.ndarray | None = None) -> np.ndarray:
+    """Weighted least squares by the normal equations: what np.polyfit does, without
+    its overhead (this runs for every tick, 24 times a beat, on the engine thread).
+    x is in ticks (tens at most), so the equations are well conditioned."""
+    w = np.ones(len(x)) if w is None else w
+    powers = np.vander(x, degree + 1)  # x^degree ... 1, as np.polyval wants
+    a = powers.T @ (powers * w[:, None])
+    b = powers.T @ (w * y)
+    return np.linalg.solve(a, b)
+
+
+def _left_curve(resid: np.ndarray) -> bool:
+    """Is even the least-delayed of the last CHANGE_TICKS off the curve, by more than
+    CHANGE_SECONDS from where the least-delayed ticks before them lie? (The 5th
+    percentile there: robust to one early-looking tick at a curve's end.)"""
+    floor = float(np.percentile(resid[:-CHANGE_TICKS], 5))
+    return abs(resid[-CHANGE_TICKS:].min() - floor) > CHANGE_SECONDS
+
+
+def _steady(x: np.ndarray, y: np.ndarray, spt: float) -> bool:
+    """Do these ticks keep a tempo (within a factor of 1.6 of the old, on a line to
+    within STEADY_SECONDS), not come in a stall's clump?"""
+    coef = _polyfit(x, y, 1)
+    spread = np.ptp(y - np.polyval(coef, x))
+    return spt / 1.6 <= coef[0] <= spt * 1.6 and spread <= STEADY_SECONDS
+
+
+def _slip(x: np.ndarray, y: np.ndarray, spt: float) -> tuple[int, int] | None:
+    """Were ticks lost just before the recent ones? The widest gap between recent
+    arrivals, if a whole number of ticks wide, with the ticks after it counted on by
+    those missing, must put them back on the curve. (ticks lost, index of the first after)"""
+    span = min(len(y) - 1, CHANGE_TICKS + 4)
+    gaps = np.diff(y[-span - 1:])
+    j = int(np.argmax(gaps))
+    lost = round(gaps[j] / spt) - 1
+    if lost < 1:
+        return None
+    first = len(y) - span + j
+    after = slice(first, None)
+    if len(y) - first < 3 or abs(_polyfit(x[after], y[after], 1)[0] / spt - 1) > 0.2:
+        return None  # the ticks after the gap do not keep the tempo: a stall's clump, not a loss
+    shifted = x.copy()
+    shifted[first:] += lost
+    shifted -= shifted[-1]
+    _, resid, _ = _robust_fit(shifted, y)
+    return None if _left_curve(resid) else (lost, first)

@@ -1,0 +1,113 @@
+"""Through the JACK server: livejam in its own process follows a test DAW's MIDI
+clock (90, 120 and 174 BPM and a ramp) and answers on its bar lines; Stop ends
+an answer with every note released; a lost clock is said and free time goes on.
+
+Measured at the receiving client: the answer's first note against the clock tick
+on that bar line, both heard by the same client. A client's messages go out at
+the start of the next server period, so two events sent within a millisecond can
+arrive one period apart: the allowance is 2 ms plus one period (bench_bars.py
+explains, and `livejam bench --bars` gives the figures)."""
+
+import numpy as np
+import pytest
+
+from livejam.midi import system
+from livejam.bench.bars import SOURCE, TEMPI, ClockSource, steady
+from livejam.bench.live import jack_period
+from livejam.bench.loopback import Loopback
+from livejam.timing.tempo import PPQN
+from tests.jack import Livejam, jack_server  # noqa: F401  (fixture)
+
+BARS = 14  # calls in bars 2, 4, ..., 12; answers on bar lines 3, 5, ..., 13
+
+
+def period_seconds() -> float:
+    frames, rate = jack_period()
+    return frames / rate
+
+
+@pytest.fixture
+def daw(jack_server):  # noqa: F811
+    source = ClockSource(system.api_id("jack"))
+    lj = Livejam("--virtual", "--clock", f"{SOURCE}:clock", "--answer-bars", "1", "--quantize", "1")
+    source.connect()
+    yield source, lj
+    lj.stop()
+    source.close()
+
+
+def test_answers_start_on_the_clocks_bar_lines_and_stay_on_its_grid(daw):
+    source, lj = daw
+    allowed = 0.002 + period_seconds()
+    pooled, off_grid = [], []
+    for name, bpm_at in TEMPI.items():
+        source.clear()
+        source.perform(bpm_at, BARS)
+        assert lj.wait_event("clock", 5, count=list(TEMPI).index(name) + 1, what="stop"), lj.events
+        errors = source.answer_errors(BARS)
+        assert len(errors) == 6, (name, errors)  # every call answered, on its bar line
+        pooled += errors
+        # The answer's notes stay on the sixteenth grid the clock marks (quantize 1).
+        sixteenths = np.array([a for k in range(0, len(source.sent), PPQN // 4)
+                               if (a := source.arrival_of(k)) is not None])
+        off = [np.abs(sixteenths - t).min() for t, m in source.heard if m.type == "note_on" and m.velocity > 0]
+        off_grid += off
+    # p95 over all: a loaded machine may stall the server once in a while (it is not real-time here).
+    err = np.abs(pooled)
+    assert np.percentile(err, 95) <= allowed, np.round(err * 1000, 2)
+    assert np.percentile(off_grid, 95) <= allowed, np.round(np.sort(off_grid)[-10:] * 1000, 2)
+    events = [e["what"] for e in lj.events if e["event"] == "clock"]
+    assert events[:2] == ["start", "found"] and events.count("stop") == len(TEMPI) and "lost" not in events
+    phrases = [e for e in lj.events if e["event"] == "phrase"]
+    assert {(e["bar"], round(e["beat"])) for e in phrases} == {(b, 1) for b in range(3, BARS, 2)}
+
+
+def test_stop_cuts_the_answer_with_every_note_released_and_a_lost_clock_is_said(daw):
+    source, lj = daw
+    # Stop in the middle of the first answer (half way through bar 3).
+    source.perform(steady(120), 4, stop=True, until_beat=10)
+    assert lj.wait_event("clock", 5, what="stop")
+    source_end = source.arrival_of(len(source.sent) - 1) or source.sent[-1]
+    heard = [(t, m) for t, m in source.heard]
+    ons = [t for t, m in heard if m.type == "note_on" and m.velocity > 0]
+    assert ons, "the answer started on bar line 3"
+    sounding = set()
+    for _, m in heard:
+        if m.type == "note_on" and m.velocity > 0:
+            sounding.add(m.note)
+        elif m.type in ("note_off", "note_on"):
+            sounding.discard(m.note)
+    assert not sounding  # Stop released every note
+    assert all(t <= source_end + 0.05 for t in ons)  # nothing new after Stop
+    # Now a clock that just stops coming (a cable pulled): livejam says so.
+    source.clear()
+    source.perform(steady(120), 2, stop=False)
+    assert lj.wait_event("clock", 5, what="lost")
+
+
+def test_clock_out_and_metronome_reach_a_daw(jack_server):  # noqa: F811
+    """`--bpm 150 --clock-out --metronome`: a DAW following livejam gets 24 ticks a
+    beat at 150 BPM and a click on channel 10 on the beat (Start goes out before a
+    client can connect here; tests/livejam/test_pulse.py checks it)."""
+    lj = Livejam("--virtual", "--bpm", "150", "--clock-out", "--metronome")
+    daw = Loopback(system.api_id("jack"), system.VIRTUAL_IN, system.VIRTUAL_OUT, name="livejam-test-follower",
+                   poll=0.0005, timing=True)
+    try:
+        assert daw.wait_for(lambda: sum(m.type == "note_on" for _, m in daw.messages()) >= 7, 15)
+        got = daw.messages()
+    finally:
+        daw.close()
+        lj.stop()
+    ticks = np.array([t for t, m in got if m.type == "clock"])
+    assert len(ticks) > 100
+    per_beat = 60 / 150
+    assert np.median(np.diff(ticks)) == pytest.approx(per_beat / PPQN, rel=0.05)
+    # Over the whole span the rate is exact (single intervals are bunched by the server's periods).
+    assert (ticks[-1] - ticks[0]) / (len(ticks) - 1) == pytest.approx(per_beat / PPQN, rel=0.01)
+    clicks = [(t, m) for t, m in got if m.type == "note_on" and m.velocity > 0]
+    assert clicks and all(m.channel == 9 and m.note == 76 for _, m in clicks)
+    assert np.median(np.diff([t for t, _ in clicks])) == pytest.approx(per_beat, rel=0.05)
+    # Each click on a tick that starts a beat: within one server period of it.
+    period = period_seconds()
+    for t, _ in clicks:
+        assert np.abs(ticks - t).min() <= period + 0.002

@@ -1,0 +1,50 @@
+"""Port names: exact, unique substring, ambiguous, missing."""
+import pytest
+
+from livejam.errors import LivejamError
+from livejam.midi.system import resolve
+
+PORTS = ["Midi Through:Midi Through Port-0 14:0", "KeyStep 37:KeyStep 37 MIDI 1 20:0", "KeyStep Pro:MIDI 1 24:0"]
+
+
+def test_exact_then_unique_substring():
+    assert resolve(PORTS[1], PORTS, "input") == 1
+    assert resolve("keystep 37", PORTS, "input") == 1
+    assert resolve("Pro", PORTS, "input") == 2
+
+
+def test_ambiguous_and_missing_say_what_to_do():
+    with pytest.raises(LivejamError, match="several input ports.*give more of the name"):
+        resolve("KeyStep", PORTS, "input")
+    with pytest.raises(LivejamError, match="livejam devices"):
+        resolve("Launchkey", PORTS, "input")
+
+
+def test_nothing_to_watch_means_no_watcher_clients_and_no_thread():
+    """Virtual ports are ours and cannot vanish: the watcher then opens no MIDI
+    clients of its own (each costs a JACK client thread waking every period)."""
+    from types import SimpleNamespace
+
+    from livejam.midi.watcher import PortWatcher
+
+    w = PortWatcher(api=0, ports=[SimpleNamespace(wanted=None)], report=lambda k, n: None)
+    w.start()
+    assert w.probe_in is None and w.probe_out is None and not w.thread.is_alive()
+    w.stop()
+
+
+def test_asked_for_no_midi_system_it_tries_jack_after_the_platforms_own(monkeypatch):
+    from livejam.midi import system
+    from livejam.errors import NoMidiSystem
+
+    def listing(api):
+        if system.api_name(api) == "jack":
+            return ["kbd:out"], ["synth:in"]
+        raise NoMidiSystem("no ALSA sequencer")
+
+    monkeypatch.setattr(system, "list_ports", listing)
+    monkeypatch.setattr(system.sys, "platform", "linux")
+    api, ins, outs = system.find_system("")
+    assert system.api_name(api) == "jack" and outs == ["synth:in"]
+    with pytest.raises(NoMidiSystem, match="no ALSA sequencer"):
+        system.find_system("alsa")  # asked for by name: no second guess
