@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +61,7 @@ class Livejam:
              *([] if "--record-dir" in args else ["--no-record"]),
              "--model", str(DEFAULT_MODEL), "--seed", "1", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.record_dir = args[args.index("--record-dir") + 1] if "--record-dir" in args else None
         self.events: list[dict] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -128,3 +130,28 @@ def receive(port, enough, timeout: float = 5.0) -> list:
         else:
             got.append(mido.Message.from_bytes(ev[0]))
     return got
+
+
+def notes_of(timed) -> list:
+    return [(t, m) for t, m in timed if m.type in ("note_on", "note_off")]
+
+
+def judge_releases(record_dir, heard) -> bool:
+    """No note left sounding, judged the way that cannot be fooled by the server:
+    livejam's own record of what it sent (its session recording's answer track,
+    the final panic's releases included) must balance, strictly. What the DAW
+    heard must balance too, unless the server dropped messages on the way (the
+    dummy driver on a loaded 2-core machine loses whole periods in xruns, which
+    jackd logs): then fewer note messages arrived than livejam sent. Returns
+    whether the DAW's side was judged. Call it after livejam has stopped."""
+    from livejam.midi.sounding import hanging
+    from livejam.recording.recordings import tracks
+
+    (take,) = Path(record_dir).glob("*.mid")
+    sent = notes_of(tracks(take)["livejam"])
+    assert sent and hanging(sent) == {}, f"livejam itself left notes sounding: {hanging(sent)}"
+    got = notes_of(heard)
+    if len(got) != len(sent):
+        return False  # the server dropped some: what arrived cannot balance
+    assert hanging(got) == {}, f"sent balanced, yet the DAW heard notes left sounding: {hanging(got)}"
+    return True

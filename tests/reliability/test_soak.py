@@ -8,6 +8,7 @@ import pytest
 from livejam.midi import system
 from livejam.bench.loopback import Loopback
 from livejam.midi.sounding import hanging
+from tests.jack import judge_releases
 
 
 class Balance:
@@ -69,8 +70,8 @@ def process_figures(pid: int) -> dict:
 
 
 @pytest.mark.usefixtures("jack_server")
-def test_fifty_calls_through_jack_stay_flat(api, livejam):
-    lj = livejam("--virtual", "--answer-seconds", "0.3", "--silence", "0.2")
+def test_fifty_calls_through_jack_stay_flat(api, livejam, tmp_path):
+    lj = livejam("--virtual", "--answer-seconds", "0.3", "--silence", "0.2", "--record-dir", str(tmp_path))
     lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     pid = lj.proc.pid
     try:
@@ -81,10 +82,13 @@ def test_fifty_calls_through_jack_stay_flat(api, livejam):
             if i in (9, 49):
                 seen.append(process_figures(pid))
         onsets = [e["onset_ms"] for e in lj.events if e["event"] == "answer"]
-        assert lb.wait_for(lambda: hanging(lb.messages()) == {}, 5), hanging(lb.messages())
+        lb.wait_for(lambda: hanging(lb.messages()) == {}, 5)
+        lj.stop()
+        heard = lb.messages()
     finally:
         lb.close()
         lj.stop()
+    judge_releases(tmp_path, heard)
     early, late = seen
     assert late["threads"] == early["threads"] and late["fds"] == early["fds"], (early, late)
     assert late["rss_kb"] - early["rss_kb"] < 8 * 1024, (early, late)
