@@ -1,4 +1,4 @@
-"""`bin/train bench`: the offline half's figures, each comparison measured in one run.
+"""`bin/train bench`: the training half's figures, each comparison measured in one run.
 
 - corpus ingest, files/s: ours (mido parse + the live encoder + vectorised encode)
   vs a plain mido parse loop over the same files (what the parse alone costs);

@@ -49,7 +49,7 @@ def _parse_ccs(items: list[str]) -> dict[str, int]:
 
 
 def _add_setting_flags(p, play: bool) -> None:
-    """The flags for the settings table's fields (config.py): every setting with a
+    """The flags for the settings table's fields (settings/config.py): every setting with a
     flag, on `play` all of them, elsewhere those that are not about ports or recording."""
     for name, s in config.SETTINGS.items():
         if s.flag is None or (s.play_only and not play):

@@ -38,7 +38,7 @@ ANSWER_SECONDS = 1.0
 def _thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds of a process by thread group, from /proc (schedstat: nanoseconds
     on a CPU as the scheduler counts them, not tick samples): livejam's own threads
-    (named by osthread.py), the main thread (the TUI, or the headless printer), and
+    (named by livejam/threads.py), the main thread (the TUI, or the headless printer), and
     the rest (JACK's client threads, Textual's input and output threads)."""
     out = {"livejam_threads": 0.0, "main_thread": 0.0, "other_threads": 0.0}
     for task in os.listdir(f"/proc/{pid}/task"):
@@ -220,7 +220,7 @@ def bench_live(model: str, phrases: int = 30, idle_seconds: float = 20.0) -> dic
             "tui": with_tui, "tui_minus_headless_onset_p95_ms": diff}
 
 
-if __name__ == "__main__":  # a quick look: python -m livejam.bench_live [phrases]
+if __name__ == "__main__":  # a quick look: python -m livejam.bench.live [phrases]
     from ..model.onnx_model import DEFAULT_MODEL
 
     print(json.dumps(bench_live(str(DEFAULT_MODEL), int(sys.argv[1]) if len(sys.argv) > 1 else 10), indent=2))

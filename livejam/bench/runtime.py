@@ -5,7 +5,7 @@
 - streaming vs generate-then-play: time from the phrase-end decision to the first
   note ready, for each, and their ratio;
 - with --jack, livejam as its own process through a running JACK server,
-  headless and with the TUI side by side (bench_live.py): CPU idle and during a
+  headless and with the TUI side by side (live.py): CPU idle and during a
   conversation, answer onset and timing at a receiving client.
 """
 from __future__ import annotations

@@ -142,7 +142,7 @@ class InputPort(_Port):
 
 
 class OutputPort(_Port):
-    """The answer output (the Output interface of output.py), hardware or virtual."""
+    """The answer output (the Output interface of outputs.py), hardware or virtual."""
 
     kind = "out"
 

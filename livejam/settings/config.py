@@ -100,7 +100,7 @@ class LivejamConfig:
                       lo=0.0, hi=400.0, unit=" BPM", saved=False)
     clock_port: str = _opt("", "follow MIDI clock from this input port (a DAW or drum machine): tempo, bars, "
                                "Start/Stop", flag="--clock", saved=False, play_only=True)
-    beats_per_bar: int = _opt(4, "beats in a bar (with a tempo or clock)", lo=1, hi=16)
+    beats_per_bar: int = _opt(4, "beats in a bar (with a tempo or MIDI clock)", lo=1, hi=16)
     call_bars: int = _opt(1, "with a tempo, a call lasts a whole number of these bars (1, 2 or 4)", lo=1, hi=8)
     answer_bars: int = _opt(0, "with a tempo, answers last this many bars (0: as many as the call)",
                             lo=0, hi=64, live=True)
@@ -108,7 +108,7 @@ class LivejamConfig:
                                 "keeping the call's swing", lo=0.0, hi=1.0, cc=30, live=True)
     clock_out: bool = _opt(False, "send MIDI clock and Start/Stop with the answers (with --bpm), for a DAW to "
                                   "follow", saved=False, play_only=True)
-    metronome: bool = _opt(False, "click each beat (with a tempo or clock)", live=True, saved=False)
+    metronome: bool = _opt(False, "click each beat (with a tempo or MIDI clock)", live=True, saved=False)
     metronome_channel: int = _opt(10, "the metronome's MIDI channel", lo=1, hi=16)
     metronome_note: int = _opt(76, "the metronome's note (GM percussion 76: high wood block)", lo=0, hi=127)
     overlap: bool = _opt(False, "keep answering when the player comes back in", label="overlap", short="Overlap",

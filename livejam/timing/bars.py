@@ -24,7 +24,7 @@ from ..model import vocab
 from .tempo import Grid
 
 PICKUP_BEATS = 0.25  # a first note this close before a bar line starts the call in that bar
-LOOKAHEAD = 0.03  # seconds an answer in bars is scheduled ahead of its notes' grid time (conversation.py)
+LOOKAHEAD = 0.03  # seconds an answer in bars is scheduled ahead of its notes' grid time (conversation/turns.py)
 LATE_BEATS = 0.25  # an answer prepared this late for its bar line still starts on it (as soon as it can)
 STRAIGHT, MAX_SWING = 0.5, 0.75  # where the off-beat eighth sits within the beat
 

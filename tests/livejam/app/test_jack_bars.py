@@ -5,7 +5,7 @@ an answer with every note released; a lost clock is said and free time goes on.
 Measured at the receiving client: the answer's first note against the clock tick
 on that bar line, both heard by the same client. A client's messages go out at
 the start of the next server period, so two events sent within a millisecond can
-arrive one period apart: the allowance is 2 ms plus one period (bench_bars.py
+arrive one period apart: the allowance is 2 ms plus one period (livejam/bench/bars.py
 explains, and `livejam bench --bars` gives the figures)."""
 
 import numpy as np
@@ -90,7 +90,7 @@ def test_stop_cuts_the_answer_with_every_note_released_and_a_lost_clock_is_said(
 def test_clock_out_and_metronome_reach_a_daw(jack_server):  # noqa: F811
     """`--bpm 150 --clock-out --metronome`: a DAW following livejam gets 24 ticks a
     beat at 150 BPM and a click on channel 10 on the beat (Start goes out before a
-    client can connect here; tests/livejam/test_pulse.py checks it)."""
+    client can connect here; tests/livejam/timing/test_beats_out.py checks it)."""
     lj = Livejam("--virtual", "--bpm", "150", "--clock-out", "--metronome")
     daw = Loopback(system.api_id("jack"), system.VIRTUAL_IN, system.VIRTUAL_OUT, name="livejam-test-follower",
                    poll=0.0005, timing=True)

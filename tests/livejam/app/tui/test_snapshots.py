@@ -1,6 +1,6 @@
 """Screenshots of the main screen at 80x24 and 120x36, from a fixed engine state
 (fake clock, a known note history), so they only change when the view does.
-Update with `bin/test tests/livejam/tui --snapshot-update` and look at the SVGs."""
+Update with `bin/test tests/livejam/app/tui --snapshot-update` and look at the SVGs."""
 from livejam.timing.wallclock import FakeClock
 from livejam.settings.config import LivejamConfig
 from livejam.app.nomidi import NoMidiRig

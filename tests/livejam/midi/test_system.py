@@ -1,4 +1,5 @@
-"""Port names: exact, unique substring, ambiguous, missing."""
+"""The MIDI system: port names (exact, unique substring, ambiguous, missing), and
+which system livejam finds when none is named."""
 import pytest
 
 from livejam.errors import LivejamError
@@ -18,19 +19,6 @@ def test_ambiguous_and_missing_say_what_to_do():
         resolve("KeyStep", PORTS, "input")
     with pytest.raises(LivejamError, match="livejam devices"):
         resolve("Launchkey", PORTS, "input")
-
-
-def test_nothing_to_watch_means_no_watcher_clients_and_no_thread():
-    """Virtual ports are ours and cannot vanish: the watcher then opens no MIDI
-    clients of its own (each costs a JACK client thread waking every period)."""
-    from types import SimpleNamespace
-
-    from livejam.midi.watcher import PortWatcher
-
-    w = PortWatcher(api=0, ports=[SimpleNamespace(wanted=None)], report=lambda k, n: None)
-    w.start()
-    assert w.probe_in is None and w.probe_out is None and not w.thread.is_alive()
-    w.stop()
 
 
 def test_asked_for_no_midi_system_it_tries_jack_after_the_platforms_own(monkeypatch):
