@@ -197,6 +197,12 @@ def main(argv: list[str] | None = None) -> None:
         a.func(a)
     except ValueError as exc:
         sys.exit(f"bin/train {a.cmd}: {exc}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("torch", "onnx", "music21", "tqdm", "matplotlib"):
+            raise
+        # livejam installed as a program (a wheel) has the runtime only.
+        sys.exit(f"bin/train {a.cmd}: needs {exc.name}, from the train extra: run bin/train from a checkout, "
+                 f"or install livejam[train]")
 
 
 if __name__ == "__main__":
