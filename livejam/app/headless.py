@@ -1,14 +1,20 @@
 """`livejam play --headless`: no screen, one line per phrase and answer (or JSON
-lines). Ctrl-C and SIGTERM stop it cleanly with every note released. It sleeps
+lines). Ctrl-C, SIGTERM and a closed terminal (SIGHUP) stop it cleanly with every
+note released; Ctrl-Z releases every note before it suspends. It sleeps
 until the engine has something to say: no polling."""
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import sys
+import time
 
-from ..conversation.events import Event, StateChanged
+from ..conversation.events import Event, Panicked, StateChanged
+
+PAUSE_SECONDS = 1.0  # Ctrl-Z suspends after the panic is done, or after this at the latest
+FLUSH_SECONDS = 0.05  # a few MIDI-server periods for the panic to leave the process
 
 
 def ready_words(d: dict) -> str:
@@ -19,14 +25,17 @@ def ready_words(d: dict) -> str:
 
 
 def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
-    events: queue.Queue = queue.Queue()
-    stop = object()
+    # SimpleQueue: its put() is reentrant, so the signal handler may use it even
+    # when the signal lands while this thread is inside a get().
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    stop, suspend = object(), object()
 
     def on_signal(signum, frame):
-        events.put(stop)
+        events.put(suspend if signum == signal.SIGTSTP else stop)
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C, kill, and the terminal closing (SIGHUP): an orderly stop, every note released.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP):
+        signal.signal(sig, on_signal)
 
     def say(kind: str, words: str, data: dict) -> None:
         if as_json:
@@ -44,13 +53,33 @@ def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
     say("ready", ready_words({**rig.describe(), "notices": rig.notices}), {**rig.describe(), "notices": rig.notices})
     rig.start()
     try:
-        while (ev := events.get()) is not stop:
-            say_event(ev)
+        pausing = False
+        while True:
+            try:
+                ev = events.get(timeout=PAUSE_SECONDS if pausing else None)
+            except queue.Empty:
+                ev = None
+            if ev is stop:
+                break
+            if ev is suspend:
+                # Ctrl-Z: a stopped process cannot send note-offs, so release
+                # everything first; `fg` (SIGCONT) carries on listening.
+                rig.engine.command("panic")
+                pausing = True
+                continue
+            if ev is not None:
+                say_event(ev)
+            if pausing and (ev is None or isinstance(ev, Panicked)):
+                pausing = False
+                # The releases sit in the MIDI client's buffer until its server thread
+                # runs (JACK: the next period); stopping now would stop that thread too.
+                time.sleep(FLUSH_SECONDS)
+                os.kill(os.getpid(), signal.SIGSTOP)
     finally:
         rig.stop()
         while not events.empty():
             ev = events.get()
-            if ev is not stop:
+            if ev is not stop and ev is not suspend:
                 say_event(ev)
         rec = str(rig.recorder.path) if rig.recorder else None
         say("stopped", "stopped: every note released" + (f"; recording in {rec}" if rec else ""),

@@ -1,5 +1,7 @@
 """Switching a running rig's ports (the TUI's device screen): no note left
-sounding on the old output, unchanged inputs keep their connections."""
+sounding on the old output, unchanged inputs keep their connections, and a port
+that will not open changes nothing: the new ports are opened before the old ones
+are closed, and the watcher watches whatever is open afterwards."""
 from __future__ import annotations
 
 from ..conversation.events import PortsChanged
@@ -7,17 +9,34 @@ from ..midi import ports
 
 
 def switch_ports(rig, inputs: list[str], output: str | None) -> None:
-    """Switch ports while running: no note left sounding on the old output."""
+    """Switch to these inputs (none: the virtual one) and this output (None: the
+    virtual one). Raises LivejamError, with the old ports still playing, if one
+    of the new ones cannot be opened."""
     rig.watcher.stop()
-    wanted = list(inputs) or [None]  # none named: the virtual input
-    if [p.wanted for p in rig.inputs] != wanted:  # unchanged inputs keep their connections
-        for p in rig.inputs:
+    try:
+        wanted = list(inputs) or [None]
+        keep = {p.wanted: p for p in rig.inputs}
+        opened: list = []
+        try:
+            new_inputs = []
+            for name in wanted:
+                if name in keep:
+                    new_inputs.append(keep.pop(name))
+                else:
+                    opened.append(ports.InputPort(rig.api, name, rig.engine.feed_midi, rig.clock))
+                    new_inputs.append(opened[-1])
+            new_output = ports.OutputPort(rig.api, output) if output != rig.output.wanted else None
+        except Exception:
+            for p in opened:
+                p.close()
+            raise
+        for p in keep.values():  # inputs no longer wanted
             p.close()
-        rig.inputs = [ports.InputPort(rig.api, n, rig.engine.feed_midi, rig.clock) for n in wanted]
-    if output != rig.output.wanted:
-        new = ports.OutputPort(rig.api, output)
-        old, rig.output = rig.engine.scheduler.replace_output(new, sorted(rig.channels)), new
-        old.close()
-    rig.cfg.inputs, rig.cfg.output = list(inputs), output or ""
-    rig.watch_ports()
+        rig.inputs = new_inputs
+        if new_output is not None:
+            old, rig.output = rig.engine.scheduler.replace_output(new_output, sorted(rig.channels)), new_output
+            old.close()
+        rig.cfg.inputs, rig.cfg.output = list(inputs), output or ""
+    finally:
+        rig.watch_ports()
     rig.engine.emit(PortsChanged, inputs=[p.name for p in rig.inputs], output=rig.output.name)

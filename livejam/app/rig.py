@@ -67,6 +67,8 @@ class LiveRig:
         return [*self.inputs, self.output, *([self.clock_port] if self.clock_port else [])]
 
     def _port_event(self, kind: str, name: str) -> None:
+        if kind == "port_back" and name == self.output.name and self.output.wanted and self.watchdog is not None:
+            self.watchdog.aim_at(name)  # back under a new name (ALSA's client numbers): aim there
         if kind == "port_lost":
             self.engine.command("panic")  # whatever was sounding there is cut off now
         if kind == "error":

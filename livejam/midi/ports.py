@@ -16,7 +16,8 @@ import mido
 
 from ..errors import LivejamError
 from ..threads import name_this_thread
-from .system import VIRTUAL_IN, VIRTUAL_OUT, api_name, client, resolve, rtmidi_module
+from . import system
+from .system import VIRTUAL_IN, VIRTUAL_OUT, api_name, client, resolve
 
 # JACK input poll interval by how long the input has been quiet: (quiet for at least, poll every).
 POLL_STEPS = ((0.0, 0.001), (1.0, 0.004), (10.0, 0.008))
@@ -45,7 +46,7 @@ class _Port:
             self.reopen(raise_errors=True)
 
     def _guard(self, fn):
-        rt = rtmidi_module()
+        rt = system.rtmidi_module()
         what = "input" if self.kind == "in" else "output"
         try:
             return fn()
@@ -53,7 +54,18 @@ class _Port:
             raise LivejamError(f"could not open MIDI {what} {self.wanted or ''}: {exc} (is another program holding it?)") from exc
 
     def present(self, ports: list[str]) -> bool:
-        return self.wanted is None or any(self.wanted.lower() in p.lower() for p in ports)
+        """Open: is the very port we opened still listed (another device whose name
+        also holds the wanted words must not hide its loss)? Lost: would the wanted
+        name open one port again (ALSA may bring it back under a new client number)?"""
+        if self.wanted is None:
+            return True
+        if self.connected:
+            return self.name in ports
+        try:
+            resolve(self.wanted, ports, "input" if self.kind == "in" else "output")
+        except LivejamError:
+            return False
+        return True
 
     def reopen(self, raise_errors: bool = False) -> bool:
         with self.lock:
@@ -95,16 +107,24 @@ class InputPort(_Port):
     def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN,
                  timing: bool = False) -> None:
         self.sink, self.clock = sink, clock
+        self.poll = api_name(api) == "jack"
         super().__init__(api, wanted, virtual_name)
         # MIDI clock only from the --clock port (timing=True); elsewhere it is noise.
         self.midi.ignore_types(sysex=True, timing=not timing, active_sense=True)
-        self.poll = api_name(api) == "jack"
         self.running = True
         if self.poll:
             self.thread = threading.Thread(target=self._poll, name="livejam-input", daemon=True)
             self.thread.start()
         else:
             self.midi.set_callback(self._callback)
+
+    def _reopen(self, raise_errors: bool) -> bool:
+        opened = super()._reopen(raise_errors)
+        if opened and not self.poll:
+            # python-rtmidi's close_port() cancels the callback: without this, a
+            # keyboard that comes back on ALSA, CoreMIDI or WinMM would be deaf.
+            self.midi.set_callback(self._callback)
+        return opened
 
     def _deliver(self, data) -> None:
         try:

@@ -103,8 +103,9 @@ class LivejamApp(App):
         self.engine.subscribe(self._from_engine)
         if self.start_rig:
             self.rig.start()
-            # SIGTERM ends the app the orderly way, so every note is released.
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
+            # kill (SIGTERM) and the terminal closing (SIGHUP) quit as `q` does: every note released.
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                asyncio.get_running_loop().add_signal_handler(sig, self.exit)
         self.show_ports()
         self.show_state(self.engine.conversation.state)
         self.show_controls()

@@ -107,7 +107,7 @@ def test_playing_over_an_answer_stops_it(api, livejam, tmp_path):
     judge_releases(tmp_path, got)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_quitting_mid_answer_leaves_no_note_hanging(api, sig, livejam, tmp_path):
     lj = livejam("--virtual", "--answer-seconds", "8", "--record-dir", str(tmp_path))
     lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)

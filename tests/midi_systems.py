@@ -1,0 +1,275 @@
+"""Faithful fakes of the MIDI systems musicians run (ALSA, CoreMIDI, WinMM), as
+python-rtmidi presents them, for the paths JACK cannot prove. Each stands in for
+the `rtmidi` module (livejam reaches it only through midi/system.py's
+`rtmidi_module`), over a fake MIDI graph the test plugs devices into.
+
+What each mimics, and where python-rtmidi 1.5.8 or its bundled RtMidi does it:
+- Port names. ALSA: "client:port client_no:port_no", the client number handed out
+  by the sequencer at each plug, so a replugged keyboard comes back under a new
+  name (RtMidi.cpp, portName() used by MidiInAlsa/MidiOutAlsa::getPortName).
+  CoreMIDI: the endpoint's name, the same after a replug (RtMidi.cpp,
+  CreateEndpointName). WinMM: the device name plus its index in the list, to keep
+  names unique (RtMidi.cpp, MidiInWinMM/MidiOutWinMM::getPortName), so a name
+  moves when the list changes.
+- Virtual ports. ALSA and CoreMIDI have them (RtMidi.cpp openVirtualPort);
+  WinMM has none: python-rtmidi raises NotImplementedError (src/_rtmidi.pyx,
+  MidiBase.open_virtual_port). On CoreMIDI a virtual source cannot see who
+  listens to it (MIDISourceCreate in MidiOutCore::openVirtualPort).
+- Input callbacks run on the system's own thread (RtMidi.cpp: alsaMidiHandler,
+  midiInputCallback, midiInputCallback for WinMM), and `close_port()` cancels the
+  callback (src/_rtmidi.pyx, MidiIn.close_port calls cancel_callback; the
+  set_callback docstring: "safely removed when the input port is closed").
+  get_message() gives nothing while a callback is set (RtMidi.cpp,
+  MidiInApi::getMessage warns and returns).
+- A port that vanishes (a cable pulled) is gone from get_ports() and sending to it
+  raises (as livejam's issue 18 takes it for every system).
+"""
+from __future__ import annotations
+
+import queue
+import threading
+
+API_UNSPECIFIED, API_MACOSX_CORE, API_LINUX_ALSA, API_UNIX_JACK, API_WINDOWS_MM = 0, 1, 2, 3, 4
+NAMES = {API_MACOSX_CORE: "coremidi", API_LINUX_ALSA: "alsa", API_UNIX_JACK: "jack", API_WINDOWS_MM: "winmm"}
+APIS = {v: k for k, v in NAMES.items()}
+
+
+class RtMidiError(Exception):
+    pass
+
+
+class Device:
+    """Hardware on the system: a keyboard (a source livejam reads) and/or a synth
+    (a destination livejam sends to)."""
+
+    def __init__(self, graph: "Graph", name: str, source: bool, destination: bool) -> None:
+        self.graph, self.name, self.source, self.destination = graph, name, source, destination
+        self.client = graph.next_client()
+        self.received: list[list[int]] = []  # what the synth heard
+
+    def play(self, *messages: list[int]) -> None:
+        """The keyboard sends: every input opened on it hears it, on the system's thread."""
+        for m in messages:
+            self.graph.deliver(self, list(m))
+
+
+class Graph:
+    """One MIDI system's state: plugged devices, open ports, the delivery thread."""
+
+    def __init__(self, api_name: str) -> None:
+        self.api = APIS[api_name]
+        self.kind = api_name
+        self.devices: list[Device] = []
+        self.virtual: list[tuple[str, "_Base"]] = []  # (port name as others see it, owner)
+        self.clients = 20  # ALSA hands out client numbers from here, one per plug
+        self.inputs: list["MidiIn"] = []
+        self.lock = threading.RLock()
+        self.inbox: queue.Queue = queue.Queue()
+        threading.Thread(target=self._deliver_loop, name="fake-midi-system", daemon=True).start()
+
+    # -- the test's side: the rig of hardware ---------------------------------
+    def plug(self, name: str, source: bool = True, destination: bool = True) -> Device:
+        with self.lock:
+            dev = Device(self, name, source, destination)
+            self.devices.append(dev)
+            return dev
+
+    def unplug(self, dev: Device) -> None:
+        with self.lock:
+            # Ports opened on it stay open as far as rtmidi knows (RtMidi's connected_
+            # flag only changes in openPort/closePort); nothing arrives from it now.
+            self.devices.remove(dev)
+
+    def next_client(self) -> int:
+        self.clients += 1
+        return self.clients
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until everything played has been delivered."""
+        done = threading.Event()
+        self.inbox.put(done)
+        assert done.wait(timeout)
+
+    # -- names, as each system writes them -----------------------------------
+    def port_name(self, dev: Device, index: int) -> str:
+        if self.kind == "alsa":
+            return f"{dev.name}:{dev.name} MIDI 1 {dev.client}:0"
+        if self.kind == "winmm":
+            return f"{dev.name} {index}"
+        return dev.name
+
+    def listing(self, want_sources: bool, me: "_Base") -> list[tuple[str, object]]:
+        with self.lock:
+            devs = [d for d in self.devices if (d.source if want_sources else d.destination)]
+            out = [(self.port_name(d, i), d) for i, d in enumerate(devs)]
+            # Virtual ports of others: a virtual output is a source, a virtual input a destination.
+            for name, owner in self.virtual:
+                if owner is not me and isinstance(owner, MidiOut) == want_sources:
+                    out.append((name, owner))
+            return out
+
+    def virtual_name(self, client: str, port: str, owner: "_Base") -> str:
+        if self.kind == "alsa":
+            return f"{client}:{port} {self.next_client()}:0"
+        return port
+
+    # -- delivery on the system's own thread ---------------------------------
+    def deliver(self, src, message: list[int]) -> None:
+        self.inbox.put((src, message))
+
+    def _deliver_loop(self) -> None:
+        while True:
+            item = self.inbox.get()
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            src, message = item
+            with self.lock:
+                listeners = [i for i in self.inputs if i.opened is src]
+            for i in listeners:
+                i._receive(message)
+
+
+class _Base:
+    kind = ""
+
+    def __init__(self, graph: Graph, rtapi: int = API_UNSPECIFIED, name: str = "RtMidi client") -> None:
+        if rtapi not in (API_UNSPECIFIED, graph.api):
+            raise RtMidiError(f"{NAMES.get(rtapi)} is not compiled in")
+        self.graph, self.client_name = graph, name
+        self.opened = None  # the Device (or virtual owner) this port is connected to
+        self.virtual_port: str | None = None
+        self.deleted = False
+
+    def _check(self) -> None:
+        if self.deleted:
+            raise RuntimeError("use of a deleted MidiIn/MidiOut: python-rtmidi documents this as a crash")
+
+    def get_ports(self) -> list[str]:
+        self._check()
+        return [n for n, _ in self.graph.listing(self.kind == "in", self)]
+
+    def open_port(self, port: int = 0, name: str | None = None) -> None:
+        self._check()
+        listed = self.graph.listing(self.kind == "in", self)
+        if self.is_port_open():
+            raise RtMidiError("port already open")
+        if not 0 <= port < len(listed):
+            raise RtMidiError(f"invalid port number {port}")
+        self.opened = listed[port][1]
+
+    def open_virtual_port(self, name: str | None = None) -> None:
+        self._check()
+        if self.graph.kind == "winmm":
+            raise NotImplementedError("Virtual ports are not supported by the Windows MultiMedia API.")
+        self.virtual_port = self.graph.virtual_name(self.client_name, name or "", self)
+        with self.graph.lock:
+            self.graph.virtual.append((self.virtual_port, self))
+
+    def is_port_open(self) -> bool:
+        return self.opened is not None or self.virtual_port is not None
+
+    def close_port(self) -> None:
+        self._check()
+        self.opened = None
+        with self.graph.lock:
+            self.graph.virtual = [(n, o) for n, o in self.graph.virtual if o is not self]
+        self.virtual_port = None
+
+    def delete(self) -> None:
+        if not self.deleted:
+            self.close_port()
+        self.deleted = True
+
+
+class MidiIn(_Base):
+    kind = "in"
+
+    def __init__(self, graph: Graph, rtapi: int = API_UNSPECIFIED, name: str = "RtMidi client") -> None:
+        super().__init__(graph, rtapi, name)
+        self.callback = None
+        self.queue: queue.Queue = queue.Queue()
+        with graph.lock:
+            graph.inputs.append(self)
+
+    def ignore_types(self, sysex: bool = True, timing: bool = True, active_sense: bool = True) -> None:
+        self.ignoring = (sysex, timing, active_sense)
+
+    def set_callback(self, func, data=None) -> None:
+        self._check()
+        self.callback = (func, data)
+
+    def cancel_callback(self) -> None:
+        self.callback = None
+
+    def close_port(self) -> None:
+        super().close_port()
+        self.cancel_callback()  # python-rtmidi: MidiIn.close_port cancels the callback
+
+    def get_message(self):
+        if self.callback is not None:
+            return None  # RtMidi: no queue while a callback is set
+        try:
+            return self.queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _receive(self, message: list[int]) -> None:
+        cb = self.callback
+        if cb is not None:
+            cb[0]((message, 0.0), cb[1])
+        else:
+            self.queue.put((message, 0.0))
+
+
+class MidiOut(_Base):
+    kind = "out"
+
+    def send_message(self, message) -> None:
+        self._check()
+        dest = self.opened
+        if self.virtual_port is not None:
+            # Whoever listens to our virtual output hears it (CoreMIDI cannot tell us who).
+            self.graph.deliver(self, list(message))
+            return
+        with self.graph.lock:
+            here = dest in self.graph.devices
+        if dest is None or not here:
+            raise RtMidiError("MidiOut::sendMessage: the port is gone")
+        dest.received.append(list(message))
+
+
+class FakeRtmidi:
+    """Stands in for the `rtmidi` module, over one Graph."""
+
+    RtMidiError = RtMidiError
+    API_UNSPECIFIED, API_MACOSX_CORE, API_LINUX_ALSA = API_UNSPECIFIED, API_MACOSX_CORE, API_LINUX_ALSA
+    API_UNIX_JACK, API_WINDOWS_MM = API_UNIX_JACK, API_WINDOWS_MM
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    def get_compiled_api(self) -> list[int]:
+        return [self.graph.api]
+
+    def get_api_name(self, api: int) -> str:
+        return NAMES[api]
+
+    def MidiIn(self, rtapi: int = API_UNSPECIFIED, name: str = "RtMidi client") -> MidiIn:  # noqa: N802
+        return MidiIn(self.graph, rtapi, name)
+
+    def MidiOut(self, rtapi: int = API_UNSPECIFIED, name: str = "RtMidi client") -> MidiOut:  # noqa: N802
+        return MidiOut(self.graph, rtapi, name)
+
+
+SYSTEMS = ("alsa", "coremidi", "winmm")
+
+
+def install(monkeypatch, kind: str) -> Graph:
+    """livejam's MIDI system is now this fake; returns its graph to plug devices into."""
+    from livejam.midi import system
+
+    graph = Graph(kind)
+    fake = FakeRtmidi(graph)
+    monkeypatch.setattr(system, "rtmidi_module", lambda: fake)
+    return graph
