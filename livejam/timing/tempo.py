@@ -232,12 +232,17 @@ def _polyfit(x: np.ndarray, y: np.ndarray, degree: int, w: np.ndarray | None = N
     return np.linalg.solve(a, b)
 
 
-def _left_curve(resid: np.ndarray) -> bool:
-    """Is even the least-delayed of the last CHANGE_TICKS off the curve, by more than
-    CHANGE_SECONDS from where the least-delayed ticks before them lie? (The 5th
-    percentile there: robust to one early-looking tick at a curve's end.)"""
+def _off_curve(resid: np.ndarray) -> float:
+    """How far the least-delayed of the last CHANGE_TICKS lies from where the
+    least-delayed ticks before them lie (the 5th percentile there: robust to one
+    early-looking tick at a curve's end)."""
     floor = float(np.percentile(resid[:-CHANGE_TICKS], 5))
-    return abs(resid[-CHANGE_TICKS:].min() - floor) > CHANGE_SECONDS
+    return abs(resid[-CHANGE_TICKS:].min() - floor)
+
+
+def _left_curve(resid: np.ndarray) -> bool:
+    """Is even the least-delayed of the last CHANGE_TICKS off the curve?"""
+    return _off_curve(resid) > CHANGE_SECONDS
 
 
 def _steady(x: np.ndarray, y: np.ndarray, spt: float) -> bool:
@@ -250,18 +255,29 @@ def _steady(x: np.ndarray, y: np.ndarray, spt: float) -> bool:
 
 def _slip(x: np.ndarray, y: np.ndarray, spt: float) -> tuple[int, int] | None:
     """Were ticks lost just before the recent ones? The widest gap between recent
-    arrivals, if a whole number of ticks wide, with the ticks after it counted on by
-    those missing, must put them back on the curve. (ticks lost, index of the first after)"""
-    span = min(len(y) - 1, CHANGE_TICKS + 4)
+    arrivals is where; how many is the count that puts the ticks after it back on
+    the curve (not the gap's width in ticks: a client that missed a server period
+    is often late for the next few as well, which widens the gap). (ticks lost,
+    index of the first after)"""
+    span = min(len(y) - 1, 3 * CHANGE_TICKS)  # the loss may be noticed only a dozen ticks on
     gaps = np.diff(y[-span - 1:])
     j = int(np.argmax(gaps))
-    lost = round(gaps[j] / spt) - 1
-    if lost < 1:
+    most = round(gaps[j] / spt) - 1
+    if most < 1:
         return None
     first = len(y) - span + j
     after = slice(first, None)
     if len(y) - first < 3 or abs(_polyfit(x[after], y[after], 1)[0] / spt - 1) > 0.2:
         return None  # the ticks after the gap do not keep the tempo: a stall's clump, not a loss
+    # The curve through the ticks before the gap, carried on past it, says where the
+    # ticks after it belong: their least delayed lands on it for the right count.
+    coef, resid, keep = _robust_fit(x[:first] - x[first - 1], y[:first])
+    floor = float(resid[keep].min())
+    after_x = x[first:] - x[first - 1]
+    off, lost = min((abs(float((y[first:] - np.polyval(coef, after_x + n)).min()) - floor), n)
+                    for n in range(1, most + 1))
+    if off > STEADY_SECONDS:  # (a few ticks after the gap may all sit a server period late)
+        return None
     shifted = x.copy()
     shifted[first:] += lost
     shifted -= shifted[-1]

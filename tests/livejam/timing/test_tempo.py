@@ -148,3 +148,24 @@ def test_ticks_lost_on_the_way_are_counted_so_the_bars_stay_put(dropped):
             assert abs(f.grid().time((k + 1) / PPQN) - times[k + 1]) < 0.002
             assert abs(f.bpm - 120) < 1
     assert abs(f.grid().time(16.0) - (times[0] + 8.0)) < 0.002  # bar 5 where the DAW has it
+
+
+@pytest.mark.parametrize("tempo", ["120", "ramp"])
+@pytest.mark.parametrize("stall", [0.0, 0.015, 0.03])
+def test_a_lost_tick_then_a_late_client_is_counted_once(tempo, stall):
+    """A JACK client that missed a server period (the server drops that period's
+    MIDI for it) is often late for the next ones too: the ticks after the loss come
+    in a clump. The gap is then wider than the ticks lost; counting by its width
+    would put every later bar line a tick early. Steady and through a ramp."""
+    times = steady(120, beats=48) if tempo == "120" else curve(lambda b: 100 + 40 * min(1, max(0, (b - 4) / 24)))
+    for at in (10 * PPQN + 7, 20 * PPQN + 3, 30 * PPQN + 11):
+        heard = np.array(arrivals(times, seed=at))
+        late = (heard >= heard[at + 1]) & (heard < heard[at + 1] + stall)
+        heard[late] = heard[at + 1] + stall  # the clump arrives when the client wakes
+        f = MidiClockFollower()
+        f.feed("start", times[0] - 0.01)
+        for k, t in enumerate(heard[:-1]):
+            if k != at:
+                f.feed("clock", t)
+        k = len(heard) - 2
+        assert abs(f.grid().time((k + 1) / PPQN) - times[k + 1]) < 0.003, (at, f.count, k + 1)
