@@ -4,12 +4,14 @@ leave a note sounding; after `fg` livejam listens on."""
 import fcntl
 import os
 import pty
+import select
 import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
 
 import pytest
@@ -39,6 +41,31 @@ def connect(proc, timeout: float = 60.0) -> Loopback:
     raise AssertionError("livejam's ports did not appear")
 
 
+class Screen:
+    """The terminal window: reads what the TUI draws, so it never blocks on a full
+    pty. Stopped (and joined) before the window closes: a thread still inside
+    os.read() would hold the master open, and the kernel would hang up nobody."""
+
+    def __init__(self, master: int) -> None:
+        self.master, self.running = master, True
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while self.running:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                try:
+                    os.read(self.master, 65536)
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=5)
+        os.close(self.master)
+
+
 def test_closing_the_terminal_of_the_tui_releases_every_note(tmp_path):
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
@@ -53,19 +80,19 @@ def test_closing_the_terminal_of_the_tui_releases_every_note(tmp_path):
          "--seed", "1", "--answer-seconds", "8", "--silence", "0.4", "--record-dir", str(tmp_path)],
         stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, preexec_fn=own_terminal)
     os.close(slave)
-    lb = None
+    screen, lb = Screen(master), None
     try:
         lb = connect(proc)
         lb.play([60, 64, 67], each=0.1)
         assert lb.wait_for(lambda: bool(hanging(lb.messages())), 10), "no answer note sounding"
-        os.close(master)  # the terminal window is closed: the kernel hangs up the session
-        master = None
+        screen.close()  # the terminal window is closed: the kernel hangs up the session
+        screen = None
         proc.wait(timeout=20)
         lb.wait_for(lambda: hanging(lb.messages()) == {}, 3)
         heard = lb.messages()
     finally:
-        if master is not None:
-            os.close(master)
+        if screen is not None:
+            screen.close()
         if proc.poll() is None:
             proc.kill()
         if lb is not None:
