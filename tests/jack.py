@@ -155,3 +155,68 @@ def judge_releases(record_dir, heard) -> bool:
         return False  # the server dropped some: what arrived cannot balance
     assert hanging(got) == {}, f"sent balanced, yet the DAW heard notes left sounding: {hanging(got)}"
     return True
+
+
+class JackDevice:
+    """Hardware on a real JACK server, for the tests written against the fake
+    systems' Graph (tests/midi_systems.py): a client of this test with a port
+    livejam reads ("NAME:out", a keyboard) or sends to ("NAME:in", a synth)."""
+
+    def __init__(self, api: int, name: str, source: bool, destination: bool) -> None:
+        self.name, self.received, self.running = name, [], True
+        self.out = self.inp = None
+        if source:
+            self.out = system.client("out", api, name)
+            self.out.open_virtual_port("out")
+        if destination:
+            self.inp = system.client("in", api, name)
+            self.inp.ignore_types(sysex=True, timing=False, active_sense=True)
+            self.inp.open_virtual_port("in")
+            self.thread = threading.Thread(target=self._listen, daemon=True)
+            self.thread.start()
+
+    def _listen(self) -> None:
+        while self.running:
+            ev = self.inp.get_message()
+            if ev is None:
+                time.sleep(0.001)
+            else:
+                self.received.append(list(ev[0]))
+
+    def play(self, *messages: list[int]) -> None:
+        for m in messages:
+            self.out.send_message(m)
+
+    def close(self) -> None:
+        self.running = False
+        if self.inp is not None:
+            self.thread.join(timeout=1)
+        for m in (self.out, self.inp):
+            if m is not None:
+                m.close_port()
+                m.delete()
+
+
+class JackGraph:
+    """The fakes' Graph interface (plug, unplug, port_name) over the real server."""
+
+    kind = "jack"
+
+    def __init__(self) -> None:
+        self.api = system.api_id("jack")
+        self.devices: list[JackDevice] = []
+
+    def plug(self, name: str, source: bool = True, destination: bool = True) -> JackDevice:
+        self.devices.append(JackDevice(self.api, name, source, destination))
+        return self.devices[-1]
+
+    def unplug(self, dev: JackDevice) -> None:
+        self.devices.remove(dev)
+        dev.close()
+
+    def port_name(self, dev: JackDevice, index: int) -> str:
+        return f"{dev.name}:{'in' if dev.inp is not None else 'out'}"
+
+    def close(self) -> None:
+        for d in list(self.devices):
+            self.unplug(d)

@@ -23,11 +23,18 @@ What each mimics, and where python-rtmidi 1.5.8 or its bundled RtMidi does it:
   MidiInApi::getMessage warns and returns).
 - A port that vanishes (a cable pulled) is gone from get_ports() and sending to it
   raises (as livejam's issue 18 takes it for every system).
+
+The watchdog process (livejam/midi/watchdog_process.py) runs on a thread here, so
+that it too opens its port on the fake; its pipes are real OS pipes, and livejam
+dying is its pipe closing without a `bye`, as the kernel closes it after kill -9.
 """
 from __future__ import annotations
 
+import os
 import queue
+import subprocess
 import threading
+import time
 
 API_UNSPECIFIED, API_MACOSX_CORE, API_LINUX_ALSA, API_UNIX_JACK, API_WINDOWS_MM = 0, 1, 2, 3, 4
 NAMES = {API_MACOSX_CORE: "coremidi", API_LINUX_ALSA: "alsa", API_UNIX_JACK: "jack", API_WINDOWS_MM: "winmm"}
@@ -262,14 +269,69 @@ class FakeRtmidi:
         return MidiOut(self.graph, rtapi, name)
 
 
+class WatchdogThread:
+    """What livejam.midi.watchdog.spawn_process gives (a Popen), as a thread of this
+    process: stdin a pipe to the watchdog, stdout its replies."""
+
+    def __init__(self, argv: list[str]) -> None:
+        from livejam.midi import watchdog_process
+
+        to_it, self.fd = os.pipe()
+        replies, to_us = os.pipe()
+        self.stdin = os.fdopen(self.fd, "wb", buffering=0)
+        self.stdout = os.fdopen(replies, "rb")
+        self.returncode = None
+        out = os.fdopen(to_us, "w", buffering=1)
+
+        def say(line: str) -> None:
+            out.write(line + "\n")
+
+        def run() -> None:
+            try:
+                self.returncode = watchdog_process.run(argv, to_it, say)
+            finally:
+                os.close(to_it)
+                out.close()
+
+        self.thread = threading.Thread(target=run, name="fake-watchdog", daemon=True)
+        self.thread.start()
+
+    def livejam_dies(self) -> None:
+        """What the kernel does when livejam is killed: its end of the pipe closes."""
+        self.stdin.close()
+        self.wait(5)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise subprocess.TimeoutExpired("watchdog", timeout)
+        return self.returncode
+
+    def kill(self) -> None:
+        pass  # a thread cannot be killed; wait() already failed
+
+
 SYSTEMS = ("alsa", "coremidi", "winmm")
+
+
+def until(done, timeout: float = 5.0) -> bool:
+    """Wait for a condition (the system's thread delivers, the watchdog sends from its own)."""
+    end = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.001)
+    return True
 
 
 def install(monkeypatch, kind: str) -> Graph:
     """livejam's MIDI system is now this fake; returns its graph to plug devices into."""
     from livejam.midi import system
 
+    from livejam.midi import watchdog
+
     graph = Graph(kind)
     fake = FakeRtmidi(graph)
     monkeypatch.setattr(system, "rtmidi_module", lambda: fake)
+    monkeypatch.setattr(watchdog, "spawn_process", WatchdogThread)
     return graph

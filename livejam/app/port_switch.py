@@ -25,7 +25,7 @@ def switch_ports(rig, inputs: list[str], output: str | None) -> None:
                 else:
                     opened.append(ports.InputPort(rig.api, name, rig.engine.feed_midi, rig.clock))
                     new_inputs.append(opened[-1])
-            new_output = ports.OutputPort(rig.api, output) if output != rig.output.wanted else None
+            new_output = rig.open_output(output) if output != rig.output.wanted else None
         except Exception:
             for p in opened:
                 p.close()

@@ -1,5 +1,5 @@
-"""Wiring for a live run: ports, engine, recorder, port watcher and watchdog from
-a config, and an orderly shutdown. The headless loop and the TUI both start from
+"""Wiring for a live run: ports (the output through the watchdog), engine,
+recorder and port watcher from a config, and an orderly shutdown. The headless loop and the TUI both start from
 here (port_switch.py changes the ports of a running rig; nomidi.py is the rig
 with no MIDI system at all)."""
 from __future__ import annotations
@@ -9,10 +9,10 @@ from ..timing.wallclock import WallClock
 from ..settings.config import LivejamConfig
 from ..conversation.engine import Engine
 from ..errors import LivejamError
-from ..conversation.events import PortBack, PortLost, PortsChanged, Problem, SettingChanged
+from ..conversation.events import PortBack, PortLost, Problem, SettingChanged
 from ..recording.recorder import SessionRecorder
 from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
-from ..midi.watchdog import Watchdog
+from ..midi.watchdog import WatchedOutput
 
 
 class LiveRig:
@@ -36,7 +36,7 @@ class LiveRig:
             system.resolve(cfg.output, outs, "output")
         out_name = cfg.output or (None if can_virtual else self._first(outs, "output", "connect a synth"))
         self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
-        self.output = ports.OutputPort(self.api, out_name)
+        self.output = self.open_output(out_name)
         self.engine = Engine(cfg, self.model, self.output, self.clock, self.recorder)
         self.inputs = [ports.InputPort(self.api, name, self.engine.feed_midi, self.clock) for name in in_names]
         self.clock_port = None  # --clock: the port MIDI clock comes from (a DAW, a drum machine)
@@ -44,8 +44,20 @@ class LiveRig:
             system.resolve(cfg.clock_port, ins, "input")
             self.clock_port = ports.InputPort(self.api, cfg.clock_port, self.engine.feed_midi_clock, self.clock, timing=True)
         self.watcher = watcher.PortWatcher(self.api, self._watched(), self._port_event)
-        self.watchdog: Watchdog | None = None
+        if not cfg.watchdog:
+            self.notices.append("no watchdog (--no-watchdog): if livejam is killed, `livejam panic` releases the synth")
         self.channels = {cfg.channel - 1}  # every answer channel used: notes may sound on each
+
+    def open_output(self, name: str | None):
+        """The answer output: through the watchdog's process (which releases what
+        sounds if livejam dies), or straight to the port with --no-watchdog."""
+        if not self.cfg.watchdog:
+            return ports.OutputPort(self.api, name)
+        return WatchedOutput(self.api, name, on_restart=self._watchdog_restarted)
+
+    def _watchdog_restarted(self, line: str) -> None:
+        self.engine.emit(Problem, message=line)
+        self.engine.command("panic")  # what the dead one left sounding, through the new one
 
     def _first(self, available: list[str], what: str, hint: str) -> str:
         if not available:
@@ -67,8 +79,6 @@ class LiveRig:
         return [*self.inputs, self.output, *([self.clock_port] if self.clock_port else [])]
 
     def _port_event(self, kind: str, name: str) -> None:
-        if kind == "port_back" and name == self.output.name and self.output.wanted and self.watchdog is not None:
-            self.watchdog.aim_at(name)  # back under a new name (ALSA's client numbers): aim there
         if kind == "port_lost":
             self.engine.command("panic")  # whatever was sounding there is cut off now
         if kind == "error":
@@ -83,24 +93,13 @@ class LiveRig:
                 "tempo": self.engine.tempo.source if self.engine.tempo else None}
 
     def start(self) -> None:
-        # Started first, so that from the first note something outside this process
-        # can release what it leaves sounding if it dies without a goodbye.
-        if Watchdog.supported():
-            self.watchdog = Watchdog(system.api_name(self.api), sorted(self.channels), self.output.port_name,
-                                     self.output.name if self.output.wanted else None)
-            self.engine.subscribe(self._tell_watchdog)
-        else:
-            self.notices.append("no watchdog on this system: if livejam is killed, `livejam panic` releases the synth")
+        self.engine.subscribe(self._note_channel)
         self.engine.start()
         self.watcher.start()
 
-    def _tell_watchdog(self, event) -> None:
-        # On the engine thread: a few bytes into a pipe, nothing that blocks.
+    def _note_channel(self, event) -> None:
         if isinstance(event, SettingChanged) and event.name == "channel":
-            self.channels.add(event.value - 1)  # notes may still sound on the old one too
-            self.watchdog.set_channels(self.channels)
-        elif isinstance(event, PortsChanged) and self.output.wanted:
-            self.watchdog.aim_at(self.output.name)
+            self.channels.add(event.value - 1)  # notes may still sound on the old one too: a switch panics both
 
     def stop(self) -> None:
         """Release every note, send the panic CCs, save the recording, close ports."""
@@ -110,6 +109,4 @@ class LiveRig:
         if self.clock_port:
             self.clock_port.close()
         self.engine.stop()
-        self.output.close()
-        if self.watchdog is not None:
-            self.watchdog.dismiss()  # everything is released: it may go home
+        self.output.close()  # everything is released: the watchdog goes home quietly

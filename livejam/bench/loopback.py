@@ -41,13 +41,13 @@ class Loopback:
         self.keys.send_message(msg.bytes())
         return time.perf_counter()
 
-    def play(self, pitches, each: float = 0.2, velocity: int = 80) -> float:
+    def play(self, pitches, each: float = 0.2, velocity: int = 80, channel: int = 0) -> float:
         """Play a line of notes; returns the time of the last release."""
         t = time.perf_counter()
         for p in pitches:
-            self.send(mido.Message("note_on", note=p, velocity=velocity))
+            self.send(mido.Message("note_on", note=p, velocity=velocity, channel=channel))
             time.sleep(each)
-            t = self.send(mido.Message("note_off", note=p))
+            t = self.send(mido.Message("note_off", note=p, channel=channel))
         return t
 
     def messages(self, since: float = 0.0) -> list[tuple[float, mido.Message]]:

@@ -1,65 +1,186 @@
-"""The last line of defence against a stuck note: a tiny process of its own (no
-model, no onnxruntime; python-rtmidi and mido only) started beside livejam.
+"""The last line of defence against a stuck note, on every MIDI system: livejam's
+output port lives in a tiny process of its own (watchdog_process.py: no model,
+no onnxruntime), and livejam's answers pass through it.
 
-While livejam lives, the watchdog keeps learning where livejam's answers go: on
-JACK, every port that livejam's own output ports are connected to (whoever made
-the connection: livejam for `--out`, a DAW or a patchbay for the virtual port);
-elsewhere, the named output livejam tells it. When livejam dies without saying
-goodbye (kill -9, a crash in a native library, the OOM killer), the watchdog
-sends a NOTE_OFF for every pitch, then all-notes-off, sustain off and
-all-sound-off on the answer channel(s), to every one of those ports, and exits.
+When livejam dies without saying goodbye (kill -9, a crash in a native library,
+the OOM killer), the kernel closes the pipe; the watchdog still holds the port,
+so it releases every note still on, on every channel (answers, notes passed
+through, the metronome), lifts the sustain pedal, sends Stop if MIDI clock was
+running, to whoever listens: a synth connected to the virtual port on ALSA or
+JACK, a CoreMIDI virtual source's unseen listeners, a named output anywhere.
+No connection graph to learn, nothing to tell it but the messages themselves.
 
-How it knows: livejam holds the write end of a pipe whose read end the watchdog
-waits on. The kernel closes it when livejam dies, however it dies. livejam writes
-lines to it: `channels 0 3` (the answer channels, zero-based), `port NAME` (its own
-output port's name within its client), `to PORT` (a named output), and `bye`
-after its own orderly panic, which sends the watchdog home quietly.
+If the watchdog itself dies, livejam starts another at once and says so once;
+it owns a fresh port, so the engine releases everything through it (a synth
+on the virtual port must be connected again: the old port went with it).
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+import threading
+from typing import Callable
+
+import mido
+
+from ..errors import LivejamError
+from .system import VIRTUAL_OUT, api_name, resolve
+
+START_SECONDS = 20.0  # the watchdog's Python start and python-rtmidi import, on a loaded machine
+REOPEN_SECONDS = 5.0
 
 
-class Watchdog:
-    """livejam's side: start the watchdog process and keep it informed."""
+def spawn_process(argv: list[str]):
+    """The watchdog as its own process (tests may run it on a thread instead)."""
+    return subprocess.Popen([sys.executable, "-m", "livejam.midi.watchdog_process", *argv],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
+                            start_new_session=True)  # a Ctrl-C at the terminal is livejam's to handle
 
-    def __init__(self, api_name: str, channels: list[int], port: str, output: str | None = None) -> None:
-        read, self.fd = os.pipe()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "livejam.midi.watchdog_process", "--fd", str(read), "--api", api_name],
-            pass_fds=(read,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            start_new_session=True)  # a Ctrl-C at the terminal is livejam's to handle, not the watchdog's
-        os.close(read)
-        self.set_channels(channels)
-        self._tell(f"port {port}")
-        if output:
-            self.aim_at(output)
 
-    @staticmethod
-    def supported() -> bool:
-        return sys.platform != "win32"  # it waits on a pipe with select(), which Windows cannot do
+class WatchedOutput:
+    """livejam's output (the Output interface of outputs.py, and a port the watcher
+    can watch): each message goes into the watchdog's pipe, one write each."""
 
-    def set_channels(self, channels) -> None:
-        """Every channel livejam's notes may sound on (zero-based)."""
-        self._tell(f"channels {' '.join(map(str, sorted(set(channels))))}")
+    kind = "out"
 
-    def aim_at(self, output: str) -> None:
-        """The named output livejam now sends to (besides what JACK shows connected)."""
-        self._tell(f"to {output}")
+    def __init__(self, api: int, wanted: str | None, virtual_name: str = VIRTUAL_OUT,
+                 on_restart: Callable[[str], None] | None = None, spawn=None) -> None:
+        self.api, self.wanted, self.virtual_name = api, wanted, virtual_name
+        self.on_restart, self.spawn = on_restart, spawn or (lambda argv: spawn_process(argv))
+        self.lock = threading.RLock()  # one writer at a time; a restart in between
+        self.replies: list[str] = []
+        self.replied = threading.Condition()
+        self.closing = False
+        self.connected = False
+        self.name = virtual_name if wanted is None else wanted
+        self._start()
 
-    def _tell(self, line: str) -> None:
+    # -- the process -----------------------------------------------------------
+    def _start(self) -> None:
+        argv = ["--api", api_name(self.api), "--virtual-name", self.virtual_name]
+        if self.wanted is not None:
+            argv += ["--out", self.name if self.connected else self.wanted]
+        self.proc = self.spawn(argv)
+        self.pipe = self.proc.stdin  # unbuffered: each record is one write(), atomic under PIPE_BUF
+        self.replies.clear()
+        threading.Thread(target=self._read, args=(self.proc,), name="livejam-watchdog", daemon=True).start()
+        word, rest = self._reply(START_SECONDS)
+        if word != "open":
+            self.closing = True  # its reader must not start another
+            self._end()
+            what = f"MIDI output {self.wanted}" if self.wanted else "the virtual MIDI output"
+            raise LivejamError(f"could not open {what}: {rest or 'the watchdog did not start'} "
+                               "(is another program holding it?)")
+        self.name, self.connected = rest, True
+
+    def _read(self, proc) -> None:
+        for line in proc.stdout:
+            with self.replied:
+                self.replies.append(line.decode(errors="replace").rstrip("\n"))
+                self.replied.notify_all()
+        with self.replied:  # the pipe closed: the watchdog is gone
+            self.replies.append("gone ")
+            self.replied.notify_all()
+        if not self.closing and proc is self.proc:
+            self._restart()
+
+    def _reply(self, timeout: float) -> tuple[str, str]:
+        with self.replied:
+            self.replied.wait_for(lambda: any(not r.startswith("lost ") for r in self.replies), timeout)
+            for i, r in enumerate(self.replies):
+                if not r.startswith("lost "):
+                    del self.replies[i]
+                    word, _, rest = r.partition(" ")
+                    return word, rest
+        return "", ""
+
+    def _restart(self) -> None:
+        with self.lock:
+            if self.closing:
+                return
+            try:
+                self.pipe.close()
+            except OSError:
+                pass
+            self.proc.wait()  # it is gone: reap it
+            try:
+                self._start()
+            except LivejamError as exc:
+                self.connected = False
+                self._say(f"the watchdog process died and could not be restarted: {exc}")
+                return
+        self._say("the watchdog process died; started a new one"
+                  + ("" if self.wanted else f" (connect your synth to '{self.virtual_name}' again)"))
+
+    def _say(self, line: str) -> None:
+        if self.on_restart is not None:
+            self.on_restart(line)
+
+    def _end(self) -> None:
         try:
-            os.write(self.fd, (line + "\n").encode())
+            self.pipe.close()
         except OSError:
-            pass  # the watchdog is gone: livejam plays on regardless
-
-    def dismiss(self) -> None:
-        """livejam released everything itself: the watchdog may go."""
-        self._tell("bye")
-        os.close(self.fd)
+            pass
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+    # -- the Output interface --------------------------------------------------
+    def send(self, msg: mido.Message) -> None:
+        self._write(msg.bytes())
+
+    def _write(self, payload: bytes) -> None:
+        record = len(payload).to_bytes(2, "big") + bytes(payload)
+        with self.lock:
+            if not self.connected:
+                raise LivejamError(f"MIDI output {self.name} is gone")
+            try:
+                self.pipe.write(record)
+            except (OSError, ValueError):
+                pass  # the watchdog died this instant; its reader restarts it
+
+    def close(self) -> None:
+        """livejam released everything itself: the watchdog goes home quietly."""
+        with self.lock:
+            self.closing = True
+            try:
+                self.pipe.write(b"\x00\x03bye")
+            except (OSError, ValueError):
+                pass
+            self.connected = False
+            self._end()
+
+    # -- what the port watcher asks (a port opened by name can vanish and come back) --
+    @property
+    def port_name(self) -> str:
+        return self.virtual_name if self.wanted is None else "out"
+
+    def present(self, ports: list[str]) -> bool:
+        if self.wanted is None:
+            return True
+        if self.connected:
+            return self.name in ports
+        try:
+            resolve(self.wanted, ports, "output")
+        except LivejamError:
+            return False
+        return True
+
+    def lost(self) -> None:
+        with self.lock:
+            self.connected = False
+
+    def reopen(self, raise_errors: bool = False) -> bool:
+        with self.lock:
+            try:
+                self.pipe.write(b"\x00\x06reopen")
+            except (OSError, ValueError):
+                return False
+            word, rest = self._reply(REOPEN_SECONDS)
+            if word == "open":
+                self.name, self.connected = rest, True
+                return True
+        if raise_errors:
+            raise LivejamError(f"could not open MIDI output {self.wanted}: {rest}")
+        return False

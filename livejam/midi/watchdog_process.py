@@ -1,60 +1,167 @@
-"""The watchdog process itself (`python -m livejam.midi.watchdog_process`): it
-waits on the pipe livejam holds and learns from it where livejam's answers go;
-when the pipe closes without a `bye`, livejam died, and it sends the panic there.
-No model, no onnxruntime: python-rtmidi, mido and the standard library only."""
+"""The watchdog process itself (`python -m livejam.midi.watchdog_process`): it owns
+livejam's output port and sends what livejam writes into its pipe, noting as it
+goes what sounds (notes on every channel, the sustain pedal) and whether MIDI
+clock runs. When the pipe closes without a `bye`, livejam died: it releases all
+of that through the port it still holds, to whoever listens, and exits.
+No model, no onnxruntime: python-rtmidi, mido and the standard library only.
+
+The pipe (livejam -> here) carries records: two bytes of length, big-endian, then
+the payload. A payload whose first byte is a MIDI status byte (>= 0x80) is a
+message to send; otherwise it is a word: `bye` (livejam released everything
+itself: go quietly) or `reopen` (the port came back: open it by name again).
+Back to livejam, one line each: `open NAME`, `failed WHY`, `lost WHY`."""
 from __future__ import annotations
 
 import argparse
 import os
-import select
+import signal
 import sys
+import time
 
-from .jack_graph import JackGraph
-from .panic import send_to_ports
-from .system import api_id
+import mido
 
-REFRESH_SECONDS = 0.25  # how often the JACK connections are looked at while livejam lives
+from .panic import sequence
+from .sounding import NoteTracker
+
+FLUSH_SECONDS = 0.1  # after the release: a few server periods before the port closes (JACK sends on its own thread)
+SUSTAIN, START, CONTINUE, STOP = 64, 0xFA, 0xFB, 0xFC
 
 
-def watch(fd: int, api_name: str) -> int:
-    api = api_id(api_name)
-    graph = None
-    if api_name == "jack":
-        try:
-            graph = JackGraph()
-        except OSError:
-            graph = None
-    channels, named, own, known, buf = [0], set(), set(), set(), b""
+class Keeper:
+    """What livejam left sounding, learned from what passed through: every channel
+    a note or the pedal went out on, every note still on, and a running clock."""
+
+    def __init__(self) -> None:
+        self.notes = NoteTracker()
+        self.channels: set[int] = set()
+        self.clock_running = False
+
+    def saw(self, data: bytes) -> None:
+        status = data[0]
+        if status in (START, CONTINUE):
+            self.clock_running = True
+        elif status == STOP:
+            self.clock_running = False
+        elif status < 0xF0 and len(data) == 3:
+            kind, ch = status & 0xF0, status & 0x0F
+            if kind in (0x80, 0x90):
+                self.notes.sent(mido.Message.from_bytes(data))
+                self.channels.add(ch)
+            elif kind == 0xB0 and data[1] == SUSTAIN and data[2] > 0:
+                self.channels.add(ch)
+
+    def release(self) -> list[bytes]:
+        """The one panic sequence over what is known to sound, then Stop if clock ran."""
+        out = [m.bytes() for _, m in sequence(self.channels, {"livejam": self.notes})]
+        if self.clock_running:
+            out.append(bytes([STOP]))
+        return out
+
+
+class Port:
+    """The output port itself: virtual (livejam out) or opened by name."""
+
+    def __init__(self, api: int, wanted: str | None, virtual_name: str) -> None:
+        from .system import CLIENT, client
+
+        self.api, self.wanted, self.virtual_name = api, wanted, virtual_name
+        self.midi = client("out", api, CLIENT)
+        self.name = virtual_name
+        if wanted is None:
+            self.midi.open_virtual_port(virtual_name)
+        else:
+            self.open()
+
+    def open(self) -> str:
+        from .system import resolve
+
+        idx = resolve(self.wanted, self.midi.get_ports(), "output")
+        if self.midi.is_port_open():
+            self.midi.close_port()
+        self.midi.open_port(idx, "out")
+        self.name = self.midi.get_ports()[idx]
+        return self.name
+
+    def send(self, data: bytes) -> None:
+        self.midi.send_message(data)
+
+    def close(self) -> None:
+        self.midi.close_port()
+        self.midi.delete()
+
+
+def records(fd: int):
+    """Each payload from the pipe, until it closes."""
+    buf = b""
     while True:
-        ready, _, _ = select.select([fd], [], [], REFRESH_SECONDS)
-        if ready:
-            data = os.read(fd, 4096)
-            if not data:
-                break  # livejam is gone without a goodbye
-            buf += data
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                word, _, rest = line.decode(errors="replace").partition(" ")
-                if word == "bye":
-                    return 0
-                if word == "channels":
-                    channels = [int(c) for c in rest.split()]
-                elif word == "to":
-                    named = {rest}
-                elif word == "port":
-                    own = {rest}
-        if graph is not None and own:
-            known = graph.destinations(own)
-    send_to_ports(api, known | named, channels)
+        data = os.read(fd, 65536)
+        if not data:
+            return
+        buf += data
+        while len(buf) >= 2 and len(buf) >= 2 + (n := int.from_bytes(buf[:2], "big")):
+            yield buf[2:2 + n]
+            buf = buf[2 + n:]
+
+
+def serve(fd: int, port, say) -> int:
+    """Send what comes through the pipe until `bye` (0) or the pipe closing (1: livejam died)."""
+    keeper, gone = Keeper(), False
+    for data in records(fd):
+        if data[0] >= 0x80:
+            keeper.saw(data)
+            if not gone:
+                try:
+                    port.send(data)
+                except Exception as exc:  # the device went away: livejam's watcher will say so
+                    gone = True
+                    say(f"lost {exc}")
+        elif data == b"bye":
+            return 0
+        elif data == b"reopen":
+            try:
+                say(f"open {port.open()}")
+                gone = False
+            except Exception as exc:
+                say(f"failed {exc}")
+    for data in keeper.release():
+        try:
+            port.send(data)
+        except Exception:
+            break  # the port went with livejam: nothing sounds there any more
+    time.sleep(FLUSH_SECONDS)
     return 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(argv: list[str], fd: int, say) -> int:
+    """Open the port the arguments name, say so, then serve the pipe on fd."""
+    from .system import api_id
+
     p = argparse.ArgumentParser(prog="livejam.midi.watchdog_process")
-    p.add_argument("--fd", type=int, required=True)
     p.add_argument("--api", required=True)
+    p.add_argument("--out", default=None, help="an output port by name; none: a virtual port")
+    p.add_argument("--virtual-name", default="livejam out")
     a = p.parse_args(argv)
-    return watch(a.fd, a.api)
+    try:
+        port = Port(api_id(a.api), a.out, a.virtual_name)
+    except Exception as exc:
+        say(f"failed {exc}")
+        return 2
+    say(f"open {port.name}")
+    try:
+        return serve(fd, port, say)
+    finally:
+        port.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Ctrl-C at the terminal is livejam's to handle (Windows sends it to the whole
+    # console; elsewhere this process has a session of its own anyway).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def say(line: str) -> None:
+        print(line.replace("\n", " "), flush=True)
+
+    return run(sys.argv[1:] if argv is None else argv, sys.stdin.fileno(), say)
 
 
 if __name__ == "__main__":
