@@ -20,14 +20,14 @@ class Listener:
     def __init__(self, model, origin: float) -> None:
         self.model = model
         self.origin = origin  # the clock time of step 0
-        self.encoder = StreamEncoder()
+        self.encoder = StreamEncoder(live=True)
         self.reset()
 
     def reset(self, model=None) -> None:
         """Start the model afresh (a new model, or the same one): keys still down
         stay down, so their releases still end the phrase."""
         self.model = model or self.model
-        held, self.encoder = self.encoder, StreamEncoder()
+        held, self.encoder = self.encoder, StreamEncoder(live=True)
         self.encoder.carry_keys(held)
         self.state = self.model.initial_state(1)
         # Logits before any token: the model's view of how a piece starts.

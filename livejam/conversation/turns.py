@@ -10,6 +10,7 @@ import mido
 
 from ..timing import bars
 from ..model import vocab
+from ..model.encoder import DRUM_CHANNEL
 from .answer import Answer
 from .call import HeardCall
 from .events import AnswerEnded, Interrupted, PhraseEnded
@@ -72,6 +73,8 @@ class Conversation:
     # -- the player ----------------------------------------------------------
     def heard(self, msg: mido.Message, t: float) -> None:
         """A note or pedal message the player played at `t`."""
+        if msg.channel == DRUM_CHANNEL:
+            return  # a pad tap or a metronome routed back in: not a call (the model ignores it too)
         # A phrase end that fell due before this was played comes first; judged by
         # when it was played, not when it is processed, so a note played just before
         # the deadline but handled just after it does not split the call.

@@ -15,6 +15,10 @@ The rules (what a keyboard does with the same keys):
 - hand-over: a key pressed twice on one channel (a voice taking over a note before
   the other let go) ends at its last release, never at the first;
 - a note released in the step it started lasts one step (never zero length);
+- live (one keyboard per channel, `live=True`): a key struck while it is still
+  counted down lost its release on the way (a dropped NOTE_OFF), so it counts as
+  pressed once, and its next release lets it go (a file's two voices keep the
+  hand-over rule);
 - a release of a key that is not down, or of a pitch another channel has since
   struck, is ignored; CC123 (all notes off) from a keyboard is an ordinary release
   of its keys; the drum channel (10) is ignored.
@@ -34,8 +38,9 @@ class StreamEncoder:
     """Feed timed note/pedal events, get the tokens for each. Time shifts are
     emitted lazily, in front of the next event (or by `advance`)."""
 
-    def __init__(self, ignore_channels: tuple[int, ...] = (DRUM_CHANNEL,)) -> None:
+    def __init__(self, ignore_channels: tuple[int, ...] = (DRUM_CHANNEL,), live: bool = False) -> None:
         self.ignore = set(ignore_channels)
+        self.live = live
         self.step = 0  # time of the last emitted token, in 10 ms steps
         self.velocity_bin: int | None = None
         self.presses: Counter[tuple[int, int]] = Counter()  # (channel, pitch) -> keys down
@@ -84,6 +89,9 @@ class StreamEncoder:
         if channel in self.ignore:
             return []
         out = self.advance(seconds)
+        if self.live and self.presses[(channel, pitch)]:
+            self.presses[(channel, pitch)] = 0  # one hand cannot press a key that is down
+            self.merged["lost release"] += 1
         self.presses[(channel, pitch)] += 1
         if pitch in self.pending:  # struck, released and struck again within 10 ms: one note
             self.pending.discard(pitch)

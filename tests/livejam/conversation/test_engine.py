@@ -267,3 +267,31 @@ def test_answers_end_on_notes_that_sounded_not_slivers(rig):
             else:
                 assert t - began.pop(m.note) >= MIN_NOTE_SECONDS - 1e-9, "a sliver of a note"
         assert r.out.hanging() == {}
+
+
+def test_a_lost_note_off_is_cleared_by_striking_the_key_again_and_the_call_is_answered(rig):
+    r = rig(answer_seconds=0.5, silence=0.3)
+    r.play("note_on", note=60, velocity=80)
+    r.run(0.2)
+    r.play("note_on", note=64, velocity=80)
+    r.play("note_off", note=64, velocity=0)  # 60's note-off is lost on the way
+    r.run(2.0)
+    assert not [k for k, _ in r.events() if k == "phrase"], "a key still counts as down"
+    r.play("note_on", note=60, velocity=80)  # the player strikes it again...
+    r.run(0.2)
+    r.play("note_off", note=60, velocity=0)  # ...and lets go: the call is over
+    r.run(1.5)
+    assert "phrase" in [k for k, _ in r.events()]
+    assert r.engine.answers == 1
+
+
+def test_a_pad_on_the_drum_channel_does_not_start_a_call(rig):
+    r = rig(answer_seconds=0.5, silence=0.3)
+    for _ in range(3):
+        r.play("note_on", note=36, velocity=100, channel=9)
+        r.run(0.1)
+        r.play("note_off", note=36, velocity=0, channel=9)
+        r.run(0.1)
+    r.run(2.0)
+    assert r.engine.answers == 0 and not r.out.notes_on()
+    assert r.conv.state == "waiting"

@@ -186,3 +186,20 @@ def test_live_encoder_follows_the_rules(events):
     live, enc = play(events, settle=True)
     assert not enc.held
     assert live == rules_on_notes(events)
+
+
+def test_live_a_key_struck_again_after_a_lost_release_counts_once():
+    """One keyboard cannot press a key that is down: the NOTE_OFF was lost on the way
+    (a server that dropped a period). Live, striking it again and letting go frees
+    it; from a file, two voices keep the hand-over rule (the last release ends it)."""
+    live = StreamEncoder(live=True)
+    live.note_on(0.0, 60, 80)  # its release never arrives
+    live.note_on(1.0, 60, 80)
+    assert live.held
+    live.note_off(1.2, 60)
+    assert not live.held and live.merged["lost release"] == 1
+    two_voices = StreamEncoder()
+    two_voices.note_on(0.0, 60, 80)
+    two_voices.note_on(1.0, 60, 80)
+    two_voices.note_off(1.2, 60)
+    assert two_voices.held  # the other voice still holds it
