@@ -296,11 +296,6 @@ class WatchdogThread:
         self.thread = threading.Thread(target=run, name="fake-watchdog", daemon=True)
         self.thread.start()
 
-    def livejam_dies(self) -> None:
-        """What the kernel does when livejam is killed: its end of the pipe closes."""
-        self.stdin.close()
-        self.wait(5)
-
     def wait(self, timeout: float | None = None) -> int | None:
         self.thread.join(timeout)
         if self.thread.is_alive():
@@ -312,6 +307,14 @@ class WatchdogThread:
 
 
 SYSTEMS = ("alsa", "coremidi", "winmm")
+
+
+def livejam_dies(rig) -> None:
+    """What the kernel does when livejam is killed: its end of the watchdog's pipe
+    closes (the watchdog a thread here, or a real process through JACK)."""
+    rig.output.closing = True  # and nothing of livejam is left to start another
+    rig.output.pipe.close()
+    rig.output.proc.wait(5)
 
 
 def until(done, timeout: float = 5.0) -> bool:

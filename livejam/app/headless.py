@@ -71,8 +71,9 @@ def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
                 say_event(ev)
             if pausing and (ev is None or isinstance(ev, Panicked)):
                 pausing = False
-                # The releases sit in the MIDI client's buffer until its server thread
-                # runs (JACK: the next period); stopping now would stop that thread too.
+                # With --no-watchdog the releases sit in this process's MIDI client
+                # until its server thread runs (JACK: the next period); stopping now
+                # would stop that thread too. (Through the watchdog they have left.)
                 time.sleep(FLUSH_SECONDS)
                 os.kill(os.getpid(), signal.SIGSTOP)
     finally:

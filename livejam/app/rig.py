@@ -1,7 +1,7 @@
 """Wiring for a live run: ports (the output through the watchdog), engine,
-recorder and port watcher from a config, and an orderly shutdown. The headless loop and the TUI both start from
-here (port_switch.py changes the ports of a running rig; nomidi.py is the rig
-with no MIDI system at all)."""
+recorder and port watcher from a config, and an orderly shutdown. The headless
+loop and the TUI both start from here (port_switch.py changes the ports of a
+running rig; nomidi.py is the rig with no MIDI system at all)."""
 from __future__ import annotations
 
 from ..midi import ports, system, watcher

@@ -99,7 +99,6 @@ def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, b
     }
     if jack:
         from .live import bench_live
-
         from .watchdog_hop import bench_watchdog_hop
 
         out["jack_end_to_end"] = bench_live(str(model.path), phrases)

@@ -1,8 +1,8 @@
 """The one panic sequence. Every path that silences a synth sends exactly this:
 the scheduler's panic, a port switch, the watchdog after livejam died (over
-what it saw go out), and `livejam panic` (over every pitch). In order: a NOTE_OFF for every note known to sound (or, when
-what sounds is not known, for every pitch), then all-notes-off, sustain off and
-all-sound-off on each channel."""
+what it saw go out), and `livejam panic` (over every pitch). In order: a
+NOTE_OFF for every note known to sound (or, when what sounds is not known, for
+every pitch), then all-notes-off, sustain off and all-sound-off on each channel."""
 from __future__ import annotations
 
 import time

@@ -23,10 +23,29 @@ from .system import VIRTUAL_IN, VIRTUAL_OUT, api_name, client, resolve
 POLL_STEPS = ((0.0, 0.001), (1.0, 0.004), (10.0, 0.008))
 
 
-class _Port:
-    """A port opened by name (re-opened by name when it comes back) or a virtual one."""
+class ByName:
+    """What the port watcher asks of a port: `wanted` (a name, or None: virtual),
+    `name` (what it opened), `connected`, `kind` ("in" / "out")."""
 
-    kind = ""  # "in" / "out"
+    kind = ""
+
+    def present(self, ports: list[str]) -> bool:
+        """Open: is the very port we opened still listed (another device whose name
+        also holds the wanted words must not hide its loss)? Lost: would the wanted
+        name open one port again (ALSA may bring it back under a new client number)?"""
+        if self.wanted is None:
+            return True
+        if self.connected:
+            return self.name in ports
+        try:
+            resolve(self.wanted, ports, "input" if self.kind == "in" else "output")
+        except LivejamError:
+            return False
+        return True
+
+
+class _Port(ByName):
+    """A port opened by name (re-opened by name when it comes back) or a virtual one."""
 
     def __init__(self, api: int, wanted: str | None, virtual_name: str) -> None:
         self.api, self.wanted = api, wanted
@@ -35,8 +54,6 @@ class _Port:
         self.lock = threading.RLock()
         self.midi = client(self.kind, api)
         self.connected = False
-        # Our own port's name within our client (what JACK lists as "livejam:<this>").
-        self.port_name = virtual_name if wanted is None else self.kind
         if wanted is None:
             self._guard(lambda: self.midi.open_virtual_port(virtual_name))
             self.name = virtual_name
@@ -52,20 +69,6 @@ class _Port:
             return fn()
         except rt.RtMidiError as exc:
             raise LivejamError(f"could not open MIDI {what} {self.wanted or ''}: {exc} (is another program holding it?)") from exc
-
-    def present(self, ports: list[str]) -> bool:
-        """Open: is the very port we opened still listed (another device whose name
-        also holds the wanted words must not hide its loss)? Lost: would the wanted
-        name open one port again (ALSA may bring it back under a new client number)?"""
-        if self.wanted is None:
-            return True
-        if self.connected:
-            return self.name in ports
-        try:
-            resolve(self.wanted, ports, "input" if self.kind == "in" else "output")
-        except LivejamError:
-            return False
-        return True
 
     def reopen(self, raise_errors: bool = False) -> bool:
         with self.lock:

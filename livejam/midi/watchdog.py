@@ -24,7 +24,9 @@ from typing import Callable
 import mido
 
 from ..errors import LivejamError
-from .system import VIRTUAL_OUT, api_name, resolve
+from .ports import ByName
+from .system import VIRTUAL_OUT, api_name
+from .watchdog_process import frame
 
 START_SECONDS = 20.0  # the watchdog's Python start and python-rtmidi import, on a loaded machine
 REOPEN_SECONDS = 5.0
@@ -37,16 +39,15 @@ def spawn_process(argv: list[str]):
                             start_new_session=True)  # a Ctrl-C at the terminal is livejam's to handle
 
 
-class WatchedOutput:
+class WatchedOutput(ByName):
     """livejam's output (the Output interface of outputs.py, and a port the watcher
     can watch): each message goes into the watchdog's pipe, one write each."""
 
     kind = "out"
 
     def __init__(self, api: int, wanted: str | None, virtual_name: str = VIRTUAL_OUT,
-                 on_restart: Callable[[str], None] | None = None, spawn=None) -> None:
-        self.api, self.wanted, self.virtual_name = api, wanted, virtual_name
-        self.on_restart, self.spawn = on_restart, spawn or (lambda argv: spawn_process(argv))
+                 on_restart: Callable[[str], None] | None = None) -> None:
+        self.api, self.wanted, self.virtual_name, self.on_restart = api, wanted, virtual_name, on_restart
         self.lock = threading.RLock()  # one writer at a time; a restart in between
         self.replies: list[str] = []
         self.replied = threading.Condition()
@@ -60,7 +61,7 @@ class WatchedOutput:
         argv = ["--api", api_name(self.api), "--virtual-name", self.virtual_name]
         if self.wanted is not None:
             argv += ["--out", self.name if self.connected else self.wanted]
-        self.proc = self.spawn(argv)
+        self.proc = spawn_process(argv)  # looked up here: tests put a thread in its place
         self.pipe = self.proc.stdin  # unbuffered: each record is one write(), atomic under PIPE_BUF
         self.replies.clear()
         threading.Thread(target=self._read, args=(self.proc,), name="livejam-watchdog", daemon=True).start()
@@ -128,54 +129,34 @@ class WatchedOutput:
 
     # -- the Output interface --------------------------------------------------
     def send(self, msg: mido.Message) -> None:
-        self._write(msg.bytes())
-
-    def _write(self, payload: bytes) -> None:
-        record = len(payload).to_bytes(2, "big") + bytes(payload)
         with self.lock:
             if not self.connected:
                 raise LivejamError(f"MIDI output {self.name} is gone")
-            try:
-                self.pipe.write(record)
-            except (OSError, ValueError):
-                pass  # the watchdog died this instant; its reader restarts it
+            self._put(msg.bytes())
+
+    def _put(self, payload: bytes) -> bool:
+        try:
+            self.pipe.write(frame(payload))
+            return True
+        except (OSError, ValueError):
+            return False  # the watchdog died this instant (its reader restarts it), or was sent home
 
     def close(self) -> None:
         """livejam released everything itself: the watchdog goes home quietly."""
         with self.lock:
             self.closing = True
-            try:
-                self.pipe.write(b"\x00\x03bye")
-            except (OSError, ValueError):
-                pass
+            self._put(b"bye")
             self.connected = False
             self._end()
 
-    # -- what the port watcher asks (a port opened by name can vanish and come back) --
-    @property
-    def port_name(self) -> str:
-        return self.virtual_name if self.wanted is None else "out"
-
-    def present(self, ports: list[str]) -> bool:
-        if self.wanted is None:
-            return True
-        if self.connected:
-            return self.name in ports
-        try:
-            resolve(self.wanted, ports, "output")
-        except LivejamError:
-            return False
-        return True
-
+    # -- what the port watcher asks besides present() (an output by name can vanish and come back) --
     def lost(self) -> None:
         with self.lock:
             self.connected = False
 
     def reopen(self, raise_errors: bool = False) -> bool:
         with self.lock:
-            try:
-                self.pipe.write(b"\x00\x06reopen")
-            except (OSError, ValueError):
+            if not self._put(b"reopen"):
                 return False
             word, rest = self._reply(REOPEN_SECONDS)
             if word == "open":

@@ -90,6 +90,11 @@ class Port:
         self.midi.delete()
 
 
+def frame(payload: bytes) -> bytes:
+    """One record of the pipe: two bytes of length, then the payload."""
+    return len(payload).to_bytes(2, "big") + bytes(payload)
+
+
 def records(fd: int):
     """Each payload from the pipe, until it closes."""
     buf = b""

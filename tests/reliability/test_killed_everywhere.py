@@ -12,7 +12,7 @@ import pytest
 from livejam.app.rig import LiveRig
 from livejam.midi.system import VIRTUAL_OUT
 from livejam.settings.config import LivejamConfig
-from tests.midi_systems import SYSTEMS, MidiIn, install, until
+from tests.midi_systems import SYSTEMS, MidiIn, install, livejam_dies, until
 
 pytestmark = pytest.mark.parametrize("kind", SYSTEMS)
 
@@ -23,6 +23,11 @@ SENT = [mido.Message("start"),
         mido.Message("note_on", channel=0, note=64, velocity=90),
         mido.Message("note_off", channel=0, note=64),
         mido.Message("clock")]
+
+
+def tag(m: mido.Message) -> str:
+    """The scheduler source each message goes out under, as the engine sends it."""
+    return "clock" if m.type in ("start", "clock") else "answer" if m.channel == 0 else "thru"
 
 
 class Synth:
@@ -73,11 +78,9 @@ def test_killed_mid_answer_every_channel_the_pedal_and_the_clock_are_released(mo
     rig, synth = rig_on(monkeypatch, kind, tiny_model)
     try:
         for m in SENT:
-            rig.engine.scheduler.send_now(m, "answer" if m.channel == 0 else "thru") if hasattr(m, "channel") \
-                else rig.engine.scheduler.send_now(m, "clock")
+            rig.engine.scheduler.send_now(m, tag(m))
         assert until(lambda: len(synth.heard()) == len(SENT)), "the watchdog passes what livejam sends"
-        rig.output.closing = True  # livejam is dead: nobody restarts anything
-        rig.output.proc.livejam_dies()
+        livejam_dies(rig)
         after = synth.heard()[len(SENT):]
         offs = {(m.channel, m.note) for m in after if m.type == "note_off"}
         assert offs == {(0, 60), (1, 48)}  # exactly what still sounded, on both channels
@@ -95,7 +98,7 @@ def test_killed_mid_answer_every_channel_the_pedal_and_the_clock_are_released(mo
 def test_an_orderly_stop_sends_the_watchdog_home_without_a_second_release(monkeypatch, kind, tiny_model):
     rig, synth = rig_on(monkeypatch, kind, tiny_model)
     for m in SENT[1:3]:
-        rig.engine.scheduler.send_now(m, "answer" if m.channel == 0 else "thru")
+        rig.engine.scheduler.send_now(m, tag(m))
     rig.stop()  # livejam's own panic, then `bye`
     heard = synth.heard()
     assert rig.output.proc.returncode == 0

@@ -16,7 +16,7 @@ from livejam.conversation.events import MidiClockIn, Played
 from livejam.errors import LivejamError
 from livejam.settings.config import LivejamConfig
 from tests.jack import JackGraph
-from tests.midi_systems import SYSTEMS, install, until
+from tests.midi_systems import SYSTEMS, install, livejam_dies, until
 
 pytestmark = pytest.mark.parametrize("kind", [*SYSTEMS, "jack"])
 
@@ -33,13 +33,24 @@ def graph(request, monkeypatch, kind):
     return g
 
 
-def make_rig(graph, kind, tiny_model, **cfg):
-    keys = graph.plug("KeyStep 37", destination=False)
-    synth = graph.plug("Synth", source=False)
-    daw = graph.plug("DAW clock", destination=False)
-    rig = LiveRig(LivejamConfig.from_dict({"api": kind, "inputs": ["KeyStep"], "output": "Synth", "record": False,
-                                           "model": str(tiny_model), **cfg}))
-    return graph, rig, keys, synth, daw
+@pytest.fixture
+def make_rig(graph, kind, tiny_model):
+    """A rig on the system's Synth, reading its KeyStep; stopped after the test
+    (once: rig.stop() stops the watcher and closes each port, and python-rtmidi
+    crashes on a second close of a deleted port)."""
+    rigs = []
+
+    def make(**cfg):
+        keys = graph.plug("KeyStep 37", destination=False)
+        synth = graph.plug("Synth", source=False)
+        daw = graph.plug("DAW clock", destination=False)
+        rigs.append(LiveRig(LivejamConfig.from_dict({"api": kind, "inputs": ["KeyStep"], "output": "Synth",
+                                                     "record": False, "model": str(tiny_model), **cfg})))
+        return rigs[-1], keys, synth, daw
+
+    yield make
+    for rig in rigs:
+        rig.stop()
 
 
 def heard(rig, count: int, timeout: float = 5.0) -> list:
@@ -55,13 +66,6 @@ def heard(rig, count: int, timeout: float = 5.0) -> list:
             continue
         out.append(item.msg if isinstance(item, (Played, MidiClockIn)) else item)
     return out
-
-
-def livejam_dies(rig) -> None:
-    """What the kernel does when livejam is killed: its end of the watchdog's pipe closes."""
-    rig.output.closing = True  # and nothing of livejam is left to start another
-    rig.output.pipe.close()
-    rig.output.proc.wait(5)
 
 
 def notes(items) -> list[int]:
@@ -80,88 +84,69 @@ def reports(rig) -> list[tuple[str, str]]:
     return said
 
 
-def test_a_replugged_keyboard_is_heard_again(graph, kind, tiny_model):
-    _, rig, keys, _, _ = make_rig(graph, kind, tiny_model)
+def test_a_replugged_keyboard_is_heard_again(graph, make_rig):
+    rig, keys, _, _ = make_rig()
     said = reports(rig)
-    try:
-        keys.play([0x90, 60, 90])
-        assert notes(heard(rig, 1)) == [60]
-        graph.unplug(keys)
-        rig.watcher.check()
-        keys = graph.plug("KeyStep 37", destination=False)  # ALSA: a new client number, a new name
-        rig.watcher.check()
-        assert [k for k, _ in said] == ["port_lost", "port_back"]
-        keys.play([0x90, 62, 90])
-        assert notes(heard(rig, 1)) == [62], "the keyboard came back deaf"
-    finally:
-        rig.watcher.stop()
-        rig.stop()
+    keys.play([0x90, 60, 90])
+    assert notes(heard(rig, 1)) == [60]
+    graph.unplug(keys)
+    rig.watcher.check()
+    keys = graph.plug("KeyStep 37", destination=False)  # ALSA: a new client number, a new name
+    rig.watcher.check()
+    assert [k for k, _ in said] == ["port_lost", "port_back"]
+    keys.play([0x90, 62, 90])
+    assert notes(heard(rig, 1)) == [62], "the keyboard came back deaf"
 
 
-def test_the_midi_clock_source_replugged_is_followed_again(graph, kind, tiny_model):
-    graph, rig, _, _, daw = make_rig(graph, kind, tiny_model, clock_port="DAW clock")
+def test_the_midi_clock_source_replugged_is_followed_again(graph, make_rig):
+    rig, _, _, daw = make_rig(clock_port="DAW clock")
     reports(rig)
-    try:
-        graph.unplug(daw)
-        rig.watcher.check()
-        daw = graph.plug("DAW clock", destination=False)
-        rig.watcher.check()
-        daw.play([0xFA], [0xF8])  # Start, a tick
-        assert [m.type for m in heard(rig, 2) if isinstance(m, mido.Message)] == ["start", "clock"]
-    finally:
-        rig.watcher.stop()
-        rig.stop()
+    graph.unplug(daw)
+    rig.watcher.check()
+    daw = graph.plug("DAW clock", destination=False)
+    rig.watcher.check()
+    daw.play([0xFA], [0xF8])  # Start, a tick
+    assert [m.type for m in heard(rig, 2) if isinstance(m, mido.Message)] == ["start", "clock"]
 
 
-def test_a_similar_name_does_not_hide_a_lost_keyboard(graph, kind, tiny_model):
-    _, rig, keys, _, _ = make_rig(graph, kind, tiny_model)
+def test_a_similar_name_does_not_hide_a_lost_keyboard(graph, kind, make_rig):
+    rig, keys, _, _ = make_rig()
     said = reports(rig)
-    try:
-        graph.plug("KeyStep Pro", destination=False)  # also matches "KeyStep"
-        graph.unplug(keys)
-        rig.watcher.check()
-        assert said[:1] == [("port_lost", "KeyStep 37:KeyStep 37 MIDI 1 21:0" if kind == "alsa" else
-                                          "KeyStep 37 0" if kind == "winmm" else
-                                          "KeyStep 37:out" if kind == "jack" else "KeyStep 37")], said
-    finally:
-        rig.watcher.stop()
-        rig.stop()
+    graph.plug("KeyStep Pro", destination=False)  # also matches "KeyStep"
+    graph.unplug(keys)
+    rig.watcher.check()
+    assert said[:1] == [("port_lost", "KeyStep 37:KeyStep 37 MIDI 1 21:0" if kind == "alsa" else
+                                      "KeyStep 37 0" if kind == "winmm" else
+                                      "KeyStep 37:out" if kind == "jack" else "KeyStep 37")], said
 
 
-def test_a_synth_back_under_a_new_name_gets_the_answers_and_the_watchdogs_release(graph, kind, tiny_model):
-    graph, rig, _, synth, _ = make_rig(graph, kind, tiny_model)
+def test_a_synth_back_under_a_new_name_gets_the_answers_and_the_watchdogs_release(graph, make_rig):
+    rig, _, synth, _ = make_rig()
     said = reports(rig)
-    try:
-        graph.unplug(synth)
-        rig.watcher.check()
-        with pytest.raises(LivejamError):
-            rig.output.send(mido.Message("note_on", note=60, velocity=90))
-        synth = graph.plug("Synth", source=False)  # ALSA: a new client number, a new name
-        rig.watcher.check()
-        assert [k for k, _ in said] == ["port_lost", "port_back"]
-        assert rig.output.name == graph.port_name(synth, 0)
-        rig.output.send(mido.Message("note_on", note=64, velocity=90))
-        assert until(lambda: synth.received == [[0x90, 64, 90]])
-        # The watchdog owns the port: when livejam dies, the release goes there too.
-        livejam_dies(rig)
-        assert until(lambda: synth.received[-1:] == [[0xB0, 120, 0]]) and [0x80, 64, 0] in synth.received
-    finally:
-        rig.watcher.stop()
-        rig.stop()
+    graph.unplug(synth)
+    rig.watcher.check()
+    with pytest.raises(LivejamError):
+        rig.output.send(mido.Message("note_on", note=60, velocity=90))
+    synth = graph.plug("Synth", source=False)  # ALSA: a new client number, a new name
+    rig.watcher.check()
+    assert [k for k, _ in said] == ["port_lost", "port_back"]
+    assert rig.output.name == graph.port_name(synth, 0)
+    rig.output.send(mido.Message("note_on", note=64, velocity=90))
+    assert until(lambda: synth.received == [[0x90, 64, 90]])
+    # The watchdog owns the port: when livejam dies, the release goes there too.
+    livejam_dies(rig)
+    assert until(lambda: synth.received[-1:] == [[0xB0, 120, 0]]) and [0x80, 64, 0] in synth.received
 
 
-def test_a_port_switch_that_fails_changes_nothing(graph, kind, tiny_model):
-    graph, rig, keys, synth, _ = make_rig(graph, kind, tiny_model)
-    try:
-        rig.watch_ports()
-        before_in, before_out = list(rig.inputs), rig.output
-        with pytest.raises(LivejamError, match="no MIDI input port matches 'Launchkey'"):
-            switch_ports(rig, ["KeyStep", "Launchkey"], "Synth")
-        assert rig.inputs == before_in and rig.output is before_out
-        keys.play([0x90, 67, 90])
-        assert notes(heard(rig, 1)) == [67]  # the old keyboard still plays
-        assert rig.watcher.thread.is_alive()  # and is still watched
-        rig.output.send(mido.Message("note_on", note=67, velocity=90))
-        assert until(lambda: synth.received[-1:] == [[0x90, 67, 90]])
-    finally:
-        rig.stop()  # closes each port once (a second close of a deleted port would crash python-rtmidi)
+def test_a_port_switch_that_fails_changes_nothing(graph, make_rig):
+    rig, keys, synth, _ = make_rig()
+    rig.watch_ports()
+    before_in, before_out = list(rig.inputs), rig.output
+    with pytest.raises(LivejamError, match="no MIDI input port matches 'Launchkey'"):
+        switch_ports(rig, ["KeyStep", "Launchkey"], "Synth")
+    assert rig.inputs == before_in and rig.output is before_out
+    keys.play([0x90, 67, 90])
+    assert notes(heard(rig, 1)) == [67]  # the old keyboard still plays
+    assert rig.watcher.thread.is_alive()  # and is still watched
+    rig.output.send(mido.Message("note_on", note=67, velocity=90))
+    assert until(lambda: synth.received[-1:] == [[0x90, 67, 90]])

@@ -5,7 +5,7 @@ import os
 
 import mido
 
-from livejam.midi.watchdog_process import Keeper, records, serve
+from livejam.midi.watchdog_process import Keeper, frame, records, serve
 
 
 def fed(*msgs) -> Keeper:
@@ -49,7 +49,7 @@ class Port:
 
 def run(*payloads: bytes):
     r, w = os.pipe()
-    os.write(w, b"".join(len(p).to_bytes(2, "big") + p for p in payloads))
+    os.write(w, b"".join(map(frame, payloads)))
     os.close(w)
     port, said = Port(), []
     rc = serve(r, port, said.append)
@@ -67,7 +67,7 @@ def test_bye_goes_home_quietly_and_a_closed_pipe_releases():
 
 def test_records_split_however_the_pipe_delivers_them_and_reopen_is_answered():
     r, w = os.pipe()
-    data = b"".join(len(p).to_bytes(2, "big") + p for p in (b"\x90\x3c\x40", b"reopen", b"\x80\x3c\x00"))
+    data = b"".join(map(frame, (b"\x90\x3c\x40", b"reopen", b"\x80\x3c\x00")))
     for i in range(len(data)):  # one byte at a time
         os.write(w, data[i:i + 1])
     os.close(w)
