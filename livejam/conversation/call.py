@@ -25,6 +25,11 @@ NOTE_WEIGHT_CAP = 1.0  # seconds: one long pedalled note must not outweigh the m
 NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
+def pitch_name(pitch: int) -> str:
+    """60 -> C4 (the octave numbering most keyboards print)."""
+    return f"{NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
 @dataclass(frozen=True)
 class Key:
     tonic: int

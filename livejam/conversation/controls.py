@@ -35,7 +35,7 @@ class Controls:
         conv = eng.conversation
         conv.discard_upcoming()  # sampled with the old settings
         if name == "panic":
-            conv.interrupt(now)
+            conv.panic(now)
             eng.scheduler.panic(eng.channels())
             eng.beats_out.rewind()  # the clock and the clicks it dropped are scheduled again
             eng.emit(Panicked)

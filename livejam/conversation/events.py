@@ -179,6 +179,20 @@ class ClockChanged(Event):
 
 
 @dataclass
+class HeldLong(Event):
+    """Keys held (or the pedal down) a long time with nothing else played: often
+    a note-off lost on the way, which would keep the call open for good."""
+
+    notes: list[str]
+    seconds: float
+    kind: ClassVar[str] = "held"
+
+    def words(self) -> str:
+        return (f"{', '.join(self.notes)} held {self.seconds:g} s with nothing else played: if the key is up, its "
+                f"note-off was lost; strike it again, or press panic, and livejam answers again")
+
+
+@dataclass
 class Problem(Event):
     message: str
     kind: ClassVar[str] = "error"

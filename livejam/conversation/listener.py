@@ -24,11 +24,11 @@ class Listener:
         self.reset()
 
     def reset(self, model=None) -> None:
-        """Start the model afresh (a new model, or the same one): keys still down
-        stay down, so their releases still end the phrase."""
+        """Start the model afresh (a new model, or the same one). It never heard
+        the keys down now, so none count as held: their releases are ignored, and a
+        key whose note-off was lost cannot outlive the switch."""
         self.model = model or self.model
-        held, self.encoder = self.encoder, StreamEncoder(live=True)
-        self.encoder.carry_keys(held)
+        self.encoder = StreamEncoder(live=True)
         self.state = self.model.initial_state(1)
         # Logits before any token: the model's view of how a piece starts.
         self.logits, self.state = self.model.step(vocab.time_shift(1), self.state)
@@ -46,6 +46,10 @@ class Listener:
     def encode(self, msg: mido.Message, t: float) -> list[int]:
         """A played message as tokens (not yet heard by the model)."""
         return capped(self.encoder.message(msg, t - self.origin))
+
+    def release_keys(self, t: float) -> list[int]:
+        """Every key and the pedal let go at `t`, as tokens (not yet heard)."""
+        return capped(self.encoder.release_all(t - self.origin))
 
     def feed(self, tokens: list[int]) -> None:
         if tokens:

@@ -12,13 +12,14 @@ from ..timing import bars
 from ..model import vocab
 from ..model.encoder import DRUM_CHANNEL
 from .answer import Answer
-from .call import HeardCall
-from .events import AnswerEnded, Interrupted, PhraseEnded
+from .call import HeardCall, pitch_name
+from .events import AnswerEnded, HeldLong, Interrupted, PhraseEnded
 from .phrase import PhraseDetector
 from .steering import Steering
 
 PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
 END_GRACE = 0.01  # a note struck this close to an answer's end starts the next call, not an interruption
+HELD_LONG = 10.0  # seconds a key may be held with nothing else played before the screen names it
 
 
 class Conversation:
@@ -35,6 +36,8 @@ class Conversation:
         self.call_onsets: list[float] = []  # clock times of the call's notes (its swing, with a tempo)
         self.tempo = None  # tempo.FixedTempo or MidiClockFollower: bars and beats; None: free time
         self.phrases.bar_due = self._bar_due
+        self.last_heard: float | None = None  # when the player last played anything
+        self.held_said = False  # HeldLong said for the keys held since last_heard
 
     def reset(self) -> None:
         """Forget the answer in play and any prepared one (after an error; the
@@ -64,6 +67,8 @@ class Conversation:
         due = self.phrases.due(self.listener.held)
         if due is not None:
             times.append(due - PREPARE_AHEAD if self._may_prepare() else due)
+        if self._held_long_due() is not None:
+            times.append(self._held_long_due())
         if self.answer is not None:
             # Refill once half the lookahead is used; wake at the end to close the answer.
             times.append(self.answer.end_time if self.answer.done
@@ -80,6 +85,7 @@ class Conversation:
         # the deadline but handled just after it does not split the call.
         self.end_phrase_if_due(t)
         self.discard_upcoming()  # the call goes on: what was sampled ahead is void
+        self.last_heard, self.held_said = t, False
         striking = msg.type == "note_on" and msg.velocity > 0
         if striking and self.answer is not None and not self.cfg.overlap and not self._answer_over(t):
             self.interrupt(t)
@@ -89,18 +95,38 @@ class Conversation:
             self.call_onsets = []
         if striking:
             self.call_onsets.append(t)
-        self.call.feed(tokens)
-        if self.answer is not None and not self.answer.done:
-            # Playing over the answer (--overlap): the model hears these notes once it finishes.
-            self.deferred += [x for x in tokens if vocab.describe(x)[0] != "TIME_SHIFT"]
-        else:
-            self.listener.feed(tokens)
+        self._hear(tokens)
         if striking:
             self.phrases.note_on(t)
         elif tokens or msg.type == "note_off":
             # A key (or the pedal) let go: the silence counts from here. Other CCs (a
             # mod wheel, an expression pedal) are not the end of anything.
             self.phrases.released(t)
+
+    def _hear(self, tokens: list[int]) -> None:
+        self.call.feed(tokens)
+        if self.answer is not None and not self.answer.done:
+            # Playing over the answer (--overlap): the model hears these notes once it finishes (or is cut).
+            self.deferred += [x for x in tokens if vocab.describe(x)[0] != "TIME_SHIFT"]
+        else:
+            self.listener.feed(tokens)
+
+    def release_keys(self, now: float) -> None:
+        """Every key and the pedal up as far as the model knows (a panic, "answer
+        now", a lost input): a note-off lost on the way cannot hold the call open."""
+        self._hear(self.listener.release_keys(now))
+
+    def panic(self, now: float) -> None:
+        """Stop the answer, free every key, and forget the call: silence, then a fresh start."""
+        self.interrupt(now)
+        self.discard_upcoming()
+        self.release_keys(now)
+        self.phrases.reset()
+
+    def _held_long_due(self) -> float | None:
+        if self.held_said or self.last_heard is None or not self.listener.held:
+            return None
+        return self.last_heard + HELD_LONG
 
     def _answer_over(self, t: float) -> bool:
         """The answer has played its last note and only its final releases are due:
@@ -110,6 +136,11 @@ class Conversation:
         return ans is not None and ans.done and t >= ans.end_time - END_GRACE
 
     def tick(self, now: float) -> None:
+        due = self._held_long_due()
+        if due is not None and now >= due:
+            self.held_said = True
+            self.emit(HeldLong, notes=[pitch_name(p) for p in self.listener.encoder.held_pitches()],
+                      seconds=round(now - self.last_heard, 1))
         if self.answer is not None:
             self._continue_answer(now)
         due = self.phrases.due(self.listener.held)
@@ -124,7 +155,9 @@ class Conversation:
             self._phrase_ended(phrase, now)
 
     def end_phrase_now(self, now: float) -> None:
-        """A manual phrase end (a CC or key): answer at once, keys down or not."""
+        """A manual phrase end (a CC or key): answer at once, keys down or not
+        (they count as released: the model hears the call end)."""
+        self.release_keys(now)
         phrase = self.phrases.manual_end(now)
         if phrase is not None:
             self._phrase_ended(phrase, now)
@@ -252,7 +285,8 @@ class Conversation:
         self.scheduler.cancel("answer")
         mark, release = ans.rollback(now)
         self.listener.adopt(mark)
+        # The answer's cut notes end, then the model hears what was played over it (--overlap).
+        self.listener.feed(release + self.deferred)
         self.deferred = []
-        self.listener.feed(release)
         self.answer = None
         self.emit(Interrupted, at_seconds=round(now - ans.t0, 2))

@@ -21,7 +21,8 @@ The rules (what a keyboard does with the same keys):
   hand-over rule);
 - a release of a key that is not down, or of a pitch another channel has since
   struck, is ignored; CC123 (all notes off) from a keyboard is an ordinary release
-  of its keys; the drum channel (10) is ignored.
+  of its keys; the drum channel (10) is ignored;
+- `release_all` lets every key and pedal go at once (a panic, "answer now").
 """
 from __future__ import annotations
 
@@ -51,10 +52,23 @@ class StreamEncoder:
         self.pending: set[int] = set()  # released in their first step: NOTE_OFF due one step on
         self.merged = Counter()  # how often each overlap rule applied (ingest reports it)
 
-    def carry_keys(self, other: "StreamEncoder") -> None:
-        """Take over what `other` hears held (a fresh model, the same hands)."""
-        self.presses, self.holders, self.onset = other.presses, other.holders, other.onset
-        self.pedal_down, self.sustained, self.pending = other.pedal_down, other.sustained, other.pending
+    def release_all(self, seconds: float) -> list[int]:
+        """Every key and pedal let go at once (a panic, a lost input, "answer now"):
+        the tokens that end what sounds, so the model hears it end. A key still
+        physically down is then up as far as livejam knows: its release is ignored."""
+        out: list[int] = []
+        self.presses.clear()
+        self.pedal_down.clear()
+        self.sustained.clear()
+        for pitch in sorted(self.holders):
+            channel = min(self.holders[pitch])
+            self.holders[pitch] = {channel}
+            out += self._let_go(seconds, channel, pitch)
+        return out + self.settle()
+
+    def held_pitches(self) -> list[int]:
+        """The pitches a key or the pedal holds now (what the screen names when one is held long)."""
+        return sorted(self.holders)
 
     # -- time --------------------------------------------------------------
     def advance(self, seconds: float) -> list[int]:

@@ -203,3 +203,18 @@ def test_live_a_key_struck_again_after_a_lost_release_counts_once():
     two_voices.note_on(1.0, 60, 80)
     two_voices.note_off(1.2, 60)
     assert two_voices.held  # the other voice still holds it
+
+
+def test_release_all_ends_every_held_and_sustained_note_and_ignores_later_releases():
+    enc = StreamEncoder(live=True)
+    enc.note_on(0.0, 60, 80)
+    enc.control(0.1, 64, 127)  # pedal down
+    enc.note_on(0.2, 64, 80)
+    enc.note_off(0.3, 64)  # sustained by the pedal
+    enc.note_on(0.5, 67, 80)
+    enc.note_off(0.5, 67)  # released in its first step: pending
+    out = enc.release_all(1.0)
+    offs = sorted(vocab.describe(t)[1] for t in out if vocab.describe(t)[0] == "NOTE_OFF")
+    assert offs == [60, 64, 67]
+    assert not enc.held and not enc.pedal_down and not enc.pending
+    assert enc.note_off(1.5, 60) == [] and enc.control(1.6, 64, 0) == []  # the hands let go later: nothing more
