@@ -22,7 +22,7 @@ def sequence(channels, sounding: dict | None = None) -> list[tuple[str, mido.Mes
     if sounding is None:
         out = [(PANIC, mido.Message("note_off", channel=ch, note=p, velocity=0)) for ch in chans for p in range(128)]
     else:
-        out = [(source, m) for source, tracker in sounding.items() for m in tracker.release_messages()]
+        out = [(source, m) for source, tracker in sounding.items() for m in tracker.note_offs()]
     return out + [(PANIC, mido.Message("control_change", channel=ch, control=c, value=v))
                   for ch in chans for c, v in PANIC_CCS]
 

@@ -1,17 +1,30 @@
-"""Which notes livejam has sounding on an output, per source, so every NOTE_ON
-gets its NOTE_OFF; and the one note-balance check (`hanging`) tests use."""
+"""Which notes (and pedals) livejam has sounding on an output, per source
+(answer, thru, metronome), so every NOTE_ON gets its NOTE_OFF and every pedal
+comes up; how the sources share one output without cutting each other
+(`Sounding`); and the one note-balance check (`hanging`) tests use."""
 from __future__ import annotations
 
 import mido
 
+from .panic import PANIC
+
+PEDAL = 64
 
 
 class NoteTracker:
     def __init__(self) -> None:
         self.sounding: dict[tuple[int, int], int] = {}  # (channel, pitch) -> count of unmatched ons
+        self.pedals: set[int] = set()  # channels this source holds the sustain pedal down on
+        self.channels: set[int] = set()  # every channel this source sent a note or a pedal on
 
     def sent(self, msg: mido.Message) -> None:
         """Note a message that went out."""
+        if msg.type == "control_change" and msg.control == PEDAL:
+            self.channels.add(msg.channel)
+            (self.pedals.add if msg.value >= 64 else self.pedals.discard)(msg.channel)
+            return
+        if msg.type in ("note_on", "note_off"):
+            self.channels.add(msg.channel)
         if msg.type == "note_on" and msg.velocity > 0:
             key = (msg.channel, msg.note)
             self.sounding[key] = self.sounding.get(key, 0) + 1
@@ -26,12 +39,59 @@ class NoteTracker:
     def is_sounding(self, channel: int, pitch: int) -> bool:
         return (channel, pitch) in self.sounding
 
-    def release_messages(self) -> list[mido.Message]:
+    def note_offs(self) -> list[mido.Message]:
         """A NOTE_OFF for every note still sounding (one per unmatched NOTE_ON)."""
         out = []
         for (ch, p), n in sorted(self.sounding.items()):
             out += [mido.Message("note_off", channel=ch, note=p, velocity=0)] * n
         return out
+
+    def release_messages(self) -> list[mido.Message]:
+        """The note-offs, then the pedal up on each channel this source holds it down on."""
+        return self.note_offs() + [mido.Message("control_change", channel=ch, control=PEDAL, value=0) for ch in sorted(self.pedals)]
+
+
+class Sounding:
+    """The sources sharing one output, and what each one's message becomes on the
+    wire. A synth has one voice per pitch and channel, and one pedal per channel,
+    whoever started them: so a source's NOTE_OFF (or pedal up) goes out only when
+    no other source still holds that note (or pedal), and a NOTE_ON over a note
+    another source sounds re-strikes it (its NOTE_OFF first, so the wire stays
+    one voice deep). The player's note held through thru is never cut by the
+    answer's note-off of the same pitch, nor the answer's by the player's."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, NoteTracker] = {}
+
+    def wire(self, source: str, msg: mido.Message) -> list[mido.Message]:
+        """What to send for `source`'s message (nothing, it, or a release then
+        it), before `sent` notes it."""
+        kind = msg.type
+        if source == PANIC:
+            return [msg]  # a panic silences everything, whoever holds it
+        if kind == "control_change" and msg.control == PEDAL and msg.value < 64:
+            return [] if self._others(source, lambda t: msg.channel in t.pedals) else [msg]
+        if kind not in ("note_on", "note_off"):
+            return [msg]
+        key = (msg.channel, msg.note)
+        if kind == "note_on" and msg.velocity > 0:
+            if any(t.sounding.get(key) for t in self.sources.values()):
+                return [mido.Message("note_off", channel=msg.channel, note=msg.note, velocity=0), msg]
+            return [msg]
+        return [] if self._others(source, lambda t: key in t.sounding) else [msg]
+
+    def sent(self, source: str, msg: mido.Message) -> None:
+        tracker = self.sources.setdefault(source, NoteTracker())
+        if msg.type == "note_on" and msg.velocity > 0:
+            tracker.sounding.pop((msg.channel, msg.note), None)  # one source, one voice a pitch: its next off ends it
+        tracker.sent(msg)
+
+    def _others(self, source: str, holds) -> bool:
+        return any(holds(t) for name, t in self.sources.items() if name != source)
+
+    def channels(self) -> set[int]:
+        """Every channel any source sent a note or pedal on (each is released on every exit path)."""
+        return set().union(*(t.channels for t in self.sources.values()))
 
 
 def hanging(timed) -> dict[tuple[int, int], int]:

@@ -2,8 +2,9 @@
 
 Deadlines are absolute clock times, so a late wake-up never shifts what follows
 (no drift). Nothing due means the thread sleeps on a condition: no busy loop.
-Every note sent is tracked per source ("answer", "thru"), so a source can be
-cut off at once with every one of its notes released.
+Every note and pedal sent is tracked per source ("answer", "thru", "metronome"),
+so a source can be cut off at once with every one of its notes released, and
+one source's note-off never silences another's note (midi/sounding.py).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Callable
 import mido
 
 from ..midi import panic
-from ..midi.sounding import NoteTracker
+from ..midi.sounding import Sounding
 from ..threads import ask_for_realtime, name_this_thread
 
 
@@ -29,7 +30,7 @@ class Scheduler:
         self.cond = threading.Condition()
         self.heap: list[tuple[float, int, str, mido.Message]] = []
         self.seq = itertools.count()
-        self.trackers: dict[str, NoteTracker] = {}
+        self.voices = Sounding()  # what each source has sounding, and what reaches the wire
         self.running = False
         self.closed = False  # after the final panic: nothing more is scheduled or sent
         self.thread: threading.Thread | None = None
@@ -82,7 +83,7 @@ class Scheduler:
 
     def sounding(self, tag: str | None = None) -> int:
         with self.cond:
-            trackers = [self.trackers.get(tag)] if tag else list(self.trackers.values())
+            trackers = [self.voices.sources.get(tag)] if tag else list(self.voices.sources.values())
             return sum(sum(t.sounding.values()) for t in trackers if t)
 
     def next_deadline(self) -> float | None:
@@ -134,12 +135,13 @@ class Scheduler:
 
     def _send(self, msg: mido.Message, tag: str, now: float, deadline: float | None) -> None:
         try:
-            self.output.send(msg)
+            for wire in self.voices.wire(tag, msg):
+                self.output.send(wire)
         except Exception as exc:  # a lost port must not stop the music thread
             if self.on_error:
                 self.on_error(exc)
             return
-        self.trackers.setdefault(tag, NoteTracker()).sent(msg)
+        self.voices.sent(tag, msg)
         self.sent += 1
         lateness = 0.0 if deadline is None else now - deadline
         if deadline is not None:
@@ -153,12 +155,16 @@ class Scheduler:
         self.heap.clear()
         now = self.clock.now()
         # Each note-off under the source that started the note, so its tracker and
-        # whoever listens to that source (the recorder, the piano roll) see it end.
-        for source, msg in panic.sequence(channels, self.trackers):
+        # whoever listens to that source (the recorder, the piano roll) see it end;
+        # the CCs on every channel any source touched (thru plays on the player's).
+        sources = {name: t for name, t in self.voices.sources.items()}
+        for source, msg in panic.sequence(set(channels) | self.voices.channels(), sources):
             self._send(msg, source, now, None)
+        for tracker in sources.values():
+            tracker.pedals.clear()  # the panic's CC64=0 lifted them on every channel
 
     def _release(self, tag: str) -> None:
-        tracker = self.trackers.get(tag)
+        tracker = self.voices.sources.get(tag)
         if tracker:
             now = self.clock.now()
             for msg in tracker.release_messages():

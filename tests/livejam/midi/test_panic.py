@@ -42,7 +42,7 @@ def test_the_scheduler_and_a_port_switch_send_the_sequence():
     s.send_now(on(0, 60), "answer")
     s.send_now(on(0, 62), "thru")
     s.schedule(5.0, on(0, 67))  # pending: dropped, never sent
-    expected = [m for _, m in panic.sequence([0], {k: t for k, t in s.trackers.items()})]
+    expected = [m for _, m in panic.sequence([0], dict(s.voices.sources))]
     s.panic([0])
     assert [m for _, m in out.messages[2:]] == expected and out.hanging() == {}
     assert s.pending() == 0
