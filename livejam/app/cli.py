@@ -22,7 +22,7 @@ def _config(a, use_settings: bool = False) -> LivejamConfig:
         if s.flag is None or v is None:
             continue
         if name == "ccs":
-            d["ccs"] = {**d.get("ccs", {}), **_parse_ccs(v)}  # merged with the saved mapping
+            d["ccs"] = config.remap(d.get("ccs", {}), _parse_ccs(v))  # over the saved mapping
         else:
             d[name] = v
     if getattr(a, "record_dir", None) and getattr(a, "record", None) is None:
@@ -38,13 +38,16 @@ def _config(a, use_settings: bool = False) -> LivejamConfig:
     return cfg
 
 
-def _parse_ccs(items: list[str]) -> dict[str, int]:
-    ccs = {}
+def _parse_ccs(items: list[str]) -> dict[str, int | str]:
+    ccs: dict[str, int | str] = {}
     for item in items:
         name, _, num = item.partition("=")
-        if not num.isdigit() or not 0 <= int(num) <= 127:
-            raise LivejamError(f"--cc takes NAME=NUMBER with a number 0..127, not {item!r}")
-        ccs[name] = int(num)
+        if num.strip().lower() == config.CC_OFF:
+            ccs[name] = config.CC_OFF
+        elif num.isdigit() and int(num) in config.LEARNABLE:
+            ccs[name] = int(num)
+        else:
+            raise LivejamError(f"--cc takes NAME=NUMBER (0..119) or NAME=off, not {item!r}")
     return ccs
 
 

@@ -8,26 +8,55 @@ import threading
 import mido
 
 from ..settings import config
+from ..model.encoder import PEDAL_CC as PEDAL
 from .events import ModelLoaded, Panicked, Problem, SettingChanged
 
 
 class Controls:
     def __init__(self, engine) -> None:
         self.engine = engine
+        self.last: dict[int, int] = {}  # CC number -> the value it last sent (a trigger fires on the rising edge)
+        self.learning: str | None = None  # MIDI learn: the control the next moved knob or pedal is mapped to
 
     def from_cc(self, msg: mido.Message) -> bool:
-        """A mapped CC changes a setting (or fires an action) instead of reaching the model."""
+        """A mapped CC changes a setting (or fires an action) instead of reaching the
+        model; while learning, the first CC moved is mapped instead."""
         cfg = self.engine.cfg
+        if self.learning is not None and msg.control in config.LEARNABLE and msg.control != PEDAL:
+            self._learned(msg)
+            return True
         name = next((n for n, number in cfg.ccs.items() if number == msg.control), None)
+        before = self.last.get(msg.control)
+        self.last[msg.control] = msg.value
         if name is None:
             return False
         value = config.from_cc(name, msg.value)
+        if before is not None and config.from_cc(name, before) == value:
+            return True  # a knob's sweep past the threshold once, or a value that did not change, acts once
         if isinstance(config.CONTROLS[name], config.Action):
             if value:  # a trigger acts on press, not on release
                 self.apply(name)
         else:
             self.apply(name, value)
         return True
+
+    def _learned(self, msg: mido.Message) -> None:
+        eng, name = self.engine, self.learning
+        self.learning = None
+        eng.cfg.ccs = config.remap(eng.cfg.ccs, {name: msg.control})
+        self.last[msg.control] = msg.value  # the move that taught it does not also act
+        eng.emit(SettingChanged, name="ccs", value=dict(eng.cfg.ccs))
+
+    def _learn(self, name, off: bool = False) -> None:
+        eng = self.engine
+        if name is not None and name not in config.CONTROLS:
+            eng.emit(Problem, message=f"no control {name!r} to map; known: {', '.join(config.CONTROLS)}")
+        elif off:
+            self.learning = None
+            eng.cfg.ccs = {**eng.cfg.ccs, name: config.CC_OFF}
+            eng.emit(SettingChanged, name="ccs", value=dict(eng.cfg.ccs))
+        else:
+            self.learning = name  # None: stop learning
 
     def apply(self, name: str, value=None) -> None:
         eng = self.engine
@@ -44,6 +73,10 @@ class Controls:
         elif name == "record":
             eng.recording = eng.recorder is not None and (bool(value) if value is not None else not eng.recording)
             eng.emit(SettingChanged, name="record", value=eng.recording)
+        elif name == "learn":
+            self._learn(value)
+        elif name == "unmap":
+            self._learn(value, off=True)
         elif name == "model":
             self._load_model(value)
         elif name == "model_ready":

@@ -117,6 +117,8 @@ class SettingChanged(Event):
     def words(self) -> str:
         if self.name == "muted":
             return "muted" if self.value else "unmuted"
+        if self.name == "ccs":
+            return "CC map: " + ", ".join(f"{n} {c}" for n, c in self.value.items())
         return f"{self.name} = {self.value}"
 
 

@@ -37,7 +37,8 @@ class Setting:
 
 @dataclass(frozen=True)
 class Action:
-    """A trigger, not a value: acts when pressed (CC >= 64); the release does nothing."""
+    """A trigger, not a value: acts when pressed (a CC rising to >= 64); the
+    release, and the rest of a knob's sweep, do nothing."""
 
     name: str
     title: str  # on a key in the footer and the command palette
@@ -46,12 +47,15 @@ class Action:
     keys: tuple[str, ...] = ()
 
 
-# 20-31 are undefined in the MIDI spec, so the default CCs clash with nothing a
-# keyboard sends on its own.
+# The default CCs sit in 102-119, undefined in the MIDI spec and seldom on a
+# controller's factory layout (20-31, undefined too, is where makers put knobs and
+# pads: a Launchkey's knobs send 21-28). MIDI learn (the TUI's `i`) maps any other.
 ACTIONS = (
-    Action("panic", "Panic", "every note off, then all-notes-off, sustain off, all-sound-off", cc=24, keys=("p",)),
-    Action("phrase_end", "Answer now", "end the phrase now: answer at once", cc=25, keys=("space",)),
+    Action("panic", "Panic", "every note off, then all-notes-off, sustain off, all-sound-off", cc=106, keys=("p",)),
+    Action("phrase_end", "Answer now", "end the phrase now: answer at once", cc=107, keys=("space",)),
 )
+CC_OFF = "off"  # a control with no CC (`--cc NAME=off`, or removed in the TUI)
+LEARNABLE = range(0, 120)  # 120-127 are channel mode messages, never a knob
 CC_ALIASES = {"answer_length": "answer_seconds", "mute": "muted"}  # names before settings had one table
 
 
@@ -69,30 +73,30 @@ class LivejamConfig:
     inputs: list[str] = _opt([], "input port names or unique substrings", flag="--in", play_only=True)
     output: str = _opt("", "output port name or unique substring", flag="--out", play_only=True)
     virtual: bool = _opt(False, "create 'livejam in' / 'livejam out' ports", saved=False, play_only=True)
-    muted: bool = _opt(False, "no answers (the model still listens)", short="Mute", keys=("m",), cc=23, live=True,
+    muted: bool = _opt(False, "no answers (the model still listens)", short="Mute", keys=("m",), cc=105, live=True,
                        saved=False, flag=None)
     temperature: float = _opt(0.9, "sampling temperature", label="temperature", short="Temp", lo=0.05, hi=3.0,
-                              span=(0.1, 2.0), keys=("minus", "plus,equals_sign"), cc=20, live=True)
+                              span=(0.1, 2.0), keys=("minus", "plus,equals_sign"), cc=102, live=True)
     top_p: float = _opt(0.95, "nucleus sampling mass", label="top-p", lo=0.05, hi=1.0, live=True)
     seed: int | None = _opt(None, "make answers reproducible", saved=False, kind=int)
     key_adherence: float = _opt(0.5, "keep answers in the call's key (estimated as you play): 0 off .. 1 strict",
-                                label="key", short="Key", lo=0.0, hi=1.0, keys=("semicolon", "apostrophe"), cc=26,
+                                label="key", short="Key", lo=0.0, hi=1.0, keys=("semicolon", "apostrophe"), cc=108,
                                 zero="off", live=True)
     register: int = _opt(0, "answer register, semitones from the call's (0: around the call)", label="register",
-                          short="Reg", lo=-24, hi=24, step=12, keys=("comma", "full_stop"), cc=27, unit=" st",
+                          short="Reg", lo=-24, hi=24, step=12, keys=("comma", "full_stop"), cc=109, unit=" st",
                           zero="the call's", live=True)
     density: float = _opt(1.0, "answer notes per second, relative to the call (1: as dense; 0: the model's own)",
                           label="density", short="Dens", lo=0.0, hi=4.0, span=(0.0, 3.0), step=0.25,
-                          keys=("9", "0"), cc=28, unit="x", zero="free", live=True)
+                          keys=("9", "0"), cc=110, unit="x", zero="free", live=True)
     echo: float = _opt(0.0, "-1 contrast (new material) .. 1 echo (the call's motifs, transposed); "
                             "copies of over 4 notes only at 1", label="echo", short="Echo", lo=-1.0, hi=1.0,
-                       step=0.25, keys=("v", "b"), cc=29, zero="neutral", live=True)
+                       step=0.25, keys=("v", "b"), cc=111, zero="neutral", live=True)
     silence: float = _opt(0.8, "seconds of quiet (all keys up) that end a phrase", label="silence", short="Silence",
                           lo=0.1, hi=60.0, span=(0.2, 3.0), keys=("left_square_bracket", "right_square_bracket"),
-                          cc=22, unit=" s", live=True)
+                          cc=104, unit=" s", live=True)
     answer_seconds: float = _opt(0.0, "fixed answer length; 0 mirrors the call (clamped to min/max answer)",
                                  label="answer", short="Length", lo=0.0, hi=60.0, choices=(0.0, 2.0, 4.0, 8.0, 16.0),
-                                 keys=("l",), cc=21, from_cc=lambda v: 0.0 if v == 0 else 1 + 15 * (v - 1) / 126,
+                                 keys=("l",), cc=103, from_cc=lambda v: 0.0 if v == 0 else 1 + 15 * (v - 1) / 126,
                                  unit=" s", zero="mirror call", live=True)
     min_answer: float = _opt(2.0, "shortest mirrored answer, seconds", lo=0.5, hi=60.0, saved=False, flag=None)
     max_answer: float = _opt(16.0, "longest mirrored answer, seconds", lo=0.5, hi=120.0, saved=False, flag=None)
@@ -105,7 +109,7 @@ class LivejamConfig:
     answer_bars: int = _opt(0, "with a tempo, answers last this many bars (0: as many as the call)",
                             lo=0, hi=64, live=True)
     quantize: float = _opt(0.5, "with a tempo, pull answer onsets onto the sixteenth grid (0 off .. 1 on it), "
-                                "keeping the call's swing", lo=0.0, hi=1.0, cc=30, live=True)
+                                "keeping the call's swing", lo=0.0, hi=1.0, cc=112, live=True)
     clock_out: bool = _opt(False, "send MIDI clock and Start/Stop with the answers (with --bpm), for a DAW to "
                                   "follow", saved=False, play_only=True)
     metronome: bool = _opt(False, "click each beat (with a tempo or MIDI clock)", live=True, saved=False)
@@ -126,10 +130,11 @@ class LivejamConfig:
     record: bool = _opt(True, "record the session to a MIDI file", short="Record", keys=("r",), live=True,
                         play_only=True)
     record_dir: str = _opt("", "where session recordings go; empty: the user data directory", play_only=True)
-    ccs: dict[str, int] = _opt({}, "CC numbers for live controls (NAME=NUMBER)", flag="--cc", play_only=True)
+    ccs: dict[str, int] = _opt({}, "CC numbers for live controls (NAME=NUMBER, or NAME=off for none)", flag="--cc", play_only=True)
 
     def __post_init__(self) -> None:
-        self.ccs = {**DEFAULT_CCS, **{CC_ALIASES.get(k, k): v for k, v in self.ccs.items()}}
+        # A number given to one control takes it from a default that had it.
+        self.ccs = remap(DEFAULT_CCS, {CC_ALIASES.get(k, k): v for k, v in self.ccs.items()})
 
     @classmethod
     def from_dict(cls, d: dict) -> "LivejamConfig":
@@ -163,8 +168,16 @@ class LivejamConfig:
         if bad:
             raise ValueError(f"unknown CC control(s): {', '.join(sorted(bad))}; known: {', '.join(CONTROLS)}")
         for name, number in self.ccs.items():
-            if not isinstance(number, int) or not 0 <= number <= 127:
-                raise ValueError(f"the CC for {name} must be a number 0..127, not {number!r}")
+            if number != CC_OFF and (not isinstance(number, int) or isinstance(number, bool) or number not in LEARNABLE):
+                raise ValueError(f"the CC for {name} must be a number 0..119 or off, not {number!r}")
+        users: dict[int, list[str]] = {}
+        for name, number in self.ccs.items():
+            if number != CC_OFF:
+                users.setdefault(number, []).append(name)
+        shared = {n: names for n, names in users.items() if len(names) > 1}
+        if shared:
+            n, names = sorted(shared.items())[0]
+            raise ValueError(f"CC {n} is given to {' and '.join(names)}; one CC steers one control")
 
     def answer_length(self, call_seconds: float) -> float:
         if self.answer_seconds > 0:
@@ -173,6 +186,14 @@ class LivejamConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def remap(ccs: dict, changes: dict) -> dict:
+    """`ccs` with `changes` (name -> number or off) over it: a number now given to
+    one control is taken from whichever control had it."""
+    taken = {v for v in changes.values() if v != CC_OFF}
+    kept = {n: (CC_OFF if c in taken else c) for n, c in ccs.items()}
+    return {**kept, **changes}
 
 
 def refuse_unknown(cls, d: dict, what: str) -> None:

@@ -77,8 +77,10 @@ def parse_value(name: str, text: str):
         if kind is list:
             return [part.strip() for part in text.split(",") if part.strip()]
         if kind is dict:
-            return {k: int(v) for k, _, v in (item.partition("=") for item in text.split(",") if item)}
+            return {k.strip(): (v.strip().lower() if v.strip().lower() == "off" else int(v))
+                    for k, _, v in (item.partition("=") for item in text.split(",") if item)}
         return kind(text)
     except (KeyError, ValueError):
-        shown = "on or off" if kind is bool else type(DEFAULTS[name]).__name__
+        shown = ("on or off" if kind is bool else "NAME=NUMBER pairs (panic=17,muted=off)" if kind is dict
+                 else type(DEFAULTS[name]).__name__)
         raise LivejamError(f"{name} takes {shown}, not {text!r}") from None

@@ -47,6 +47,7 @@ class LivejamApp(App):
     BINDINGS = setting_bindings() + [
         Binding("c", "devices", "Devices"),
         Binding("n", "models", "Model"),
+        Binding("i", "learn", "Learn CC"),
         Binding("q", "quit", "Quit"),
         Binding("z", "octave(-1)", "Octave -", show=False),
         Binding("x", "octave(1)", "Octave +", show=False),
@@ -144,6 +145,8 @@ class LivejamApp(App):
             self.show_controls()
             if ev.name in self.asked:
                 self.changed[ev.name] = ev.value
+            if ev.name == "ccs" and hasattr(self.screen, "mapped"):
+                self.screen.mapped()
         if isinstance(ev, (PortsChanged, PortLost, PortBack)) or (isinstance(ev, SettingChanged) and ev.name == "record"):
             self.show_ports()
         self.main("#log", RichLog).write(ev.words())
@@ -251,6 +254,11 @@ class LivejamApp(App):
         from .screens import DeviceScreen
 
         self.push_screen(DeviceScreen(self.rig))
+
+    def action_learn(self) -> None:
+        from .screens import LearnScreen
+
+        self.push_screen(LearnScreen(self.engine))
 
     def action_models(self) -> None:
         from .screens import ModelScreen

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, SelectionList
 
+from ...settings import config
 from ..port_switch import switch_ports
 
 
@@ -77,3 +78,50 @@ class ModelScreen(ModalScreen):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.app.ask("model", str(self.choices[event.option_index][0]))
         self.dismiss()
+
+
+class LearnScreen(ModalScreen):
+    """MIDI learn: pick a control, then move a knob or press a pedal to map it;
+    Delete removes a control's mapping. Kept in the settings on quit."""
+
+    BINDINGS = [("escape", "dismiss", "Back"), ("delete", "unmap", "Remove"), ("backspace", "unmap", "Remove")]
+
+    def __init__(self, engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.names = list(config.CONTROLS)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("MIDI learn: Enter on a control, then move a knob or press a pedal; Delete removes it",
+                        id="learn-hint")
+            yield OptionList(*self.lines(), id="learn")
+
+    def lines(self) -> list[str]:
+        ccs = self.engine.cfg.ccs
+        return [f"{name:<15} {'CC ' + str(ccs[name]) if ccs.get(name, config.CC_OFF) != config.CC_OFF else '-'}"
+                for name in self.names]
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        name = self.names[event.option_index]
+        self.app.asked.add("ccs")
+        self.engine.command("learn", name)
+        self.query_one("#learn-hint", Label).update(f"{name}: move a knob or press a pedal now (Escape: cancel)")
+
+    def action_unmap(self) -> None:
+        ol = self.query_one("#learn", OptionList)
+        if ol.highlighted is not None:
+            self.app.asked.add("ccs")
+            self.engine.command("unmap", self.names[ol.highlighted])
+
+    def mapped(self) -> None:
+        """The engine changed the map (learned or removed): show it."""
+        ol = self.query_one("#learn", OptionList)
+        at = ol.highlighted
+        ol.clear_options()
+        ol.add_options(self.lines())
+        ol.highlighted = at
+        self.query_one("#learn-hint", Label).update("mapped. Enter on another control, or Escape")
+
+    def on_unmount(self) -> None:
+        self.engine.command("learn", None)  # leaving stops listening for a knob

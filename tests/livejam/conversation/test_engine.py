@@ -166,19 +166,20 @@ def test_mute_and_panic(rig):
 
 def test_ccs_steer_and_do_not_reach_the_model(rig):
     r = rig()
+    cc = r.cfg.ccs
     step = r.engine.listener.encoder.step
-    r.play("control_change", control=20, value=127)
+    r.play("control_change", control=cc["temperature"], value=127)
     assert abs(r.cfg.temperature - 2.0) < 1e-9 and r.engine.sampler.temperature == r.cfg.temperature
-    r.play("control_change", control=22, value=0)
+    r.play("control_change", control=cc["silence"], value=0)
     assert abs(r.conv.phrases.silence - 0.2) < 1e-9
-    # The musical controls, each on its own CC (26-29), across their sweeps.
-    for cc, value, name, want in ((26, 127, "key_adherence", 1.0), (27, 0, "register", -24), (27, 127, "register", 24),
-                                  (28, 0, "density", 0.0), (29, 127, "echo", 1.0), (29, 0, "echo", -1.0)):
-        r.play("control_change", control=cc, value=value)
+    # The musical controls, each on its own CC, across their sweeps.
+    for name, value, want in (("key_adherence", 127, 1.0), ("register", 0, -24), ("register", 127, 24),
+                              ("density", 0, 0.0), ("echo", 127, 1.0), ("echo", 0, -1.0)):
+        r.play("control_change", control=cc[name], value=value)
         assert getattr(r.cfg, name) == want, name
     assert r.engine.listener.encoder.step == step  # nothing was encoded
     r.play("note_on", note=60, velocity=80)
-    r.play("control_change", control=25, value=127)  # manual phrase end with the key still down...
+    r.play("control_change", control=cc["phrase_end"], value=127)  # manual phrase end with the key still down...
     assert r.out.notes_on()  # ...answers at once
 
 
