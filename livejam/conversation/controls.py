@@ -71,7 +71,10 @@ class Controls:
         elif name == "phrase_end":
             conv.end_phrase_now(now)
         elif name == "record":
+            was = eng.recording
             eng.recording = eng.recorder is not None and (bool(value) if value is not None else not eng.recording)
+            if was and not eng.recording:
+                eng.recorder.close_held(now)  # paused mid-note: what sounds ends in the file here
             eng.emit(SettingChanged, name="record", value=eng.recording)
         elif name == "learn":
             self._learn(value)

@@ -62,6 +62,7 @@ class Engine:
         self.figures = Figures(self)
         self.events_in = 0
         self.answers = 0
+        self.output_failing = False
         self.shown_state = self.conversation.state
         self.thread: threading.Thread | None = None
         self.running = False
@@ -219,6 +220,7 @@ class Engine:
 
     def _sent(self, now: float, tag: str, msg: mido.Message, lateness: float) -> None:
         # Runs on the scheduler thread: only cheap bookkeeping here.
+        self.output_failing = False  # the output works (again): a next failure is said again
         if tag != "answer":
             return
         if msg.type in ("note_on", "note_off"):
@@ -230,7 +232,11 @@ class Engine:
             self.recorder.answer(msg, now)
 
     def _output_error(self, exc: Exception) -> None:
-        self.emit(Problem, message=f"output failed: {exc}")
+        # Said once until a send works again: with the port gone, every message
+        # (48 a second of clock alone) would otherwise be a line of its own.
+        if not self.output_failing:
+            self.output_failing = True
+            self.emit(Problem, message=f"output failed: {exc} (said once; livejam goes on and sends again when it can)")
 
     def _show_state(self) -> None:
         state = self.conversation.state

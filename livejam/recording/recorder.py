@@ -97,15 +97,27 @@ class SessionRecorder:
         self.failing = False
         return self.path
 
+    def close_held(self, t: float) -> None:
+        """End in the file every note (and pedal) still on in either track at `t`:
+        recording paused mid-note, or the session over. A file never holds a note
+        without its end (it would feed `bin/train personal` a note held for ever)."""
+        with self.lock:
+            for name, track in self.tracks.items():
+                for ch, p in sorted(hanging(track)):
+                    track.append((max(0.0, t - self.t0), mido.Message("note_off", channel=ch, note=p)))
+                down = {}
+                for _, m in track:
+                    if m.type == "control_change" and m.control == 64:
+                        down[m.channel] = m.value >= 64
+                for ch in sorted(c for c, d in down.items() if d):
+                    track.append((max(0.0, t - self.t0), mido.Message("control_change", channel=ch, control=64, value=0)))
+            self.dirty = True
+
     def close(self) -> Path | None:
-        """Close the player's held notes in the file, then write it a last time."""
+        """Close what is held in the file, then write it a last time."""
         writer, self.writer = self.writer, None
         if writer is not None:
             self.wanted.set()
             writer.join(timeout=10)
-        t = self.clock.now()
-        with self.lock:
-            held = sorted(hanging(self.tracks["player"]))
-        for ch, p in held:
-            self.player(mido.Message("note_off", channel=ch, note=p), t)
+        self.close_held(self.clock.now())
         return self.flush()

@@ -26,7 +26,8 @@ class Setting:
     unit: str = ""
     zero: str = ""  # what 0 means on screen (e.g. "mirror call")
     live: bool = False  # may change while playing (by command, CC or key)
-    saved: bool = True  # kept in settings.toml when the player changes it on screen
+    saved: bool = True  # kept in settings.toml (`livejam config set`, and when changed on screen)
+    screen_saves: bool = True  # False: its TUI key is for this session only (`r` pauses recording, never for good)
     flag: str | None = ""  # command-line flag; "" derives --name-with-dashes, None: no flag
     play_only: bool = False  # a flag of `play` only (ports, recording), not of `respond`
     kind: type | None = None  # for fields whose default is None
@@ -78,7 +79,8 @@ class LivejamConfig:
     temperature: float = _opt(0.9, "sampling temperature", label="temperature", short="Temp", lo=0.05, hi=3.0,
                               span=(0.1, 2.0), keys=("minus", "plus,equals_sign"), cc=102, live=True)
     top_p: float = _opt(0.95, "nucleus sampling mass", label="top-p", lo=0.05, hi=1.0, live=True)
-    seed: int | None = _opt(None, "make answers reproducible", saved=False, kind=int)
+    seed: int | None = _opt(None, "make answers reproducible (a whole number 0 or more)", lo=0, hi=2**63 - 1,
+                            saved=False, kind=int)
     key_adherence: float = _opt(0.5, "keep answers in the call's key (estimated as you play): 0 off .. 1 strict",
                                 label="key", short="Key", lo=0.0, hi=1.0, keys=("semicolon", "apostrophe"), cc=108,
                                 zero="off", live=True)
@@ -128,7 +130,7 @@ class LivejamConfig:
     watchdog: bool = _opt(True, "send through a watchdog process that releases every note if livejam is killed "
                           "(--no-watchdog: straight to the port)", saved=False, play_only=True)
     record: bool = _opt(True, "record the session to a MIDI file", short="Record", keys=("r",), live=True,
-                        play_only=True)
+                        play_only=True, screen_saves=False)
     record_dir: str = _opt("", "where session recordings go; empty: the user data directory", play_only=True)
     ccs: dict[str, int] = _opt({}, "CC numbers for live controls (NAME=NUMBER, or NAME=off for none)", flag="--cc", play_only=True)
 

@@ -32,12 +32,23 @@ def load(path: Path | None = None) -> dict:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise LivejamError(f"cannot read settings {path} ({exc}); fix or delete the file")
-    data = {k: v for k, v in data.items() if k in PERSISTED}
+    unknown = sorted(set(data) - set(PERSISTED))
+    if unknown:
+        raise LivejamError(f"settings file {path}: {_unknown_words(unknown[0])}; fix or delete that line")
     try:
         LivejamConfig.from_dict(data)  # every saved value checked for its type and range
     except (TypeError, ValueError) as exc:
         raise LivejamError(f"settings file {path}: {exc}; fix or delete that line")
     return data
+
+
+def _unknown_words(name: str) -> str:
+    import difflib
+
+    if name in SETTINGS:
+        return f"{name} is not kept between runs (give it as a flag)"
+    near = difflib.get_close_matches(name, PERSISTED, n=1)
+    return f"no setting {name!r}" + (f" (did you mean {near[0]}?)" if near else "")
 
 
 def update(changes: dict, path: Path | None = None, drop: tuple = ()) -> Path:

@@ -45,3 +45,46 @@ def test_the_synth_vanishing_mid_answer_and_coming_back(api, livejam):
         keys.delete()
         s.delete()
     assert rc == 0
+
+
+class GoneOutput:
+    """A synth that is unplugged (every send fails) until `back` is set."""
+
+    name = "gone"
+
+    def __init__(self) -> None:
+        self.back, self.sent = False, []
+
+    def send(self, msg) -> None:
+        if not self.back:
+            raise OSError("the port is gone")
+        self.sent.append(msg)
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_output_that_is_gone_is_said_once_not_once_a_message(tiny_model):
+    """With --clock-out, 48 messages a second fail while the synth is away: one line, and one more
+    only after a send worked again and then failed."""
+    from livejam.conversation.engine import Engine
+    from livejam.conversation.events import Problem
+    from livejam.model.onnx_model import OnnxModel
+    from livejam.offline import driver
+    from livejam.settings.config import LivejamConfig
+    from livejam.timing.wallclock import FakeClock
+
+    clock, out = FakeClock(), GoneOutput()
+    eng = Engine(LivejamConfig.from_dict({"record": False, "bpm": 120, "clock_out": True}), OnnxModel(tiny_model),
+                 out, clock=clock)
+    said = []
+    eng.subscribe(lambda e: said.append(e) if isinstance(e, Problem) else None)
+    eng.tempo.restart(clock.now())
+    driver.advance(eng, clock, clock.now() + 2.0)
+    assert len(said) == 1 and "said once" in said[0].message
+    out.back = True
+    driver.advance(eng, clock, clock.now() + 0.5)
+    assert out.sent and len(said) == 1
+    out.back = False
+    driver.advance(eng, clock, clock.now() + 2.0)
+    assert len(said) == 2

@@ -26,6 +26,7 @@ from .roll import COLOURS, PianoRoll
 COUNTDOWN_SECONDS = 0.1  # how often the "answering in" countdown moves while listening
 FIGURES_SECONDS = 1.0
 TEMPO_SECONDS = 0.1  # how often bar:beat is looked at, with a tempo
+LOG_LINES = 500  # the log keeps the newest lines: a long night does not grow it for ever
 
 
 def setting_bindings() -> list[Binding]:
@@ -83,7 +84,7 @@ class LivejamApp(App):
             with Vertical(id="right"):
                 yield Static(id="controls")
                 yield Static(id="figures")
-        yield RichLog(id="log", wrap=True, markup=False)
+        yield RichLog(id="log", wrap=True, markup=False, max_lines=LOG_LINES)
         yield Footer()
 
     def main(self, selector: str, kind=None):
@@ -143,7 +144,7 @@ class LivejamApp(App):
                 self.changed["model"] = ev.path
         if isinstance(ev, SettingChanged):
             self.show_controls()
-            if ev.name in self.asked:
+            if ev.name in self.asked and (ev.name not in config.SETTINGS or config.SETTINGS[ev.name].screen_saves):
                 self.changed[ev.name] = ev.value
             if ev.name == "ccs" and hasattr(self.screen, "mapped"):
                 self.screen.mapped()
@@ -224,9 +225,9 @@ class LivejamApp(App):
 
     def action_step(self, name: str, direction: int) -> None:
         s = config.SETTINGS[name]
-        lo, hi = s.sweep()
         value = getattr(self.rig.cfg, name) + direction * s.step
-        self.ask(name, round(min(hi, max(lo, value)), 2))
+        # Within the valid range, not a CC's sweep: a saved 10 s silence steps to 10.1, not down to 3.
+        self.ask(name, round(min(s.hi, max(s.lo, value)), 2))
 
     def action_change(self, name: str) -> None:
         s, now = config.SETTINGS[name], getattr(self.rig.cfg, name)
