@@ -4,6 +4,8 @@
 - engine cost per played event (encode + step + bookkeeping) as a ratio to a bare step;
 - streaming vs generate-then-play: time from the phrase-end decision to the first
   note ready, for each, and their ratio;
+- a three-hour session on the fake clock, recorded: the write and the engine's
+  phrase-end work at hour 0 and at hour 3 (long_session.py);
 - with --jack, livejam as its own process through a running JACK server,
   headless and with the TUI side by side (live.py): CPU idle and during a
   conversation, answer onset and timing at a receiving client.
@@ -23,6 +25,7 @@ from ..settings.config import LivejamConfig
 from ..conversation.engine import Engine
 from ..midi.outputs import RecordingOutput
 from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
+from .long_session import bench_long_session
 
 
 def _pct(values, *ps) -> dict:
@@ -96,6 +99,7 @@ def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, b
         "engine_event": event,
         "engine_event_over_step_p50": round(event["p50_ms"] / step["p50_ms"], 2),
         "streaming_vs_generate_then_play": bench_streaming_vs_whole(model),
+        "three_hour_session": bench_long_session(model),
     }
     if jack:
         from .live import bench_live

@@ -1,7 +1,8 @@
-"""Session recordings: two tracks, flushed whole after each phrase, held notes closed."""
+"""Session recordings: appended after each phrase, held notes closed, two tracks at the end."""
 import mido
 
 from livejam.timing.wallclock import FakeClock
+from livejam.midi.files import read_tracks
 from livejam.recording.recorder import SessionRecorder
 
 
@@ -13,14 +14,15 @@ def test_flush_writes_both_tracks_and_close_releases_held_keys(tmp_path):
     r.answer(mido.Message("note_on", note=67, velocity=70), 1.8)
     r.answer(mido.Message("note_off", note=67), 2.3)
     path = r.flush()
-    mid = mido.MidiFile(str(path))
-    assert [t.name for t in mid.tracks] == ["player", "livejam"]
-    assert sum(1 for m in mid.tracks[1] if m.type == "note_on") == 1
-    assert not list(tmp_path.glob("*.tmp"))  # written through a temporary file, then renamed
+    parts = read_tracks(path)
+    assert list(parts) == ["track 0", "player", "livejam"]  # the tempo chunk, then what was played
+    assert sum(1 for _, m in parts["livejam"] if m.type == "note_on") == 1
     assert r.flush() is None  # nothing new
     r.player(mido.Message("note_on", note=62, velocity=80), 3.0)  # still down when we quit
     clock.t = 4.0
     mid = mido.MidiFile(str(r.close()))
+    assert [t.name for t in mid.tracks] == ["player", "livejam"]  # compacted at the end
+    assert not list(tmp_path.glob("*.tmp"))  # through a temporary file, then renamed
     msgs = [m for m in mid.tracks[0] if m.type in ("note_on", "note_off")]
     assert msgs[-1].type == "note_off" and msgs[-1].note == 62
     total = sum(m.time for m in mid.tracks[0])
@@ -36,3 +38,21 @@ def test_unwritable_folder_is_one_clear_line(tmp_path):
     blocker.write_text("x")
     with pytest.raises(LivejamError, match="--record-dir"):
         SessionRecorder(blocker / "sub", FakeClock())
+
+
+def test_the_file_is_complete_after_every_write_even_with_a_chunk_cut_off_by_a_crash(tmp_path):
+    clock = FakeClock(0.0)
+    r = SessionRecorder(tmp_path, clock)
+    for i in range(3):  # three phrases, each written as it ends
+        r.player(mido.Message("note_on", note=60 + i, velocity=80), i)
+        r.player(mido.Message("note_off", note=60 + i), i + 0.5)
+        r.answer(mido.Message("note_on", note=70 + i, velocity=80), i + 0.6)
+        r.answer(mido.Message("note_off", note=70 + i), i + 0.9)
+        size = r.path.stat().st_size
+        r.flush()
+        assert r.path.stat().st_size - size == r.written  # appended: the earlier phrases are not written again
+    with open(r.path, "ab") as f:
+        f.write(b"MTrk\x00\x00\x01\x00\x00\x90")  # livejam killed in the middle of the next write
+    parts = read_tracks(r.path)  # what a crash leaves is read as it was before that write
+    assert [m.note for _, m in parts["player"] if m.type == "note_on"] == [60, 61, 62]
+    assert [round(t, 2) for t, m in parts["livejam"] if m.type == "note_on"] == [0.6, 1.6, 2.6]
