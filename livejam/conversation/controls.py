@@ -101,6 +101,8 @@ class Controls:
         setattr(cfg, name, value)
         if name == "thru" and not value:
             eng.scheduler.cancel("thru")  # keys held now would never get their note-off through
+        if name == "thru" and value:
+            eng.echoes.reset()  # turned on again: the loop, if it was one, is mended
         eng.sampler.temperature, eng.sampler.top_p = cfg.temperature, cfg.top_p
         eng.conversation.phrases.silence = cfg.silence
         if name == "muted" and value:

@@ -17,6 +17,7 @@ from typing import Callable
 
 import mido
 
+from ..midi.feedback import EchoDetector
 from ..model.sampler import Sampler
 from ..settings import config
 from ..threads import name_this_thread
@@ -63,6 +64,7 @@ class Engine:
         self.events_in = 0
         self.answers = 0
         self.output_failing = False
+        self.echoes = EchoDetector()  # our own output coming back in (a feedback loop)
         self.shown_state = self.conversation.state
         self.thread: threading.Thread | None = None
         self.running = False
@@ -202,10 +204,12 @@ class Engine:
 
     def played(self, msg: mido.Message, t: float) -> None:
         self.events_in += 1
-        if msg.type == "control_change" and self.controls.from_cc(msg):
-            return
         if msg.type not in ("note_on", "note_off", "control_change"):
             return  # clock, sysex, aftertouch...: not part of the conversation
+        if self._echo(msg, t):
+            return
+        if msg.type == "control_change" and self.controls.from_cc(msg):
+            return
         if self.cfg.thru:
             self.scheduler.send_now(msg, "thru")
         if self.recorder and self.recording:
@@ -214,6 +218,22 @@ class Engine:
             self.roll.add(t - self.origin, "you", msg.note, msg.type == "note_on" and msg.velocity > 0)
         self.conversation.heard(msg, t)
 
+    def _echo(self, msg: mido.Message, t: float) -> bool:
+        """Our own output heard again (midi/feedback.py): dropped; a loop is said once and pauses thru."""
+        release = msg.type == "note_off" or (msg.type == "note_on" and msg.velocity == 0)
+        if release and self.listener.encoder.presses.get((msg.channel, msg.note)):
+            return False  # a key the player holds: its release, even if ours just sent the same bytes
+        was = self.echoes.looping
+        if not self.echoes.heard(bytes(msg.bytes()), t):
+            return False
+        if self.echoes.looping and not was:
+            if self.cfg.thru:
+                self.controls.apply("thru", False)
+            self.emit(Problem, message="feedback loop: livejam hears its own output on its input (a DAW monitoring "
+                                       "its track, or livejam out patched to livejam in); thru is paused and the "
+                                       "echoes ignored. Break the loop, then turn thru on again")
+        return True
+
     # -- bookkeeping ---------------------------------------------------------
     def channels(self) -> list[int]:
         return [self.cfg.channel - 1]
@@ -221,6 +241,8 @@ class Engine:
     def _sent(self, now: float, tag: str, msg: mido.Message, lateness: float) -> None:
         # Runs on the scheduler thread: only cheap bookkeeping here.
         self.output_failing = False  # the output works (again): a next failure is said again
+        if msg.type in ("note_on", "note_off", "control_change"):
+            self.echoes.sent(bytes(msg.bytes()), now)
         if tag != "answer":
             return
         if msg.type in ("note_on", "note_off"):
