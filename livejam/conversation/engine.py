@@ -170,18 +170,25 @@ class Engine:
     def _clock_said(self, what: str | None, t: float) -> None:
         if what is None:
             return
-        if what == "stop":
-            # The DAW stopped: so does the answer in bars (a DAW stops its own notes too).
+        if what in ("stop", "relocate"):
+            # The DAW stopped, or jumped (a loop, a locate): the answer in bars ends with
+            # its notes released (a DAW stops its own notes too), and so do clicks already
+            # scheduled; the bars count from where the DAW now is.
             self.conversation.discard_upcoming()
             self.conversation.interrupt(t)
+            self.scheduler.cancel("metronome")
             self.beats_out.rewind()
-        self.emit(ClockChanged, what=what, source=self.tempo.source, bpm=self.tempo.bpm)
+        self.emit(ClockChanged, what=what, source=self.tempo.source, bpm=self.tempo.bpm,
+                  bar_known=self.conversation.bar_known())
 
     def position(self, t: float | None = None) -> tuple[int, float] | None:
-        """(bar from 1, beat from 1.0) at t (default now) with a tempo; None in free time."""
+        """(bar from 1, beat from 1.0) at t (default now) with a tempo; None in free
+        time; (None, None) with a followed clock whose bar is not known."""
         g = self.conversation.grid()
         if g is None:
             return None
+        if not self.conversation.bar_known():
+            return None, None  # a beat, but no bar: nothing said where bar 1 is
         return bars.bar_and_beat(g, self.clock.now() if t is None else t, self.cfg.beats_per_bar)
 
     def _played_waiting(self) -> bool:

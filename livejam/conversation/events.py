@@ -164,20 +164,24 @@ class PortBack(Event):
 class ClockChanged(Event):
     """The tempo source: the MIDI clock started, stopped, continued, was found or lost."""
 
-    what: str  # start, stop, continue, found, lost
+    what: str  # start, stop, continue, relocate, found, lost
     source: str
     bpm: float | None = None
+    bar_known: bool = True  # False: the beat is followed but nothing said where bar 1 is
     kind: ClassVar[str] = "clock"
 
     WORDS: ClassVar[dict] = {
         "start": "started: bars count from here", "continue": "continues", "found": "tempo found",
+        "relocate": "jumped (a loop or a locate): the answer stopped, bars count from the DAW's position",
         "stop": "stopped: free time (answers after the silence) until it starts again",
         "lost": "lost (no ticks): free time until it comes back; check the DAW sends MIDI clock to livejam",
     }
 
     def words(self) -> str:
         tempo = f" ({self.bpm:.1f} BPM)" if self.bpm else ""
-        return f"{self.source}{tempo} {self.WORDS.get(self.what, self.what)}"
+        bar = "" if self.bar_known or self.what in ("stop", "lost") else (
+            "; bar unknown until the DAW sends Start or a song position: answers keep to the beat")
+        return f"{self.source}{tempo} {self.WORDS.get(self.what, self.what)}{bar}"
 
 
 @dataclass

@@ -175,18 +175,29 @@ class Conversation:
         in_bars = self._bar_start(last, start, last)
         return in_bars[0] if in_bars else None
 
+    def bar_known(self) -> bool:
+        """Does the tempo say where bar 1 is? (A followed clock joined mid-song, or
+        after a stall, does not, until the DAW sends Start or a Song Position Pointer.)"""
+        return getattr(self.tempo, "bar_known", True)
+
+    def beats_per_bar(self) -> int:
+        """The bar calls end on: the real one, or one beat while the bar is unknown
+        (the answer keeps to the beat rather than invent a downbeat)."""
+        return self.cfg.beats_per_bar if self.bar_known() else 1
+
     def _bar_start(self, t: float, start: float | None, last: float | None):
         """With a tempo: (the bar line the answer starts on, its first bar, how many
         bars). None in free time."""
         g = self.grid()
         if g is None or start is None:
             return None
-        cfg, bpb = self.cfg, self.cfg.beats_per_bar
+        cfg, bpb = self.cfg, self.beats_per_bar()
         first = bars.call_start_bar(g, start, bpb)
         # Woken a little late for the bar line (a busy machine): still that bar, a hair late, not the next.
         t = max(t if last is None else last, t - bars.LATE_BEATS * g.spb)
         end = bars.call_end_bar(g, first, t, bpb, cfg.call_bars)
-        n = cfg.answer_bars or max(1, min(end - first, int(cfg.max_answer / (bpb * g.spb))))
+        asked = cfg.answer_bars * cfg.beats_per_bar // bpb  # bars asked for, in the bars counted now
+        n = asked or max(1, min(end - first, int(cfg.max_answer / (bpb * g.spb))))
         return g.time(end * bpb), end, n
 
     def _start_answer(self, t: float, call_seconds: float, start: float | None = None,
@@ -203,7 +214,7 @@ class Conversation:
         if in_bars:
             g = self.grid()
             swing = bars.swing_of([g.beats(x) for x in self.call_onsets])
-            timeline = bars.BarTimeline(self.grid, step, in_bars[1], in_bars[2], self.cfg.beats_per_bar,
+            timeline = bars.BarTimeline(self.grid, step, in_bars[1], in_bars[2], self.beats_per_bar(),
                                         self.cfg.quantize, swing)
         # Each answer samples from its own generator, seeded by the seed and how many
         # answers were played before: one prepared and thrown away draws nothing from

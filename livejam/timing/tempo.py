@@ -18,6 +18,18 @@ a tempo of their own (a burst does not), the tempo changed: the fit starts again
 from them, so a change is followed within a beat. If instead they keep the same
 tempo a whole number of ticks late, ticks were lost on the way (a server that
 dropped a period): they are counted, so the bars stay where the DAW has them.
+
+Gaps and jumps (the rule the README states):
+- a dropout (no tick for LOST_TICKS, no Stop) is first "lost": free time. If ticks
+  come back within MAX_COUNTED_BEATS, they were lost on the way and the song went
+  on: the ticks the gap held at the last tempo are counted, and the bars stay put.
+  A longer gap is a stall: where the song is now is not known, so the beat goes on
+  from the ticks but the bar is unknown (`bar_known`) until Start or a Song
+  Position Pointer says where bar 1 is;
+- ticks alone (livejam joined a song already running) keep the beat with the bar
+  unknown, likewise;
+- Start, or a Song Position Pointer, while the song runs (a DAW looping or jumping
+  without Stop) is a relocation: "relocate", and the bars count from there at once.
 """
 from __future__ import annotations
 
@@ -38,6 +50,7 @@ CHANGE_SECONDS = 0.004  # ... this far from where the least-delayed ticks before
 STEADY_SECONDS = 0.008  # ... and those ticks lie on a line to within this (bursts spread them by a server period)
 LOST_TICKS = 12  # this many tick intervals without a tick: the clock is lost ...
 LOST_MIN_SECONDS = 0.25  # ... and never sooner than this
+MAX_COUNTED_BEATS = 8  # ticks back within this after a loss: lost on the way (counted); longer: a stall
 MIN_BPM, MAX_BPM = 20.0, 400.0
 
 
@@ -94,24 +107,39 @@ class MidiClockFollower:
         self.started = False  # a Start or Continue was ever seen (else ticks alone run the song)
         self.fit: Grid | None = None
         self.lost = False
+        self.bar_known = False  # a Start or a Song Position Pointer said where bar 1 is
+        self.started_from_position = False  # a pointer set where Continue starts from
 
     # -- what arrives ------------------------------------------------------
     def feed(self, kind: str, t: float, value: int | None = None) -> str | None:
         if kind == "clock":
             return self._tick(t)
-        if kind in ("start", "continue"):
+        if kind == "start" or (kind == "continue" and not self.running):
             self._forget_if_stale(t)
-            self.zero = self.count if kind == "start" else self.count - self.stopped_at
+            jumped = self.running  # Start while the song runs: back to bar 1 without a Stop
+            self._move_zero(self.count if kind == "start" else self.count - self.stopped_at)
+            self.bar_known = self.bar_known or kind == "start" or self.started_from_position
             self.running = self.started = True
-            return kind
+            return "relocate" if jumped else kind
         if kind == "stop":
             if self.running:
                 self.stopped_at = self.count - self.zero
             self.running = False
             return "stop"
-        if kind == "songpos" and value is not None and not self.running:
+        if kind == "songpos" and value is not None:
+            if self.running:  # a jump (or a loop's end) without Stop: the next tick is there
+                self._move_zero(self.count - value * SIXTEENTH_TICKS)
+                self.bar_known = True
+                return "relocate"
             self.stopped_at = value * SIXTEENTH_TICKS
-        return None
+            self.started_from_position = True
+        return None  # Continue while running: nothing moved
+
+    def _move_zero(self, zero: int) -> None:
+        """Song position 0 is now the tick `zero`: the grid moves with it at once."""
+        if self.fit is not None:
+            self.fit = Grid(self.fit.t0, self.fit.beat0 + (self.zero - zero) / PPQN, self.fit.spb)
+        self.zero = zero
 
     def _tick(self, t: float) -> str | None:
         said = None
@@ -129,19 +157,28 @@ class MidiClockFollower:
         return said
 
     def _forget_if_stale(self, t: float) -> None:
-        """After a gap (a DAW that stops its clock with its transport, a cable pulled),
-        what came before says nothing about now: the tempo is found afresh."""
-        if self.ticks and t - self.ticks[-1][1] > self._lost_after():
-            self.ticks.clear()
-            self.fit = None
+        """After a gap: ticks lost on the way are counted (the song went on, at the
+        last tempo), if they come back within MAX_COUNTED_BEATS while it runs. A
+        longer gap (a DAW that stops its clock with its transport, a cable pulled)
+        says nothing about now: the tempo is found afresh and, if the song runs on
+        without a Start or pointer, the bar is unknown."""
+        if not self.ticks or t - self.ticks[-1][1] <= self._lost_after():
+            return
+        gap, fit = t - self.ticks[-1][1], self.fit
+        if self.running and fit is not None and gap <= MAX_COUNTED_BEATS * fit.spb:
+            self.count += max(0, round(gap / (fit.spb / PPQN)) - 1)
+            return
+        self.ticks.clear()
+        self.fit = None
+        if self.running:
+            self.bar_known = False
 
     def check(self, now: float) -> str | None:
         """Call now and then: says "lost" once when the ticks stop coming while the
         song runs (after a Stop, a DAW may well stop its clock too)."""
         if self.running and self.fit is not None and not self.lost and self.ticks \
                 and now - self.ticks[-1][1] > self._lost_after():
-            self.lost = True
-            self.ticks.clear()
+            self.lost = True  # the ticks are kept: if they come back soon, the gap is counted
             return "lost"
         return None
 

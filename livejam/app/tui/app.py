@@ -186,7 +186,7 @@ class LivejamApp(App):
         tempo = self.engine.tempo
         pos = self.engine.position()
         bpm = f"{tempo.bpm:.1f} BPM" if tempo.bpm else "-- BPM"
-        where = f"bar {pos[0]}:{int(pos[1])}" if pos else "free time"
+        where = "free time" if not pos else "bar ? (no Start yet)" if pos[0] is None else f"bar {pos[0]}:{int(pos[1])}"
         return f"{bpm}  {where}  {tempo.source}"
 
     def show_controls(self) -> None:

@@ -91,7 +91,7 @@ def test_start_stop_continue_and_song_position():
     f.feed("continue", times[5 * PPQN] + 0.003)
     f.feed("clock", times[5 * PPQN + 1])
     assert f.grid().beats(times[5 * PPQN + 1]) == pytest.approx(8.0)
-    assert f.feed("start", times[5 * PPQN + 2] - 0.001) == "start"
+    assert f.feed("start", times[5 * PPQN + 2] - 0.001) == "relocate"  # Start while running: a jump to bar 1
     f.feed("clock", times[5 * PPQN + 2])
     assert f.grid().beats(times[5 * PPQN + 2]) == pytest.approx(0.0, abs=1e-6)
 
