@@ -198,11 +198,15 @@ class StreamEncoder:
 
 def notes_from_messages(messages) -> tuple[list[vocab.Note], Counter]:
     """A whole performance, [(seconds, mido message)] in time order, as the live
-    encoder hears it: its notes on the 10 ms grid (notes still held at the end end
-    there), and how often each overlap rule applied."""
+    encoder hears it: its notes on the 10 ms grid (notes still held or sustained at
+    the end end at the last event), and how often each overlap rule applied."""
     enc = StreamEncoder()
     tokens: list[int] = []
+    end = 0.0
     for t, msg in messages:
         tokens += enc.message(msg, t)
-    tokens += enc.settle()
+        end = max(end, t)
+    # Keys still down or sustained by a pedal never lifted end at the file's last
+    # event (its last release), as note_seq ends them; never where the last token was.
+    tokens += enc.release_all(end)
     return vocab.decode(tokens), enc.merged
