@@ -2,13 +2,20 @@
 
 recordings -> your track of each session -> the same ingest as any corpus ->
 fine-tune from the model you play with now (the shipped default, or your last
-personal model that beat it) -> validate on held-out *sessions* (the newest ones,
-never windows cut from a session that was also trained on) -> export into your
-models folder with its own card -> the command that plays with it.
+personal model that beat it) -> export into your models folder with its own card
+-> the command that plays with it.
 
-Honest with little data: half the learning rate of training from scratch, early stopping on the held-out
-sessions, the usual augmentation; and when the personal model does not predict the
-held-out sessions better than the model it started from, it says so, and livejam
+Sessions are split whole, three ways, by time: the newest give the verdict
+(better than the base or not: what decides whether livejam offers the model),
+the ones before them choose the early stop, the rest are trained on. A session
+is never cut into windows on two sides, and the verdict is measured on playing
+that neither trained the model nor chose when to stop (choosing the stop on the
+verdict's own sessions would flatter it). Too little playing to judge on is a
+clear refusal, not a verdict of 0.0 against 0.0.
+
+Honest with little data: half the learning rate of training from scratch, early
+stopping, the usual augmentation; when the personal model does not predict the
+verdict sessions better than the model it started from, it says so, and livejam
 never offers it.
 """
 from __future__ import annotations
@@ -29,8 +36,10 @@ from .evaluate import onnx_nll
 from .export import export
 from .train import TrainConfig, dist_setup, fit
 
-HOLDOUT_SHARE = 0.2  # of the notes: the newest sessions up to this share are held out
-MIN_SESSIONS = 2  # one to learn from, one to check on
+HOLDOUT_SHARE = 0.2  # of the notes: the newest sessions up to this share give the verdict ...
+VALID_SHARE = 0.15  # ... and the ones before them, up to this share, choose the early stop
+MIN_SESSIONS = 3  # one to learn from, one to stop on, one to judge on
+MIN_VERDICT_NOTES = 40  # fewer notes to judge on than this: no verdict is given
 
 
 def work_dir() -> Path:
@@ -56,16 +65,29 @@ def gather(folder: Path, include_answers: bool = False, say=print) -> list[dict]
     return sessions
 
 
-def choose_holdout(sessions: list[dict]) -> list[str]:
-    """The newest sessions, up to HOLDOUT_SHARE of the notes (at least one, never all)."""
+def choose_holdout(sessions: list[dict]) -> tuple[list[str], list[str]]:
+    """(verdict, early stop): the newest sessions up to HOLDOUT_SHARE of the notes,
+    then the ones before them up to VALID_SHARE; at least one each, and at least
+    one session left to train on."""
     total = sum(s["notes"] for s in sessions)
-    held, notes = [], 0
-    for s in sorted(sessions, key=lambda s: (s["started"], s["name"]), reverse=True)[: len(sessions) - 1]:
-        if held and notes + s["notes"] > HOLDOUT_SHARE * total:
-            break
-        held.append(s["name"])
-        notes += s["notes"]
-    return held
+    newest = [s for s in sorted(sessions, key=lambda s: (s["started"], s["name"]), reverse=True)]
+    out: list[list[str]] = []
+    for share in (HOLDOUT_SHARE, VALID_SHARE):
+        room = len(newest) - (2 - len(out))  # leave one for the next set and one to train on
+        taken, notes = [], 0
+        while newest and len(taken) < room and (not taken or notes + newest[0]["notes"] <= share * total):
+            s = newest.pop(0)
+            taken.append(s["name"])
+            notes += s["notes"]
+        out.append(taken)
+    return out[0], out[1]
+
+
+def notes_in(sessions: list[dict]) -> int:
+    """The notes ingest keeps of these sessions (the encoder's rules: drums out, and so on)."""
+    from livejam.model.encoder import notes_from_messages
+
+    return sum(len(notes_from_messages(s["messages"])[0]) for s in sessions)
 
 
 def base_model(from_scratch: bool, folder: Path) -> Path:
@@ -111,25 +133,37 @@ def _personal(data, include_answers, from_scratch, name, steps, threads, models,
                          f"{MIN_SESSIONS} (about 10 minutes of playing in all is a good start), or give --data DIR")
     base = Path(base) if base else base_model(from_scratch, models)
 
-    # Your track of each session as its own file: the same ingest as any corpus.
-    corpus_dir = work / "corpus"
+    verdict_names, valid_names = choose_holdout(sessions)
+    judged = [s for s in sessions if s["name"] in verdict_names]
+    if notes_in(judged) < MIN_VERDICT_NOTES:
+        raise SystemExit(f"bin/train personal: your newest session(s) ({', '.join(verdict_names)}) hold "
+                         f"{notes_in(judged)} notes that can be judged on, fewer than {MIN_VERDICT_NOTES}: too little "
+                         f"to say whether a personal model plays like you. Record a longer session, then run it again")
+
+    # Your track of each session as its own file: the same ingest as any corpus. The
+    # verdict's sessions go to a folder of their own: never trained on, never stopped on.
+    corpus_dir, verdict_dir = work / "corpus", work / "verdict"
     if rank == 0:
-        if corpus_dir.exists():
-            shutil.rmtree(corpus_dir)
-        corpus_dir.mkdir(parents=True)
-        for s in sessions:
-            write_messages(corpus_dir / f"{s['name']}.mid", [("player", s["messages"])])
+        for folder_, chosen in ((corpus_dir, [s for s in sessions if s not in judged]), (verdict_dir, judged)):
+            if folder_.exists():
+                shutil.rmtree(folder_)
+            folder_.mkdir(parents=True)
+            for s in chosen:
+                write_messages(folder_ / f"{s['name']}.mid", [("player", s["messages"])])
         corpus = ingest(corpus_dir, quiet=True)
     if world > 1:
         torch.distributed.barrier()  # the corpus and its cache are written
     if rank != 0:
         corpus = ingest(corpus_dir, quiet=True)
-    holdout = [n for n in choose_holdout(sessions) if f"{n}.mid" in {p.name for p in corpus.pieces}]
+    holdout = [n for n in valid_names if f"{n}.mid" in {p.name for p in corpus.pieces}]
+    if not holdout:
+        raise SystemExit(f"bin/train personal: nothing of the session(s) chosen for the early stop "
+                         f"({', '.join(valid_names)}) survived ingest; record more, then run it again")
     tokens = corpus.summary["tokens"]
     # About six passes over your playing, within 60..600 steps of 16 x 256 tokens.
     steps = steps or int(min(600, max(60, 6 * tokens / (16 * 256))))
     key = hashlib.sha256(json.dumps([str(base), base.stat().st_mtime_ns, corpus.summary["fingerprint"], steps,
-                                     include_answers]).encode()).hexdigest()[:12]
+                                     include_answers, lr]).encode()).hexdigest()[:12]
     run = work / "runs" / key  # the same data and start: an interrupted run resumes
     from .from_onnx import load_onnx
 
@@ -140,7 +174,8 @@ def _personal(data, include_answers, from_scratch, name, steps, threads, models,
                       stop_after=stop_after)
     cfg.model.embedding, cfg.model.hidden, cfg.model.layers = start.cfg.embedding, start.cfg.hidden, start.cfg.layers
     say(f"{len(sessions)} sessions ({sum(s['notes'] for s in sessions)} notes, "
-        f"{sum(s['minutes'] for s in sessions):.1f} min); holding out the newest {len(holdout)}: {', '.join(holdout)}")
+        f"{sum(s['minutes'] for s in sessions):.1f} min); judged on the newest {len(judged)} "
+        f"({', '.join(verdict_names)}), early stop on {', '.join(holdout)}")
     say(f"fine-tuning {base.name} for up to {steps} steps in {run}")
     started = time.perf_counter()
     summary = fit(cfg, progress=False)
@@ -151,12 +186,14 @@ def _personal(data, include_answers, from_scratch, name, steps, threads, models,
 
     name = name or time.strftime("personal-%Y%m%d-%H%M")
     out = models / f"{name}.onnx"
-    held_rows = [corpus.piece_tokens(i) for i, p in enumerate(corpus.pieces) if p.name in cfg.holdout]
+    judge = ingest(verdict_dir, quiet=True)
+    held_rows = [judge.piece_tokens(i) for i in range(len(judge.pieces))]
     base_nll = onnx_nll(base, held_rows)["nll"]
     info = {
         "created": time.strftime("%Y-%m-%d %H:%M"), "base": base.name, "sources": str(folder),
         "sessions": len(sessions), "notes": sum(s["notes"] for s in sessions),
-        "minutes": round(sum(s["minutes"] for s in sessions), 1), "held_out_sessions": holdout,
+        "minutes": round(sum(s["minutes"] for s in sessions), 1), "held_out_sessions": verdict_names,
+        "early_stop_sessions": holdout,
         "include_answers": include_answers, "steps": summary["step"], "stopped": summary["stopped"],
         "train_seconds": round(time.perf_counter() - started, 1),
     }
@@ -187,15 +224,16 @@ Fine-tuned by `bin/train personal` on {info['created']} from `{info['base']}`.
 
 ## How it does
 
-On your {len(info['held_out_sessions'])} newest session(s), held out from training
-({', '.join(info['held_out_sessions'])}): {h['personal']:.4f} nats/event, against
+On your {len(info['held_out_sessions'])} newest session(s) ({', '.join(info['held_out_sessions'])}),
+used neither for training nor for choosing when to stop (that was
+{', '.join(info.get('early_stop_sessions', [])) or 'none'}): {h['personal']:.4f} nats/event, against
 {h['base']:.4f} for `{info['base']}`: **{verdict}** at predicting your playing.
 
 ## Data
 
 {info['sessions']} sessions from `{info['sources']}`: {info['notes']} notes, {info['minutes']} minutes of
 playing; {'your track and livejam' + "'" + 's answers' if info['include_answers'] else 'your track only (not the answers)'}.
-Sessions are split whole (training / held out), never cut into windows on both
+Sessions are split whole (training / early stop / verdict), never cut into windows on two
 sides. Trained {info['steps']} steps ({info['stopped']}) in {info.get('train_seconds', '?')} s.
 
 ## How it answers

@@ -33,13 +33,16 @@ def folder_of(record_dir: str = "") -> Path:
 
 
 def tracks(path: Path) -> dict[str, list[tuple[float, mido.Message]]]:
-    """A recording's tracks by name; a file not made by livejam is one 'player' track."""
+    """A recording's tracks by name. A file without a 'player' track is the
+    player's whole, except a track named 'livejam': livejam's own answers (as in
+    what `respond` writes, whose other track is the 'call'), never the player's."""
     try:
         out = read_tracks(path)
     except MidiFileError as exc:
         raise LivejamError(f"{path.name}: not readable as MIDI ({exc})") from None
-    if PLAYER not in out:  # any other MIDI file: all of it is the player's
-        out = {PLAYER: sorted((x for msgs in out.values() for x in msgs), key=lambda x: x[0])}
+    if PLAYER not in out:  # any other MIDI file: all of it but livejam's answers is the player's
+        played = sorted((x for name, msgs in out.items() if name != ANSWERS for x in msgs), key=lambda x: x[0])
+        out = {PLAYER: played, **({ANSWERS: out[ANSWERS]} if ANSWERS in out else {})}
     return out
 
 
