@@ -13,10 +13,11 @@ from ..settings.config import LivejamConfig
 from ..errors import LivejamError
 
 
-def _config(a, use_settings: bool = False) -> LivejamConfig:
+def _config(a, use_settings: bool = False, notices: list[str] | None = None) -> LivejamConfig:
     from ..settings import settings_file
 
     d = settings_file.load() if use_settings else {}
+    saved_model = d.get("model", "")
     for name, s in config.SETTINGS.items():
         v = getattr(a, name, None)
         if s.flag is None or v is None:
@@ -34,6 +35,12 @@ def _config(a, use_settings: bool = False) -> LivejamConfig:
     if cfg.model:
         from ..model.registry import resolve
 
+        if cfg.model == saved_model and not Path(resolve(cfg.model)).is_file() and notices is not None:
+            # The model kept from last time was deleted: start with the default, and say so.
+            notices.append(f"the model you played last time ({saved_model}) is gone; playing the default "
+                           f"(press n, or --model, for another)")
+            cfg.model = ""
+            return cfg
         cfg.model = str(resolve(cfg.model))  # a personal model's name, or a path
     return cfg
 
@@ -134,35 +141,44 @@ def _play(a) -> None:
     from .nomidi import NoMidiRig
     from .rig import LiveRig
 
-    cfg = _config(a, use_settings=True)
+    notices: list[str] = []
+    cfg = _config(a, use_settings=True, notices=notices)
     if a.headless:
         from .headless import run_headless
 
         rig = LiveRig(cfg)
-        rig.notices += _offer(cfg)
+        rig.notices += notices
+        rig.offer_later = _offer(cfg)
         sys.exit(run_headless(rig, as_json=a.json))
     try:
         rig = LiveRig(cfg)  # asked for no MIDI system, it finds ALSA or JACK (system.find_system)
     except NoMidiSystem as problem:
         rig = NoMidiRig(cfg, f"No MIDI system: {problem}. Meanwhile the computer keyboard plays into the model.")
-    rig.notices += _offer(cfg)
+    rig.notices += notices
+    rig.offer_later = _offer(cfg)
     from ..settings import settings_file
     from .tui.app import LivejamApp
 
     LivejamApp(rig, save_settings=settings_file.update).run()
 
 
-def _offer(cfg) -> list[str]:
-    """A personal model that beat the default is offered at start, never switched to unasked."""
+def _offer(cfg):
+    """A personal model that beat the default is offered at start, never switched to
+    unasked. Returns what finds the line (None: nothing to offer); the rig runs it on a
+    thread once playing, since reading every model's card takes a moment per model."""
     if cfg.model:
-        return []
-    from ..model.registry import recommended
+        return None
 
-    best = recommended()
-    if best is None:
-        return []
-    return [f"Your personal model '{best.name}' predicts your playing better than the default: "
-            f"press n to switch to it, or start with --model {best.name}."]
+    def find() -> str | None:
+        from ..model.registry import recommended
+
+        best = recommended()
+        if best is None:
+            return None
+        return (f"Your personal model '{best.name}' predicts your playing better than the default: "
+                f"press n to switch to it, or start with --model {best.name}.")
+
+    return find
 
 
 def _config_command(a) -> None:

@@ -11,6 +11,8 @@ from ..timing.wallclock import WallClock
 
 
 class NoMidiRig:
+    offer_later = None  # what finds a line to offer once playing (cli.py), or None
+
     def __init__(self, cfg: LivejamConfig, reason: str, clock=None, model=None, output=None) -> None:
         self.cfg, self.clock = cfg, clock or WallClock()
         self.model = model or OnnxModel(cfg.model or DEFAULT_MODEL)
@@ -30,7 +32,10 @@ class NoMidiRig:
         return [], []
 
     def start(self) -> None:
+        from .rig import offer_in_background
+
         self.engine.start()
+        offer_in_background(self)
 
     def stop(self) -> None:
         self.engine.stop()

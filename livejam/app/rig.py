@@ -4,18 +4,38 @@ loop and the TUI both start from here (port_switch.py changes the ports of a
 running rig; nomidi.py is the rig with no MIDI system at all)."""
 from __future__ import annotations
 
+import threading
+
 from ..midi import ports, system, watcher
 from ..timing.wallclock import WallClock
 from ..settings.config import LivejamConfig
 from ..conversation.engine import Engine
 from ..errors import LivejamError
-from ..conversation.events import PortBack, PortLost, Problem, SettingChanged
+from ..conversation.events import Notice, PortBack, PortLost, Problem, SettingChanged
 from ..recording.recorder import SessionRecorder
 from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
 from ..midi.watchdog import WatchedOutput
 
 
+def offer_in_background(rig) -> None:
+    """Run the rig's `offer_later` (cli.py: a personal model worth trying) on a
+    thread, and say what it finds: reading each model's card takes a moment, which
+    neither the start nor the screen waits for."""
+    find = getattr(rig, "offer_later", None)
+    if find is None:
+        return
+
+    def run() -> None:
+        line = find()
+        if line:
+            rig.engine.emit(Notice, message=line)
+
+    threading.Thread(target=run, name="livejam-offer", daemon=True).start()
+
+
 class LiveRig:
+    offer_later = None  # what finds a line to offer once playing (cli.py), or None
+
     def __init__(self, cfg: LivejamConfig) -> None:
         self.cfg = cfg
         self.clock = WallClock()
@@ -96,6 +116,7 @@ class LiveRig:
         self.engine.subscribe(self._note_channel)
         self.engine.start()
         self.watcher.start()
+        offer_in_background(self)
 
     def _note_channel(self, event) -> None:
         if isinstance(event, SettingChanged) and event.name == "channel":

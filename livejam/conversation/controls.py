@@ -4,10 +4,12 @@ it may touch the conversation and the model state directly."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import mido
 
 from ..settings import config
+from ..model import vocab
 from ..model.encoder import PEDAL_CC as PEDAL
 from .events import ModelLoaded, Panicked, Problem, SettingChanged
 
@@ -119,9 +121,17 @@ class Controls:
 
         def load() -> None:
             try:
-                eng.command("model_ready", OnnxModel(path))
+                model = OnnxModel(path)
+                model.step(vocab.time_shift(1), model.initial_state(1))  # one step before it may play
             except LivejamError as exc:
                 eng.emit(Problem, message=str(exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - loads, then fails to run: whatever ONNX Runtime raises
+                eng.emit(Problem, message=f"{Path(path).name} loads but fails on its first step "
+                                          f"({type(exc).__name__}: {str(exc).splitlines()[0][:100]}); "
+                                          f"still playing {eng.model.path.name}")
+                return
+            eng.command("model_ready", model)
 
         if eng.running:
             threading.Thread(target=load, name="livejam-model-load", daemon=True).start()

@@ -185,6 +185,18 @@ class ClockChanged(Event):
 
 
 @dataclass
+class Notice(Event):
+    """Something worth telling the player that is neither a problem nor a change
+    (a personal model worth trying, found once livejam is playing)."""
+
+    message: str
+    kind: ClassVar[str] = "notice"
+
+    def words(self) -> str:
+        return self.message
+
+
+@dataclass
 class HeldLong(Event):
     """Keys held (or the pedal down) a long time with nothing else played: often
     a note-off lost on the way, which would keep the call open for good."""

@@ -35,7 +35,19 @@ class ModelEntry:
         return bool(h) and h.get("personal", 1e9) < h.get("base", -1e9)
 
 
+_READ: dict[tuple[str, int, int, str], ModelEntry] = {}  # (path, mtime, size, kind) -> entry: each file read once
+
+
 def _entry(path: Path, kind: str) -> ModelEntry:
+    """A model's card, read once per file version (opening it under ONNX Runtime takes a moment)."""
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size, kind)
+    if key not in _READ:
+        _READ[key] = _read_entry(path, kind)
+    return _READ[key]
+
+
+def _read_entry(path: Path, kind: str) -> ModelEntry:
     name = path.stem
     created = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
     try:

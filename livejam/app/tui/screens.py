@@ -63,17 +63,39 @@ class DeviceScreen(ModalScreen):
 
 
 class ModelScreen(ModalScreen):
+    """The models to switch to. Reading each model's card opens it under ONNX
+    Runtime (a moment per model): done on a thread, so the screen and the music
+    never wait for it; the list fills in when it is read."""
+
     BINDINGS = [("escape", "dismiss", "Back")]
 
     def __init__(self, engine) -> None:
         super().__init__()
         self.engine = engine
-        self.choices = model_choices()
+        self.choices: list[tuple[Path, str]] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("Models: the default and yours (bin/train personal); Enter switches, between notes")
-            yield OptionList(*[label for _, label in self.choices], id="models")
+            yield Label("Models: the default and yours (bin/train personal); Enter switches, between notes",
+                        id="models-hint")
+            yield OptionList(id="models")
+
+    def on_mount(self) -> None:
+        self.query_one("#models-hint", Label).update("reading your models...")
+        self.run_worker(self._find, thread=True)
+
+    def _find(self) -> None:
+        choices = model_choices()
+        self.app.call_from_thread(self._show, choices)
+
+    def _show(self, choices) -> None:
+        self.choices = choices
+        ol = self.query_one("#models", OptionList)
+        ol.add_options([label for _, label in choices])
+        ol.highlighted = 0 if choices else None
+        ol.focus()
+        self.query_one("#models-hint", Label).update(
+            "Models: the default and yours (bin/train personal); Enter switches, between notes")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.app.ask("model", str(self.choices[event.option_index][0]))

@@ -127,6 +127,7 @@ async def test_model_and_device_screens(tiny_model, tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
         assert await until(lambda: app.screen.__class__.__name__ == "ModelScreen")
+        assert await until(lambda: app.screen.query_one("#models").option_count > 0)  # read on a thread
         names = [str(o.prompt) for o in app.screen.query_one("#models").options]
         assert any(n.startswith("default (default,") for n in names)
         await pilot.press("enter")  # switch to the first listed model
