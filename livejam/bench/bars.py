@@ -17,6 +17,7 @@ figure (`jackd -d dummy -p 32`).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -94,17 +95,17 @@ class ClockSource:
                     self.ticks.append(t)
 
     def perform(self, bpm_at, bars: int, calls_every: int = 2, stop: bool = True, lead: float = 0.3,
-                until_beat: float | None = None) -> list[float]:
+                until_beat: float | None = None, calls: bool = True) -> list[float]:
         """Start, then the clock for `bars` bars (or up to `until_beat`) with a call in
         bar 2, 4, ...; Stop at the end (or just stop sending: a lost clock).
-        Returns the tick send times."""
+        Returns the tick send times. calls=False: the clock alone, nothing played."""
         t0 = time.perf_counter() + lead
         ticks = tick_times(t0, bpm_at, bars * 4)
         if until_beat is not None:
             ticks = ticks[: int(until_beat * PPQN) + 1]
         timed = [(t0 - 0.005, 0, mido.Message("start"), self.clock)]
         timed += [(t, 1, mido.Message("clock"), self.clock) for t in ticks[:-1]]
-        for bar in range(1, bars - 1, calls_every):
+        for bar in range(1, bars - 1 if calls else 1, calls_every):
             if (bar + 1) * 4 * PPQN >= len(ticks):
                 break
             for beat, pitch in CALL:
@@ -190,14 +191,14 @@ def livejam_argv(model: str, *more: str) -> list[str]:
 TEMPI = {"90 BPM": steady(90), "120 BPM": steady(120), "174 BPM": steady(174), "ramp 100-140 BPM": ramp(100, 140, 24)}
 
 
-def bench_bars(model: str = "", bars: int = 16) -> dict:
-    """Each tempo in turn (Start ... Stop) into one livejam process; the errors per tempo and pooled."""
+@contextlib.contextmanager
+def following(model: str):
+    """livejam in its own process following this process's clock: (its process, the clock source)."""
     import os
     import subprocess
     import tempfile
 
-    api = system.api_id("jack")
-    source = ClockSource(api)
+    source = ClockSource(system.api_id("jack"))
     settings = tempfile.NamedTemporaryFile(suffix=".toml", delete=False)  # never the user's own
     proc = subprocess.Popen(livejam_argv(model), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "LIVEJAM_SETTINGS": settings.name})
@@ -205,6 +206,17 @@ def bench_bars(model: str = "", bars: int = 16) -> dict:
         if '"ready"' not in proc.stdout.readline():
             raise RuntimeError("livejam did not start")
         source.connect()
+        yield proc, source
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        source.close()
+        os.unlink(settings.name)
+
+
+def bench_bars(model: str = "", bars: int = 16) -> dict:
+    """Each tempo in turn (Start ... Stop) into one livejam process; the errors per tempo and pooled."""
+    with following(model) as (_, source):
         out, pooled = {}, []
         for name, bpm_at in TEMPI.items():
             source.clear()
@@ -214,11 +226,21 @@ def bench_bars(model: str = "", bars: int = 16) -> dict:
             pooled += errors
             out[name] = summary(errors)
         return {"jack": _jack_period(), "bars_per_tempo": bars, "per_tempo": out, "all": summary(pooled)}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        source.close()
-        os.unlink(settings.name)
+
+
+def bench_clock_cost(model: str = "", seconds: float = 15.0) -> dict:
+    """livejam's process CPU following a 120 BPM clock with nothing played, against the
+    same process with its clock port open and no clock, in one run (the issue's budget:
+    following costs what an idle livejam does plus a little, <= 3 % of a core)."""
+    from .live import _cpu_percent
+
+    with following(model) as (proc, source):
+        time.sleep(2.0)  # settled
+        idle = _cpu_percent(proc.pid, seconds)
+        bars = int(seconds * 120 / 60 / 4) + 2
+        clocked = _cpu_percent(proc.pid, 0, during=lambda: source.perform(steady(120), bars, calls=False))
+        return {"jack": _jack_period(), "idle_no_clock": idle, "following_120_bpm": clocked,
+                "following_minus_idle_percent": round(clocked["percent"] - idle["percent"], 2)}
 
 
 if __name__ == "__main__":  # python -m livejam.bench_bars [model]

@@ -108,7 +108,8 @@ def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, b
         out["jack_end_to_end"] = bench_live(str(model.path), phrases)
         out["watchdog_pass_through"] = bench_watchdog_hop()
     if bars:
-        from .bars import bench_bars
+        from .bars import bench_bars, bench_clock_cost
 
         out["answer_start_vs_bar_line"] = bench_bars(str(model.path))
+        out["clock_following_cpu"] = bench_clock_cost(str(model.path))
     return out
