@@ -16,9 +16,10 @@ MAY_IMPORT = {
     "timing": {"midi", "model"},
     "recording": {"midi"},
     "conversation": {"midi", "model", "settings", "timing", "recording"},
-    "offline": {"midi", "model", "settings", "timing", "recording", "conversation"},
-    "bench": {"midi", "model", "settings", "timing", "recording", "conversation", "offline"},
-    "app": {"midi", "model", "settings", "timing", "recording", "conversation", "offline", "bench"},
+    "sound": set(),
+    "offline": {"midi", "model", "settings", "timing", "recording", "conversation", "sound"},
+    "bench": {"midi", "model", "settings", "timing", "recording", "conversation", "offline", "sound"},
+    "app": {"midi", "model", "settings", "timing", "recording", "conversation", "offline", "bench", "sound"},
 }
 MAX_TOP_MODULES, MAX_WING_MODULES, MAX_LINES = 8, 12, 400
 

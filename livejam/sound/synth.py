@@ -1,0 +1,108 @@
+"""The one synth: a General MIDI SoundFont (tinysoundfont) rendered a block at a
+time, each message at its own sample inside the block, never snapped to the
+block's start. `respond -o .wav` renders through it whole; the live audio output
+(issue 20) a block per audio callback, into a buffer it keeps (no allocation per
+block: tinysoundfont fills a given buffer)."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import LivejamError
+
+RATE = 44100
+DRUMS = 9  # channel 10: General MIDI percussion (tinysoundfont selects its kit itself)
+
+
+def default_soundfont() -> Path:
+    """The General MIDI SoundFont the pretty_midi package ships (TimGM6mb.sf2): nothing downloaded."""
+    spec = importlib.util.find_spec("pretty_midi")
+    if spec is None or not spec.submodule_search_locations:
+        raise LivejamError("no default SoundFont: the pretty_midi package is missing; reinstall livejam or pass "
+                           "--soundfont FILE.sf2")
+    return Path(list(spec.submodule_search_locations)[0]) / "TimGM6mb.sf2"
+
+
+class BlockSynth:
+    """render(frames, events) -> the next `frames` stereo float32 frames, with each
+    (frame offset, mido message) applied at its offset. Pure of any clock: the
+    caller says where in the block each message falls."""
+
+    def __init__(self, soundfont: Path | None = None, rate: int = RATE, programs: dict[int, int] | None = None,
+                 max_frames: int = 8192) -> None:
+        try:
+            import tinysoundfont
+        except ImportError:
+            raise LivejamError("the synth needs tinysoundfont; run bin/livejam once (it installs it) or "
+                               "`pip install --no-deps tinysoundfont`") from None
+        sf = Path(soundfont) if soundfont else default_soundfont()
+        if not sf.is_file():
+            raise LivejamError(f"SoundFont {sf} not found; pass an .sf2 or .sf3 file")
+        self.rate = rate
+        self.synth = tinysoundfont.Synth(samplerate=rate)
+        try:
+            self.sfid = self.synth.sfload(str(sf))
+        except Exception as exc:  # noqa: BLE001 - whatever the SoundFont reader raises
+            raise LivejamError(f"{sf.name} is not a usable SoundFont ({exc})") from None
+        for ch in range(16):
+            if ch != DRUMS:
+                self.synth.program_select(ch, self.sfid, 0, (programs or {}).get(ch, 0))
+        self.buffer = np.zeros((max_frames, 2), np.float32)  # filled in place, block after block
+
+    def render(self, frames: int, events=()) -> np.ndarray:
+        """The next `frames` frames (a view into the kept buffer: copy it to keep it)."""
+        if frames > len(self.buffer):
+            self.buffer = np.zeros((frames, 2), np.float32)  # a bigger block than any before: once
+        out = self.buffer[:frames]
+        at = 0
+        for offset, msg in events:
+            offset = min(max(offset, at), frames)
+            self._fill(out[at:offset])
+            at = offset
+            self.apply(msg)
+        self._fill(out[at:frames])
+        return out
+
+    def _fill(self, part: np.ndarray) -> None:
+        if len(part):
+            self.synth.generate(len(part), memoryview(part).cast("B"))
+
+    def apply(self, msg) -> None:
+        kind = msg.type
+        if kind == "note_on" and msg.velocity > 0:
+            self.synth.noteon(msg.channel, msg.note, msg.velocity)
+        elif kind in ("note_on", "note_off"):
+            self.synth.noteoff(msg.channel, msg.note)
+        elif kind == "control_change":
+            self.synth.control_change(msg.channel, msg.control, msg.value)
+        elif kind == "program_change":
+            self.synth.program_change(msg.channel, msg.program)
+        elif kind == "pitchwheel":
+            self.synth.pitchbend(msg.channel, msg.pitch + 8192)
+
+    def silence(self) -> None:
+        """Every voice off at once (panic, quit, mute): tinysoundfont's fast release,
+        ~10 ms, then nothing: within one block of 512 frames at 44.1 kHz."""
+        for ch in range(16):
+            self.synth.sounds_off(ch)
+
+
+def render_events(events, synth: BlockSynth, tail: float = 1.5, block: int = 512) -> np.ndarray:
+    """(seconds, mido message) in time order -> the whole performance as stereo
+    float32, rendered block by block as the live output renders it: each message at
+    its sample inside its block."""
+    events = sorted(events, key=lambda e: e[0])
+    end = (events[-1][0] if events else 0.0) + tail
+    total = int(round(end * synth.rate))
+    out = np.zeros((total, 2), np.float32)
+    i = 0
+    for start in range(0, total, block):
+        n = min(block, total - start)
+        due = []
+        while i < len(events) and int(round(events[i][0] * synth.rate)) < start + n:
+            due.append((int(round(events[i][0] * synth.rate)) - start, events[i][1]))
+            i += 1
+        out[start:start + n] = synth.render(n, due)
+    return out
