@@ -69,6 +69,10 @@ def _add_setting_flags(p, play: bool) -> None:
         if name == "ccs":
             p.add_argument(flag, dest=name, action="append", metavar="NAME=NUMBER",
                            help=f"{s.help} ({', '.join(f'{k}={v}' for k, v in config.DEFAULT_CCS.items())})")
+        elif name == "synth":
+            p.add_argument(flag, dest=name, nargs="?", const="default", metavar="SF2",
+                           help=f"{s.help} (--no-synth: off for this run)")
+            p.add_argument("--no-synth", dest=name, action="store_const", const="", help=argparse.SUPPRESS)
         elif isinstance(default, list):
             p.add_argument(flag, dest=name, action="append", help=f"{s.help} (repeatable)")
         elif config.value_type(name) is bool:

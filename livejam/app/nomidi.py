@@ -22,6 +22,9 @@ class NoMidiRig:
         self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
         self.engine = Engine(cfg, self.model, self.output, self.clock, self.recorder)
         self.notices = [reason]
+        from .rig import attach_synth
+
+        attach_synth(self)  # with no MIDI system at all, the built-in synth is how livejam is heard
 
     def describe(self) -> dict:
         return {"model": str(self.model.path), "api": "none", "inputs": ["computer keyboard"],
@@ -38,4 +41,7 @@ class NoMidiRig:
         offer_in_background(self)
 
     def stop(self) -> None:
+        from .rig import detach_synth
+
+        detach_synth(self)
         self.engine.stop()

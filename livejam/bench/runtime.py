@@ -4,6 +4,7 @@
 - engine cost per played event (encode + step + bookkeeping) as a ratio to a bare step;
 - streaming vs generate-then-play: time from the phrase-end decision to the first
   note ready, for each, and their ratio;
+- the built-in synth: 16 voices rendered in 256-frame blocks (synth.py);
 - a three-hour session on the fake clock, recorded: the write and the engine's
   phrase-end work at hour 0 and at hour 3 (long_session.py);
 - with --jack, livejam as its own process through a running JACK server,
@@ -26,6 +27,7 @@ from ..conversation.engine import Engine
 from ..midi.outputs import RecordingOutput
 from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
 from .long_session import bench_long_session
+from .synth import bench_synth
 
 
 def _pct(values, *ps) -> dict:
@@ -100,6 +102,7 @@ def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, b
         "engine_event_over_step_p50": round(event["p50_ms"] / step["p50_ms"], 2),
         "streaming_vs_generate_then_play": bench_streaming_vs_whole(model),
         "three_hour_session": bench_long_session(model),
+        "synth_16_voices": bench_synth(),
     }
     if jack:
         from .live import bench_live

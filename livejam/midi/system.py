@@ -39,7 +39,7 @@ def api_name(api: int) -> str:
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def quiet_stderr():
     """ALSA's and JACK's C libraries print their own lines when no server is
     there; we say it once, in our words, so hush file descriptor 2 meanwhile."""
     try:
@@ -59,7 +59,7 @@ def _quiet_stderr():
 def client(kind: str, api: int, name: str = CLIENT):
     rt = rtmidi_module()
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             return (rt.MidiIn if kind == "in" else rt.MidiOut)(rtapi=api, name=name)
     except rt.RtMidiError as exc:
         raise NoMidiSystem(no_midi_system_message(api, exc)) from exc

@@ -129,6 +129,10 @@ class LivejamConfig:
     lookahead: float = _opt(0.3, "seconds sampled ahead of playback", lo=0.02, hi=2.0, saved=False, flag=None)
     watchdog: bool = _opt(True, "send through a watchdog process that releases every note if livejam is killed "
                           "(--no-watchdog: straight to the port)", saved=False, play_only=True)
+    synth: str = _opt("", "also play through livejam's own synth (audio through JACK, else the default sound "
+                          "device): --synth for the General MIDI SoundFont it ships, --synth FILE.sf2 for yours",
+                      play_only=True)
+    synth_volume: float = _opt(0.8, "the built-in synth's volume", lo=0.0, hi=1.0, play_only=True)
     record: bool = _opt(True, "record the session to a MIDI file", short="Record", keys=("r",), live=True,
                         play_only=True, screen_saves=False)
     record_dir: str = _opt("", "where session recordings go; empty: the user data directory", play_only=True)

@@ -14,6 +14,7 @@ from ..errors import LivejamError
 
 RATE = 44100
 DRUMS = 9  # channel 10: General MIDI percussion (tinysoundfont selects its kit itself)
+ALL_SOUND_OFF, ALL_NOTES_OFF = 120, 123
 
 
 def default_soundfont() -> Path:
@@ -27,8 +28,8 @@ def default_soundfont() -> Path:
 
 class BlockSynth:
     """render(frames, events) -> the next `frames` stereo float32 frames, with each
-    (frame offset, mido message) applied at its offset. Pure of any clock: the
-    caller says where in the block each message falls."""
+    (frame offset, mido message) applied at its offset (None: every voice off).
+    Pure of any clock: the caller says where in the block each message falls."""
 
     def __init__(self, soundfont: Path | None = None, rate: int = RATE, programs: dict[int, int] | None = None,
                  max_frames: int = 8192) -> None:
@@ -61,7 +62,10 @@ class BlockSynth:
             offset = min(max(offset, at), frames)
             self._fill(out[at:offset])
             at = offset
-            self.apply(msg)
+            if msg is None:
+                self.silence()
+            else:
+                self.apply(msg)
         self._fill(out[at:frames])
         return out
 
@@ -75,6 +79,10 @@ class BlockSynth:
             self.synth.noteon(msg.channel, msg.note, msg.velocity)
         elif kind in ("note_on", "note_off"):
             self.synth.noteoff(msg.channel, msg.note)
+        elif kind == "control_change" and msg.control == ALL_SOUND_OFF:
+            self.synth.sounds_off(msg.channel)  # the panic's last word: no release tail
+        elif kind == "control_change" and msg.control == ALL_NOTES_OFF:
+            self.synth.notes_off(msg.channel)
         elif kind == "control_change":
             self.synth.control_change(msg.channel, msg.control, msg.value)
         elif kind == "program_change":

@@ -31,6 +31,7 @@ class Scheduler:
         self.heap: list[tuple[float, int, str, mido.Message]] = []
         self.seq = itertools.count()
         self.voices = Sounding()  # what each source has sounding, and what reaches the wire
+        self.taps: list = []  # outputs beside the port that hear the same wire and never fail (the built-in synth)
         self.running = False
         self.closed = False  # after the final panic: nothing more is scheduled or sent
         self.thread: threading.Thread | None = None
@@ -134,8 +135,12 @@ class Scheduler:
         return n
 
     def _send(self, msg: mido.Message, tag: str, now: float, deadline: float | None) -> None:
+        wires = self.voices.wire(tag, msg)
+        for tap in self.taps:  # the built-in synth: hears the wire whether the MIDI port works or not
+            for wire in wires:
+                tap.send(wire)
         try:
-            for wire in self.voices.wire(tag, msg):
+            for wire in wires:
                 self.output.send(wire)
         except Exception as exc:  # a lost port must not stop the music thread
             if self.on_error:

@@ -16,7 +16,7 @@ MAY_IMPORT = {
     "timing": {"midi", "model"},
     "recording": {"midi"},
     "conversation": {"midi", "model", "settings", "timing", "recording"},
-    "sound": set(),
+    "sound": {"midi"},
     "offline": {"midi", "model", "settings", "timing", "recording", "conversation", "sound"},
     "bench": {"midi", "model", "settings", "timing", "recording", "conversation", "offline", "sound"},
     "app": {"midi", "model", "settings", "timing", "recording", "conversation", "offline", "bench", "sound"},

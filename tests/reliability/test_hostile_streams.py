@@ -34,6 +34,11 @@ def test_floods_and_nonsense_on_the_input_do_not_stop_the_conversation(api, live
         burst(lb, [[0x90, p, 100] for p in range(128)])  # all 128 keys down...
         burst(lb, [[0x80, p, 0] for p in range(128)])  # ...and up
         burst(lb, [[0x90 | ch, 60, 90] for ch in range(16)] + [[0x80 | ch, 60, 0] for ch in range(16)])
+        if not lj.wait_event("answer", 8):
+            # A JACK server without real-time priority drops a whole period's MIDI on an xrun:
+            # if that took the releases, livejam says which keys it holds; let them go again.
+            assert lj.wait_event("held", 10), lj.events
+            burst(lb, [[0x80, p, 0] for p in range(128)] + [[0x80 | ch, 60, 0] for ch in range(16)])
         assert lj.wait_event("answer", 15), lj.events  # the nonsense above still made calls
         answered = sum(e["event"] == "answer" for e in lj.events)
         lb.play([62, 65, 69], each=0.1)  # and a plain call after it all is answered
