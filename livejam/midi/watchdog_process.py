@@ -121,6 +121,7 @@ def serve(fd: int, port, say) -> int:
                     gone = True
                     say(f"lost {exc}")
         elif data == b"bye":
+            time.sleep(FLUSH_SECONDS)  # livejam's own last releases may still wait for the server's thread
             return 0
         elif data == b"reopen":
             try:
