@@ -178,9 +178,9 @@ class Engine:
             return  # something played may predate the phrase end: it is handled first, then the loop comes back
         with self._guard():
             if isinstance(self.tempo, MidiClockFollower):
-                lost = self.tempo.lost_deadline()
-                if lost is not None and now >= lost:
-                    self._ticks_unannounced()
+                # Every tick heard so far, before a decision (a bar line, a refill, a lost clock):
+                # batches save wakes, never freshness where it counts.
+                self._ticks_unannounced()
                 self._clock_said(self.tempo.check(now), now)
             self.conversation.tick(now)
             self.beats_out.tick(now)
@@ -194,9 +194,9 @@ class Engine:
             self.midi_clock_in(_TICK, t)
 
     def _ticks_unannounced(self) -> None:
-        """A last batch smaller than TICK_BATCH (the clock stopped mid-batch): taken
-        before the follower may call the clock lost, if nothing from the clock port
-        still waits in the inbox (those ticks came after it)."""
+        """Ticks not yet announced (less than a batch, or a clock that stopped
+        mid-batch): taken whenever the engine looks at the time, if nothing from the
+        clock port still waits in the inbox (those ticks came after it)."""
         if self.ticks_done < self.ticks_in:
             with self.inbox.mutex:
                 if any(isinstance(item, (TicksDue, MidiClockIn)) for item in self.inbox.queue):
