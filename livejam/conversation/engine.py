@@ -13,7 +13,6 @@ import contextlib
 import queue
 import sys
 import threading
-from collections import deque
 from typing import Callable
 
 import mido
@@ -29,18 +28,14 @@ from ..timing.tempo import CLOCK_KINDS, FixedTempo, MidiClockFollower
 from ..timing.wallclock import WallClock
 from .controls import Controls
 from .events import (AnswerEnded, ClockChanged, Command, Event, MidiClockIn, PhraseEnded, Played, Problem,
-                     StateChanged, Stop, TicksDue)
+                     StateChanged, Stop)
 from .figures import Figures
 from .listener import Listener
 from .roll import RollLog
 from .turns import Conversation
 
 SWITCH_INTERVAL = 0.0005
-TICK_BATCH = 6  # clock ticks (a sixteenth) the engine takes in one wake; their times are their own
 START_LEAD = 0.05  # with --bpm: seconds from start to bar 1 (Start goes out first)
-
-
-_TICK = mido.Message("clock")
 
 
 class Engine:
@@ -69,8 +64,6 @@ class Engine:
         self.events_in = 0
         self.answers = 0
         self.output_failing = False
-        self.ticks_waiting: deque[float] = deque()  # clock ticks' times, from the clock port's thread
-        self.ticks_in = self.ticks_done = 0  # ticks that arrived / that the follower has taken
         self.echoes = EchoDetector()  # our own output coming back in (a feedback loop)
         self.shown_state = self.conversation.state
         self.thread: threading.Thread | None = None
@@ -85,19 +78,8 @@ class Engine:
         self.inbox.put(Played(msg, self.clock.now() if t is None else t))
 
     def feed_midi_clock(self, msg: mido.Message, t: float | None = None) -> None:
-        """From the --clock port's thread (one producer): MIDI clock, Start/Stop/Continue,
-        song position. Ticks wait in a deque and are announced a batch at a time (the
-        engine's wake, not the tick, is what costs); anything else first announces the
-        ticks before it, so the engine takes everything in the order it came."""
-        t = self.clock.now() if t is None else t
-        if msg.type == "clock":
-            self.ticks_waiting.append(t)
-            self.ticks_in += 1
-            if self.ticks_in % TICK_BATCH == 0:
-                self.inbox.put(TicksDue(self.ticks_in))
-            return
-        self.inbox.put(TicksDue(self.ticks_in))
-        self.inbox.put(MidiClockIn(msg, t))
+        """From the --clock port's thread: MIDI clock, Start/Stop/Continue, song position."""
+        self.inbox.put(MidiClockIn(msg, self.clock.now() if t is None else t))
 
     def command(self, name: str, value=None) -> None:
         self.inbox.put(Command(name, value))
@@ -166,8 +148,6 @@ class Engine:
                 self.controls.apply(item.name, item.value)
             elif isinstance(item, Played):
                 self.played(item.msg, item.t)
-            elif isinstance(item, TicksDue):
-                self._take_ticks(item.upto)
             elif isinstance(item, MidiClockIn):
                 self.midi_clock_in(item.msg, item.t)
         self._show_state()
@@ -178,30 +158,10 @@ class Engine:
             return  # something played may predate the phrase end: it is handled first, then the loop comes back
         with self._guard():
             if isinstance(self.tempo, MidiClockFollower):
-                # Every tick heard so far, before a decision (a bar line, a refill, a lost clock):
-                # batches save wakes, never freshness where it counts.
-                self._ticks_unannounced()
                 self._clock_said(self.tempo.check(now), now)
             self.conversation.tick(now)
             self.beats_out.tick(now)
         self._show_state()
-
-    def _take_ticks(self, upto: int) -> None:
-        """The waiting ticks, up to the `upto`-th, each at its own time."""
-        while self.ticks_done < upto and self.ticks_waiting:
-            t = self.ticks_waiting.popleft()
-            self.ticks_done += 1
-            self.midi_clock_in(_TICK, t)
-
-    def _ticks_unannounced(self) -> None:
-        """Ticks not yet announced (less than a batch, or a clock that stopped
-        mid-batch): taken whenever the engine looks at the time, if nothing from the
-        clock port still waits in the inbox (those ticks came after it)."""
-        if self.ticks_done < self.ticks_in:
-            with self.inbox.mutex:
-                if any(isinstance(item, (TicksDue, MidiClockIn)) for item in self.inbox.queue):
-                    return
-            self._take_ticks(self.ticks_in)
 
     def midi_clock_in(self, msg: mido.Message, t: float) -> None:
         if isinstance(self.tempo, MidiClockFollower) and msg.type in CLOCK_KINDS:

@@ -31,14 +31,6 @@ class MidiClockIn:
 
 
 @dataclass
-class TicksDue:
-    """The clock port's ticks up to the `upto`-th are waiting (Engine.ticks_waiting):
-    ticks go in batches, so the engine wakes a few times a beat, not 24."""
-
-    upto: int
-
-
-@dataclass
 class Stop:
     pass
 

@@ -5,17 +5,11 @@ Input path: python-rtmidi 1.5.8's JACK input garbles ~2% of messages arriving in
 one server period when a callback is set (a chord can arrive as one note three
 times); polling MidiIn.get_message() from a thread garbled none, so JACK input
 is polled (every 1 ms while playing, less often after a rest). Other backends use rtmidi's callback.
-
-The --clock port is polled less often (CLOCK_POLL): its messages are timed by
-JACK's own timestamps (python-rtmidi's delta times: when each period's process
-cycle took them in), not by when the poll found them, so looking every few ms
-loses nothing of the fit while ticks come 48 times a second.
 """
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from typing import Callable
 
 import mido
@@ -27,23 +21,6 @@ from .system import VIRTUAL_IN, VIRTUAL_OUT, api_name, client, resolve
 
 # JACK input poll interval by how long the input has been quiet: (quiet for at least, poll every).
 POLL_STEPS = ((0.0, 0.001), (1.0, 0.004), (10.0, 0.008))
-CLOCK_POLL = 0.015  # the --clock port (JACK-stamped): a tick is processed at most this late, timed exactly
-OFFSET_KEPT = 256  # arrivals the stamp's offset is the least of (~5 s of ticks: follows any clock drift)
-
-
-class Stamps:
-    """Arrival times from JACK's timestamps: the running sum of python-rtmidi's
-    delta times, put on livejam's clock by the least (poll time - sum) over the last
-    OFFSET_KEPT messages (the look that came soonest after its period)."""
-
-    def __init__(self) -> None:
-        self.sum: float | None = None
-        self.offsets: deque[float] = deque(maxlen=OFFSET_KEPT)
-
-    def arrival(self, delta: float, now: float) -> float:
-        self.sum = 0.0 if self.sum is None else self.sum + delta
-        self.offsets.append(now - self.sum)
-        return self.sum + min(self.offsets)
 
 
 class ByName:
@@ -134,14 +111,9 @@ class InputPort(_Port):
                  timing: bool = False) -> None:
         self.sink, self.clock = sink, clock
         self.poll = api_name(api) == "jack"
-        self.stamps = Stamps() if timing and self.poll else None
         super().__init__(api, wanted, virtual_name)
-        # MIDI clock only from the --clock port (timing=True); elsewhere it is noise. On
-        # the clock port nothing is filtered by rtmidi, so no delta time goes missing.
-        if self.stamps is not None:
-            self.midi.ignore_types(sysex=False, timing=False, active_sense=False)
-        else:
-            self.midi.ignore_types(sysex=True, timing=not timing, active_sense=True)
+        # MIDI clock only from the --clock port (timing=True); elsewhere it is noise.
+        self.midi.ignore_types(sysex=True, timing=not timing, active_sense=True)
         self.running = True
         if self.poll:
             self.thread = threading.Thread(target=self._poll, name="livejam-input", daemon=True)
@@ -151,22 +123,18 @@ class InputPort(_Port):
 
     def _reopen(self, raise_errors: bool) -> bool:
         opened = super()._reopen(raise_errors)
-        if opened and self.stamps is not None:
-            self.stamps = Stamps()  # a port opened again: its timestamps start afresh
         if opened and not self.poll:
             # python-rtmidi's close_port() cancels the callback: without this, a
             # keyboard that comes back on ALSA, CoreMIDI or WinMM would be deaf.
             self.midi.set_callback(self._callback)
         return opened
 
-    def _deliver(self, data, at: float | None = None) -> None:
+    def _deliver(self, data) -> None:
         try:
             msg = mido.Message.from_bytes(data)
         except (ValueError, TypeError):
             return  # malformed input is dropped here, never raised
-        if msg.type in ("sysex", "active_sensing"):
-            return  # let through by rtmidi on the clock port only for their delta times
-        self.sink(msg, self.clock.now() if at is None else at)
+        self.sink(msg, self.clock.now())
 
     def _callback(self, event, _data=None) -> None:
         self._deliver(event[0])
@@ -182,14 +150,10 @@ class InputPort(_Port):
                 # idle livejam costs next to nothing, and only the first note after a
                 # long rest can wait a little (under one 10 ms step of the model's grid).
                 quiet = time.perf_counter() - last
-                time.sleep(CLOCK_POLL if self.stamps is not None and quiet < POLL_STEPS[1][0]
-                           else next(s for q, s in reversed(POLL_STEPS) if quiet >= q))
+                time.sleep(next(s for q, s in reversed(POLL_STEPS) if quiet >= q))
                 continue
             last = time.perf_counter()
-            if self.stamps is not None:
-                self._deliver(event[0], self.stamps.arrival(event[1], self.clock.now()))
-            else:
-                self._deliver(event[0])
+            self._deliver(event[0])
 
     def close(self) -> None:
         self.running = False

@@ -45,7 +45,6 @@ LOWER_HALVINGS = 1  # the fit keeps the lower half of the ticks (those least del
 CURVE_POINTS = 12  # least-delayed ticks needed to fit a curve (a ramp) rather than a line
 HALF_WEIGHT_BEATS = 1.5  # a tick this many beats old weighs half as much in the fit
 MIN_TICKS = PPQN // 2  # before this many, the tempo is not known
-FIT_EVERY = 3  # ticks between fits (an eighth of a beat: a ramp stays within a millisecond; a fit is ~0.3 ms of numpy, and between fits the last one extrapolates)
 CHANGE_TICKS = PPQN // 2  # the least-delayed of the last half beat of ticks ...
 CHANGE_SECONDS = 0.004  # ... this far from where the least-delayed ticks before it were: a new tempo
 STEADY_SECONDS = 0.008  # ... and those ticks lie on a line to within this (bursts spread them by a server period)
@@ -110,7 +109,6 @@ class MidiClockFollower:
         self.lost = False
         self.bar_known = False  # a Start or a Song Position Pointer said where bar 1 is
         self.started_from_position = False  # a pointer set where Continue starts from
-        self.fit_count = 0  # the tick count at the fit's t0
 
     # -- what arrives ------------------------------------------------------
     def feed(self, kind: str, t: float, value: int | None = None) -> str | None:
@@ -140,7 +138,7 @@ class MidiClockFollower:
     def _move_zero(self, zero: int) -> None:
         """Song position 0 is now the tick `zero`: the grid moves with it at once."""
         if self.fit is not None:
-            self.fit = Grid(self.fit.t0, (self.fit_count - zero) / PPQN, self.fit.spb)
+            self.fit = Grid(self.fit.t0, self.fit.beat0 + (self.zero - zero) / PPQN, self.fit.spb)
         self.zero = zero
 
     def _tick(self, t: float) -> str | None:
@@ -150,7 +148,7 @@ class MidiClockFollower:
         self.count += 1
         if not self.started:
             self.running = True  # a device that sends only ticks: the song runs from its first
-        if len(self.ticks) >= MIN_TICKS and (self.fit is None or self.lost or self.count % FIT_EVERY == 0):
+        if len(self.ticks) >= MIN_TICKS:
             grid = self._fit()
             if grid is not None:
                 if self.fit is None or self.lost:
@@ -226,7 +224,6 @@ class MidiClockFollower:
         # The least-delayed ticks mark the beat: the curve lowered onto them.
         at = float(coef[-1] + resid[keep].min())
         beat_now = (k0 - self.zero) / PPQN if self.running else self.stopped_at / PPQN
-        self.fit_count = int(k0)  # the tick the grid's t0 is: a move of song position 0 moves beat0 from it
         return Grid(t0 + at, beat_now, spt * PPQN)
 
     # -- what the rest asks ----------------------------------------------------

@@ -137,34 +137,3 @@ def test_the_bar_unknown_is_said_in_events_and_answers_keep_to_the_beat(rig):
     first = r.out.notes_on()[0][0]
     beat = r.engine.tempo.grid().beats(first)
     assert abs(beat - round(beat)) < 0.01 and first - released < 0.5 + 0.01  # the next beat, not the next bar
-
-
-def test_ticks_taken_in_batches_keep_their_order_with_stop_and_continue(rig):
-    """Ticks reach the engine a batch at a time (it wakes a few times a beat, not 24):
-    ticks sent while stopped must not count as song time, however the batch falls."""
-    r = rig(clock_port="DAW")
-    ticks = steady(120, beats=8, start=r.clock.now() + 0.1)
-    feed = r.engine.feed_midi_clock
-    feed(mido.Message("start"), ticks[0] - 0.01)
-    for t in ticks[:29]:  # 29: not a whole batch
-        feed(mido.Message("clock"), t)
-    feed(mido.Message("stop"), ticks[29] - 0.001)
-    for t in ticks[29:33]:  # the DAW keeps its clock going while stopped
-        feed(mido.Message("clock"), t)
-    feed(mido.Message("continue"), ticks[33] - 0.001)
-    for t in ticks[33:60]:
-        feed(mido.Message("clock"), t)
-    r.run(ticks[59] - r.clock.now())
-    assert r.engine.tempo.grid().beats(ticks[59]) == pytest.approx((29 + 26) / PPQN, abs=0.01)
-
-
-def test_a_last_part_batch_is_taken_before_the_clock_is_called_lost(rig):
-    r = rig(clock_port="DAW")
-    ticks = steady(120, beats=4, start=r.clock.now() + 0.1)
-    r.engine.feed_midi_clock(mido.Message("start"), ticks[0] - 0.01)
-    for t in ticks[:40]:  # 40 = six batches and four
-        r.engine.feed_midi_clock(mido.Message("clock"), t)
-    r.run(ticks[39] + 1.0 - r.clock.now())
-    assert r.engine.ticks_done == 40 and r.engine.tempo.count == 40
-    lost = [d for k, d in r.events() if k == "clock" and d["what"] == "lost"]
-    assert len(lost) == 1 and lost[0]["t"] >= round(ticks[39] - r.engine.origin + 0.25, 3) - 0.01
