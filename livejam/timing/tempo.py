@@ -21,8 +21,11 @@ dropped a period): they are counted, so the bars stay where the DAW has them.
 
 Gaps and jumps (the rule the README states):
 - a dropout (no tick for LOST_TICKS, no Stop) is first "lost": free time. If ticks
-  come back within MAX_COUNTED_BEATS, they were lost on the way and the song went
-  on: the ticks the gap held at the last tempo are counted, and the bars stay put.
+  come back within MAX_COUNTED_BEATS, the song went on: held back (a stall of the
+  machine, then a burst) or lost on the way. Which, and how many were lost, the
+  ticks of the half beat after the gap say: the grid before the gap, carried on,
+  puts their least delayed on the beat for one count only. Those are counted, and
+  the bars stay put.
   A longer gap is a stall: where the song is now is not known, so the beat goes on
   from the ticks but the bar is unknown (`bar_known`) until Start or a Song
   Position Pointer says where bar 1 is;
@@ -109,11 +112,14 @@ class MidiClockFollower:
         self.lost = False
         self.bar_known = False  # a Start or a Song Position Pointer said where bar 1 is
         self.started_from_position = False  # a pointer set where Continue starts from
+        self.resume: tuple[Grid, int] | None = None  # after a gap: (the grid before it, first count after)
 
     # -- what arrives ------------------------------------------------------
     def feed(self, kind: str, t: float, value: int | None = None) -> str | None:
         if kind == "clock":
             return self._tick(t)
+        if kind in ("start", "continue", "stop", "songpos"):
+            self._settle_gap()
         if kind == "start" or (kind == "continue" and not self.running):
             self._forget_if_stale(t)
             jumped = self.running  # Start while the song runs: back to bar 1 without a Stop
@@ -148,6 +154,8 @@ class MidiClockFollower:
         self.count += 1
         if not self.started:
             self.running = True  # a device that sends only ticks: the song runs from its first
+        if self.resume is not None and not self._resumed():
+            return None  # the ticks after a gap are not yet enough to say what it was
         if len(self.ticks) >= MIN_TICKS:
             grid = self._fit()
             if grid is not None:
@@ -165,13 +173,51 @@ class MidiClockFollower:
         if not self.ticks or t - self.ticks[-1][1] <= self._lost_after():
             return
         gap, fit = t - self.ticks[-1][1], self.fit
-        if self.running and fit is not None and gap <= MAX_COUNTED_BEATS * fit.spb:
-            self.count += max(0, round(gap / (fit.spb / PPQN)) - 1)
+        if self.running and fit is not None and gap <= MAX_COUNTED_BEATS * fit.spb and self.resume is None:
+            # Not counted yet: a burst of held-back ticks may follow (_resumed decides).
+            self.resume = (fit, self.count)
             return
+        self._forget()
+
+    def _forget(self) -> None:
         self.ticks.clear()
-        self.fit = None
+        self.fit, self.resume = None, None
         if self.running:
             self.bar_known = False
+
+    def _resumed(self) -> bool:
+        """After a gap, once the ticks have come for CHANGE_TICKS tick intervals (a
+        burst of held-back ones arrives at once, so it is over by then): how many
+        were lost is the count that puts the least delayed of them on the grid
+        before the gap, carried on; none when they were only held back. Ticks that
+        keep no tempo, or fit no count, were a stall: the bar is unknown."""
+        grid, first = self.resume
+        after = [(c, t) for c, t in self.ticks if c >= first]
+        spt = grid.spb / PPQN
+        if after[-1][1] - after[0][1] < CHANGE_TICKS * spt:
+            return False
+        c = np.array([a for a, _ in after], np.float64)
+        t = np.array([b for _, b in after], np.float64)
+        late = (t - grid.time(0.0) - (c - self.zero) / PPQN * grid.spb) / spt  # in ticks, at the old count
+        lost = round(float(late.min()))
+        beat = late - late.min() < 1.0  # the least delayed (a burst's held-back ticks are later)
+        keeps = beat.sum() >= 3 and abs(_polyfit(c[beat], t[beat], 1)[0] / spt - 1) <= 0.2
+        self.resume = None
+        if not keeps or lost < 0 or abs(late.min() - lost) * spt > STEADY_SECONDS:
+            self._forget()
+            self.ticks.extend(after)
+            return True
+        self.count += lost
+        self.ticks = deque([(c + lost if c >= first else c, tt) for c, tt in self.ticks], maxlen=WINDOW)
+        return True
+
+    def _settle_gap(self) -> None:
+        """A transport message while a gap is undecided: the ticks before it go."""
+        if self.resume is not None:
+            first = self.resume[1]
+            kept = [(c, t) for c, t in self.ticks if c >= first]
+            self.ticks = deque(kept, maxlen=WINDOW)
+            self.resume = None
 
     def check(self, now: float) -> str | None:
         """Call now and then: says "lost" once when the ticks stop coming while the

@@ -51,6 +51,23 @@ def test_a_dropout_counts_the_lost_ticks_so_every_later_bar_line_stays_put(gap_t
     assert f.bar_known
 
 
+@pytest.mark.parametrize("held_ticks", [13, 20, 40])
+def test_ticks_held_back_by_a_busy_machine_then_a_burst_are_not_counted_twice(held_ticks):
+    """livejam's process (or the server) stalls past the lost threshold: the ticks
+    were sent and arrive late, all at once. They are ticks of the song, not lost
+    ones: counting the gap as well put every later bar line that many ticks late."""
+    times = steady(120, beats=24)
+    heard = arrivals(times)
+    f = MidiClockFollower()
+    f.feed("start", times[0] - 0.01)
+    held = range(8 * PPQN, 8 * PPQN + held_ticks)
+    burst = heard[held.stop]
+    for k, t in enumerate(heard):
+        f.feed("clock", burst + 1e-5 * (k - held.start) if k in held else t)
+    assert abs(f.grid().time(20.0) - times[20 * PPQN]) < 0.002  # bar 6 where the DAW has it
+    assert f.bar_known
+
+
 def test_a_stall_keeps_the_beat_and_says_the_bar_is_unknown_until_the_daw_says():
     times = steady(120, beats=40)
     heard = arrivals(times)
