@@ -160,7 +160,8 @@ def _play(a) -> None:
         rig = NoMidiRig(cfg, f"No MIDI system: {problem}. Meanwhile the computer keyboard plays into the model.")
     rig.notices += notices
     rig.offer_later = _offer(cfg)
-    from ..settings import settings_file
+    # The built-in synth is offered to whoever never chose it either way (flag or saved).
+    rig.offer_synth = getattr(a, "synth", None) is None and "synth" not in settings_file.load()
     from .tui.app import LivejamApp
 
     LivejamApp(rig, save_settings=settings_file.update).run()
@@ -236,7 +237,8 @@ def _respond(a) -> None:
 def _bench(a) -> None:
     from ..bench.runtime import run_bench
 
-    print(json.dumps(run_bench(a.model or None, jack=a.jack, phrases=a.phrases, bars=a.bars), indent=2))
+    print(json.dumps(run_bench(a.model or None, jack=a.jack, phrases=a.phrases, bars=a.bars, audio=a.audio,
+                               audio_minutes=a.audio_minutes, jack_log=a.jack_log), indent=2))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -295,6 +297,10 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--phrases", type=int, default=30)
     b.add_argument("--bars", action="store_true",
                    help="also measure answers against the bar line, following a MIDI clock through JACK")
+    b.add_argument("--audio", action="store_true",
+                   help="also measure the built-in synth through a running JACK server (onset, xruns, idle cost)")
+    b.add_argument("--audio-minutes", type=float, default=10.0, help="the conversation's length for the xrun count")
+    b.add_argument("--jack-log", help="jackd's output, to count the xruns it blames on livejam's clients")
     b.set_defaults(func=_bench)
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -8,10 +8,12 @@ from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
 from ..recording.recorder import SessionRecorder
 from ..settings.config import LivejamConfig
 from ..timing.wallclock import WallClock
+from . import synth_switch
 
 
 class NoMidiRig:
     offer_later = None  # what finds a line to offer once playing (cli.py), or None
+    offer_synth = False  # offer the built-in synth (the TUI, when the player never chose)
 
     def __init__(self, cfg: LivejamConfig, reason: str, clock=None, model=None, output=None) -> None:
         self.cfg, self.clock = cfg, clock or WallClock()
@@ -22,9 +24,7 @@ class NoMidiRig:
         self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
         self.engine = Engine(cfg, self.model, self.output, self.clock, self.recorder)
         self.notices = [reason]
-        from .rig import attach_synth
-
-        attach_synth(self)  # with no MIDI system at all, the built-in synth is how livejam is heard
+        synth_switch.attach(self)  # with no MIDI system at all, the built-in synth is how livejam is heard
 
     def describe(self) -> dict:
         return {"model": str(self.model.path), "api": "none", "inputs": ["computer keyboard"],
@@ -39,9 +39,12 @@ class NoMidiRig:
 
         self.engine.start()
         offer_in_background(self)
+        if self.offer_synth:
+            synth_switch.offer_in_background(self)
+
+    def toggle_synth(self) -> None:
+        synth_switch.toggle(self)  # the TUI's S, on a thread of its own
 
     def stop(self) -> None:
-        from .rig import detach_synth
-
-        detach_synth(self)
+        synth_switch.detach(self)
         self.engine.stop()

@@ -5,7 +5,6 @@ running rig; nomidi.py is the rig with no MIDI system at all)."""
 from __future__ import annotations
 
 import threading
-import time
 
 from ..midi import ports, system, watcher
 from ..timing.wallclock import WallClock
@@ -16,6 +15,7 @@ from ..conversation.events import Notice, PortBack, PortLost, Problem, SettingCh
 from ..recording.recorder import SessionRecorder
 from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
 from ..midi.watchdog import WatchedOutput
+from . import synth_switch
 
 
 def offer_in_background(rig) -> None:
@@ -34,43 +34,9 @@ def offer_in_background(rig) -> None:
     threading.Thread(target=run, name="livejam-offer", daemon=True).start()
 
 
-def attach_synth(rig) -> None:
-    """--synth: the built-in synth beside the MIDI output (a tap on the scheduler's
-    wire), its audio through JACK or the default device. No sound device is one
-    line, and livejam goes on over MIDI."""
-    rig.audio = None
-    cfg = rig.cfg
-    if not cfg.synth:
-        return
-    from ..sound.live import SynthOutput, open_audio
-    from ..sound.synth import BlockSynth
-
-    font = None if cfg.synth == "default" else cfg.synth
-    try:
-        rig.audio = open_audio(lambda rate: SynthOutput(BlockSynth(font, rate), rig.clock, cfg.synth_volume),
-                               on_lost=lambda line: rig.engine.emit(Problem, message=line))
-    except LivejamError as exc:
-        rig.notices.append(f"built-in synth off: {exc}")
-        return
-    rig.engine.scheduler.taps.append(rig.audio.output)
-    rig.notices.append(f"built-in synth: {', '.join(rig.audio.names)}")
-
-
-def detach_synth(rig) -> None:
-    """Quitting: the synth's voices off and its audio closed first, before the MIDI
-    ports wind down (closing a JACK MIDI port waits for a server cycle, and the synth's
-    process callback needs the interpreter the closing thread holds: JACK would
-    time the audio client out, half a second of stale sound)."""
-    audio = getattr(rig, "audio", None)
-    if audio is not None:
-        rig.audio = None
-        audio.output.close()
-        time.sleep(0.03)  # a few blocks: the silence sounds before the audio stops
-        audio.close()
-
-
 class LiveRig:
     offer_later = None  # what finds a line to offer once playing (cli.py), or None
+    offer_synth = False  # offer the built-in synth if nobody listens (the TUI, when the player never chose)
 
     def __init__(self, cfg: LivejamConfig) -> None:
         self.cfg = cfg
@@ -100,7 +66,7 @@ class LiveRig:
             system.resolve(cfg.clock_port, ins, "input")
             self.clock_port = ports.InputPort(self.api, cfg.clock_port, self.engine.feed_midi_clock, self.clock, timing=True)
         self.watcher = watcher.PortWatcher(self.api, self._watched(), self._port_event)
-        attach_synth(self)
+        synth_switch.attach(self)
         if not cfg.watchdog:
             self.notices.append("no watchdog (--no-watchdog): if livejam is killed, `livejam panic` releases the synth")
         self.channels = {cfg.channel - 1}  # every answer channel used: notes may sound on each
@@ -154,14 +120,19 @@ class LiveRig:
         self.engine.start()
         self.watcher.start()
         offer_in_background(self)
+        if self.offer_synth:
+            synth_switch.offer_in_background(self)
 
     def _note_channel(self, event) -> None:
         if isinstance(event, SettingChanged) and event.name == "channel":
             self.channels.add(event.value - 1)  # notes may still sound on the old one too: a switch panics both
 
+    def toggle_synth(self) -> None:
+        synth_switch.toggle(self)  # the TUI's S, on a thread of its own
+
     def stop(self) -> None:
         """Release every note, send the panic CCs, save the recording, close ports."""
-        detach_synth(self)
+        synth_switch.detach(self)
         self.watcher.stop()
         for p in self.inputs:
             p.close()

@@ -293,7 +293,7 @@ class Conversation:
         ans = self.answer
         if ans is None:
             return
-        self.scheduler.cancel("answer")
+        self.scheduler.cancel("answer", cut=True)
         mark, release = ans.rollback(now)
         self.listener.adopt(mark)
         # The answer's cut notes end, then the model hears what was played over it (--overlap).

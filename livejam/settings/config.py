@@ -133,6 +133,11 @@ class LivejamConfig:
                           "device): --synth for the General MIDI SoundFont it ships, --synth FILE.sf2 for yours",
                       play_only=True)
     synth_volume: float = _opt(0.8, "the built-in synth's volume", lo=0.0, hi=1.0, play_only=True)
+    answer_program: int = _opt(1, "the built-in synth's General MIDI program for the answers (1 acoustic grand "
+                                  "piano, 5 electric piano, 12 vibraphone, 25 nylon guitar, 74 flute, ...)",
+                               lo=1, hi=128, play_only=True)
+    thru_program: int = _opt(1, "the built-in synth's General MIDI program for the player's notes (--thru)",
+                             lo=1, hi=128, play_only=True)
     record: bool = _opt(True, "record the session to a MIDI file", short="Record", keys=("r",), live=True,
                         play_only=True, screen_saves=False)
     record_dir: str = _opt("", "where session recordings go; empty: the user data directory", play_only=True)

@@ -15,6 +15,7 @@ system's default device (`DeviceAudio`, miniaudio: ALSA, PulseAudio, CoreAudio,
 WASAPI, bundled in its wheel)."""
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from typing import Callable
@@ -23,36 +24,78 @@ import numpy as np
 
 from ..errors import LivejamError
 from ..midi.system import quiet_stderr
-from .synth import BlockSynth
+from .synth import DRUMS, BlockSynth
 
+STALLED_SECONDS = 1.0  # a default device that asks for no block this long has stopped
 PORT_NAMES = ("synth out L", "synth out R")  # what a patchbay shows: livejam-synth:synth out L / R
 
 
+ROLES = ("answer", "thru", "metronome")  # the scheduler's sources a listener hears apart
+CHANNEL_TYPES = {"note_on", "note_off", "control_change", "program_change", "pitchwheel"}  # what the synth plays
+
+
 class SynthOutput:
-    """The Output interface (midi/outputs.py) over the synth, and the blocks the audio side asks for."""
+    """The tap on the scheduler's wire (send, cut) and the blocks the audio side asks for.
+
+    Each role plays on a synth channel of its own (a lane) with its own General
+    MIDI program, even where the wire shares one channel (answer and thru both on
+    1, the default): the player's piano and the answer's vibraphone stay apart, and
+    an interruption can cut the answer's voices without touching the player's. The
+    metronome is a click on the drum channel. A panic's CCs reach every lane of
+    their channel."""
 
     name = "built-in synth"
 
-    def __init__(self, synth: BlockSynth, clock, volume: float = 0.8) -> None:
+    def __init__(self, synth: BlockSynth, clock, volume: float = 0.8, programs: dict[str, int] | None = None) -> None:
         self.synth, self.clock, self.volume = synth, clock, volume
-        self.sent: deque = deque()  # (time it went out, message): the scheduler appends, the audio side takes
+        self.programs = {role: 0 for role in ROLES} | (programs or {})  # role -> GM program 0..127
+        self.lanes: dict[tuple[str, int], int] = {}  # (role, channel on the wire) -> synth channel
+        self.sent: deque = deque()  # (time, source, message): the scheduler appends, the audio side takes
 
-    def send(self, msg) -> None:
-        self.sent.append((self.clock.now(), msg))
+    def send(self, msg, source: str = "answer", at: float | None = None) -> None:
+        """`at`: when the message was due (default now): it sounds one block after that, at its sample."""
+        if msg.type in CHANNEL_TYPES:  # clock and Start/Stop go on the wire, not into the synth
+            self.sent.append((self.clock.now() if at is None else at, source, msg))
+
+    def cut(self, source: str) -> None:
+        """An interruption or mute: that role's voices stop at once, not on a release tail."""
+        self.sent.append((self.clock.now(), source, None))
 
     def close(self) -> None:
-        self.sent.append((self.clock.now(), None))  # None: every voice off, at once
+        self.sent.append((self.clock.now(), None, None))  # every voice off, at once
 
     def block(self, frames: int, start: float, rate: int) -> np.ndarray:
         """The next `frames` frames, for what went out since `start` (the previous
         block's start): each message at (sent - start) into the block."""
+        if not self.sent and self.synth.idle:  # nothing to play and no voice left
+            return self.synth.render(frames)
         due, end = [], start + frames / rate
         while self.sent and self.sent[0][0] < end:
-            t, msg = self.sent.popleft()
-            due.append((min(frames - 1, max(0, round((t - start) * rate))), msg))
+            t, source, msg = self.sent.popleft()
+            at = min(frames - 1, max(0, round((t - start) * rate)))
+            if msg is not None:
+                due.append((at, msg, self._lanes(source, msg.channel)))
+            elif source is None:
+                due.append((at, None))
+            else:
+                due.append((at, None, [lane for (role, _), lane in self.lanes.items() if role == source]))
         out = self.synth.render(frames, due)
         out *= self.volume
         return out
+
+    def _lanes(self, source: str, channel: int):
+        if source not in ROLES:  # a panic's CCs: every lane on that channel
+            return [lane for (_, ch), lane in self.lanes.items() if ch == channel] or (channel,)
+        lane = self.lanes.get((source, channel))
+        if lane is None:  # a role's first message on this channel (once, not per block)
+            if source == "metronome" or channel == DRUMS:
+                lane = DRUMS
+            else:
+                taken = set(self.lanes.values()) | {DRUMS}
+                lane = channel if channel not in taken else next((c for c in range(16) if c not in taken), channel)
+                self.synth.program(lane, self.programs[source])
+            self.lanes[(source, channel)] = lane
+        return (lane,)
 
 
 class JackAudio:
@@ -86,6 +129,12 @@ class JackAudio:
         return [p.name for p in self.ports]
 
     def _process(self, frames: int) -> None:
+        output = self.output
+        if not output.sent and output.synth.idle:  # nothing to play, no voice left: as little as can be
+            self.previous = None  # the next block's window starts one period back, as it does
+            for port in self.ports:
+                port.get_array().fill(0.0)
+            return
         # The cycle's start on livejam's clock (JACK says how far into the cycle we woke).
         start = time.perf_counter() - self.client.frames_since_cycle_start / self.rate
         previous, self.previous = self.previous, start
@@ -103,15 +152,18 @@ class JackAudio:
 
 
 class DeviceAudio:
-    """livejam's synth on the system's default audio device (miniaudio)."""
+    """livejam's synth on the system's default audio device (miniaudio). A device
+    that stops (unplugged headphones, a sound server gone) is said once, by
+    miniaudio's stop callback or, where that does not come (miniaudio says it is not
+    reliable everywhere), by blocks no longer being asked for."""
 
     def __init__(self, make_output: Callable[[int], SynthOutput], rate: int = 44100, block_ms: int = 10,
-                 backends=None) -> None:
+                 backends=None, on_lost: Callable | None = None) -> None:
         try:
             import miniaudio
         except ImportError as exc:
             raise LivejamError(f"no audio library for the synth ({exc}); run bin/livejam once to install it") from None
-        self.rate, self.output = rate, make_output(rate)
+        self.rate, self.output, self.on_lost = rate, make_output(rate), on_lost
         try:
             with quiet_stderr():  # libasound prints a dozen lines on a machine without a sound card
                 self.device = miniaudio.PlaybackDevice(output_format=miniaudio.SampleFormat.FLOAT32, nchannels=2,
@@ -120,20 +172,40 @@ class DeviceAudio:
             raise LivejamError(f"no sound device for the synth ({exc.args[0] if exc.args else exc}); "
                                f"MIDI out goes on") from None
         self.names = [f"the default sound device ({self.device.backend})"]
+        self.last = time.monotonic()  # when the device last asked for a block
+        self.closed = threading.Event()
+        self.said = False
         blocks = self._blocks()
         next(blocks)
+        self.device.stop_callback = lambda: self._lost("stopped")
         self.device.start(blocks)
+        threading.Thread(target=self._watch, name="livejam-audio-watch", daemon=True).start()
 
     def _blocks(self):
         frames = yield b""
         previous = None
         while True:
             start = time.perf_counter()
+            self.last = time.monotonic()
             audio = self.output.block(frames, start - frames / self.rate if previous is None else previous, self.rate)
             previous = start
             frames = yield audio.tobytes()
 
+    def _watch(self) -> None:
+        while not self.closed.wait(STALLED_SECONDS / 4):
+            if time.monotonic() - self.last > STALLED_SECONDS:
+                self._lost("stopped asking for sound")
+                return
+
+    def _lost(self, how: str) -> None:
+        if self.closed.is_set() or self.said:
+            return  # our own close, or said already
+        self.said = True
+        if self.on_lost:
+            self.on_lost(f"the sound device {how}; the synth is silent, MIDI goes on (S turns it on again)")
+
     def close(self) -> None:
+        self.closed.set()
         self.device.close()
 
 
@@ -143,4 +215,4 @@ def open_audio(make_output: Callable[[int], SynthOutput], on_lost: Callable | No
     try:
         return JackAudio(make_output, on_lost=on_lost)
     except LivejamError:
-        return DeviceAudio(make_output)
+        return DeviceAudio(make_output, on_lost=on_lost)

@@ -15,6 +15,10 @@ from ..errors import LivejamError
 RATE = 44100
 DRUMS = 9  # channel 10: General MIDI percussion (tinysoundfont selects its kit itself)
 ALL_SOUND_OFF, ALL_NOTES_OFF = 120, 123
+# Silent this long with nothing played, the synth has no voice left: a block is zeros
+# without asking tinysoundfont (the idle cost of --synth). Longer than any envelope's
+# delay stage, so a note whose attack starts late is never frozen.
+QUIET_SECONDS = 0.25
 
 
 def default_soundfont() -> Path:
@@ -51,49 +55,66 @@ class BlockSynth:
             if ch != DRUMS:
                 self.synth.program_select(ch, self.sfid, 0, (programs or {}).get(ch, 0))
         self.buffer = np.zeros((max_frames, 2), np.float32)  # filled in place, block after block
+        self.quiet = 0  # frames rendered all silent since the last message
+
+    @property
+    def idle(self) -> bool:
+        """No voice left (silent QUIET_SECONDS since the last message)."""
+        return self.quiet >= QUIET_SECONDS * self.rate
 
     def render(self, frames: int, events=()) -> np.ndarray:
         """The next `frames` frames (a view into the kept buffer: copy it to keep it)."""
         if frames > len(self.buffer):
             self.buffer = np.zeros((frames, 2), np.float32)  # a bigger block than any before: once
         out = self.buffer[:frames]
+        if not events and self.idle:
+            out[:] = 0.0
+            return out
         at = 0
-        for offset, msg in events:
+        for offset, msg, *lanes in events:  # (offset, message[, synth channels it plays on])
             offset = min(max(offset, at), frames)
             self._fill(out[at:offset])
             at = offset
             if msg is None:
-                self.silence()
+                self.silence(*lanes)
             else:
-                self.apply(msg)
+                for ch in (lanes[0] if lanes else (msg.channel,)):
+                    self.apply(msg, ch)
         self._fill(out[at:frames])
+        self.quiet = 0 if events or out.any() else self.quiet + frames
         return out
 
     def _fill(self, part: np.ndarray) -> None:
         if len(part):
             self.synth.generate(len(part), memoryview(part).cast("B"))
 
-    def apply(self, msg) -> None:
-        kind = msg.type
+    def apply(self, msg, ch: int | None = None) -> None:
+        """One message, on synth channel `ch` (default: its own)."""
+        kind, ch = msg.type, msg.channel if ch is None else ch
         if kind == "note_on" and msg.velocity > 0:
-            self.synth.noteon(msg.channel, msg.note, msg.velocity)
+            self.synth.noteon(ch, msg.note, msg.velocity)
         elif kind in ("note_on", "note_off"):
-            self.synth.noteoff(msg.channel, msg.note)
+            self.synth.noteoff(ch, msg.note)
         elif kind == "control_change" and msg.control == ALL_SOUND_OFF:
-            self.synth.sounds_off(msg.channel)  # the panic's last word: no release tail
+            self.synth.sounds_off(ch)  # the panic's last word: no release tail
         elif kind == "control_change" and msg.control == ALL_NOTES_OFF:
-            self.synth.notes_off(msg.channel)
+            self.synth.notes_off(ch)
         elif kind == "control_change":
-            self.synth.control_change(msg.channel, msg.control, msg.value)
+            self.synth.control_change(ch, msg.control, msg.value)
         elif kind == "program_change":
-            self.synth.program_change(msg.channel, msg.program)
+            self.synth.program_change(ch, msg.program)
         elif kind == "pitchwheel":
-            self.synth.pitchbend(msg.channel, msg.pitch + 8192)
+            self.synth.pitchbend(ch, msg.pitch + 8192)
 
-    def silence(self) -> None:
-        """Every voice off at once (panic, quit, mute): tinysoundfont's fast release,
-        ~10 ms, then nothing: within one block of 512 frames at 44.1 kHz."""
-        for ch in range(16):
+    def program(self, ch: int, program: int) -> None:
+        """General MIDI program 0..127 on synth channel `ch` (the drum channel keeps its kit)."""
+        if ch != DRUMS:
+            self.synth.program_select(ch, self.sfid, 0, program)
+
+    def silence(self, channels=range(16)) -> None:
+        """Voices off at once (panic, quit, mute, an interruption): tinysoundfont's
+        fast release, ~10 ms, then nothing: within one block of 512 frames at 44.1 kHz."""
+        for ch in channels:
             self.synth.sounds_off(ch)
 
 

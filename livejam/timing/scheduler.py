@@ -56,14 +56,18 @@ class Scheduler:
                 return
             self._send(msg, tag, self.clock.now(), None)
 
-    def cancel(self, tag: str) -> int:
-        """Drop what `tag` has pending and release its sounding notes now.
-        Returns how many pending messages were dropped."""
+    def cancel(self, tag: str, cut: bool = False) -> int:
+        """Drop what `tag` has pending and release its sounding notes now; cut: the
+        taps stop its voices at once too (an interruption: no release tail under
+        the player). Returns how many pending messages were dropped."""
         with self.cond:
             before = len(self.heap)
             self.heap = [e for e in self.heap if e[2] != tag]
             heapq.heapify(self.heap)
             self._release(tag)
+            if cut:
+                for tap in self.taps:
+                    tap.cut(tag)
             return before - len(self.heap)
 
     def panic(self, channels, final: bool = False) -> None:
@@ -136,9 +140,10 @@ class Scheduler:
 
     def _send(self, msg: mido.Message, tag: str, now: float, deadline: float | None) -> None:
         wires = self.voices.wire(tag, msg)
+        at = now if deadline is None else deadline  # a synth renders at the sample: the note's time, not our wake-up
         for tap in self.taps:  # the built-in synth: hears the wire whether the MIDI port works or not
             for wire in wires:
-                tap.send(wire)
+                tap.send(wire, tag, at)
         try:
             for wire in wires:
                 self.output.send(wire)

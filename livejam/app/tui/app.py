@@ -49,6 +49,7 @@ class LivejamApp(App):
         Binding("c", "devices", "Devices"),
         Binding("n", "models", "Model"),
         Binding("i", "learn", "Learn CC"),
+        Binding("S", "synth", "Synth"),  # shift+s: every lower-case letter plays or steers
         Binding("q", "quit", "Quit"),
         Binding("z", "octave(-1)", "Octave -", show=False),
         Binding("x", "octave(1)", "Octave +", show=False),
@@ -148,7 +149,8 @@ class LivejamApp(App):
                 self.changed[ev.name] = ev.value
             if ev.name == "ccs" and hasattr(self.screen, "mapped"):
                 self.screen.mapped()
-        if isinstance(ev, (PortsChanged, PortLost, PortBack)) or (isinstance(ev, SettingChanged) and ev.name == "record"):
+        if isinstance(ev, (PortsChanged, PortLost, PortBack)) or (isinstance(ev, SettingChanged)
+                                                                 and ev.name in ("record", "synth")):
             self.show_ports()
         self.main("#log", RichLog).write(ev.words())
 
@@ -159,6 +161,7 @@ class LivejamApp(App):
             text = "[b]no MIDI system[/b] (see the log) · keys a w s e d f t g y h u j k play, z/x octave"
         else:
             text = (f"{d['api']}  in: {', '.join(d['inputs'])}  out: {d['output']}  "
+                    f"synth: {'on' if getattr(self.rig, 'audio', None) else 'off'}  "
                     f"rec: {d['recording'] if self.engine.recording else 'off'}")
         self.main("#ports", Static).update(text)
 
@@ -250,6 +253,11 @@ class LivejamApp(App):
             return
         self.engine.feed_midi(mido.Message("note_on", note=pitch, velocity=piano.VELOCITY))
         self.set_timer(piano.NOTE_SECONDS, lambda: self.engine.feed_midi(mido.Message("note_off", note=pitch)))
+
+    def action_synth(self) -> None:
+        """The built-in synth on or off (opening audio takes a moment: not on the UI thread)."""
+        self.asked.add("synth")
+        self.run_worker(self.rig.toggle_synth, thread=True, exclusive=True, group="synth")
 
     def action_devices(self) -> None:
         from .screens import DeviceScreen

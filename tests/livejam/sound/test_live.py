@@ -30,7 +30,7 @@ def test_a_message_sounds_one_block_after_it_went_out_at_its_own_sample():
     first = out.block(256, 10.0 - 256 / RATE, RATE).copy()  # the block for what went out before 10.0
     assert onset(first) is None
     second = out.block(256, 10.0, RATE).copy()
-    assert onset(second) == 100 and len(out.sent) == 1 and out.sent[0][1] == later
+    assert onset(second) == 100 and len(out.sent) == 1 and out.sent[0][2] == later
 
 
 def test_close_silences_every_voice_within_11_ms():

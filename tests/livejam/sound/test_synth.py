@@ -55,3 +55,23 @@ def test_a_block_reuses_its_buffer():
     first = synth.render(256)
     second = synth.render(256, [(10, mido.Message("note_on", note=60, velocity=90))])
     assert np.shares_memory(first, second)
+
+
+def test_after_a_quiet_spell_blocks_skip_the_synth_and_the_next_note_sounds_as_from_fresh():
+    """The idle cost of --synth: silent QUIET_SECONDS, a block is zeros without
+    tinysoundfont; a note after that sounds sample for sample as on a fresh synth."""
+    from livejam.sound import synth as synth_module
+
+    synth, calls = BlockSynth(), []
+    fill = synth._fill
+    synth._fill = lambda part: (calls.append(len(part)), fill(part))
+    quiet = [synth.render(256).copy() for _ in range(int(synth_module.QUIET_SECONDS * 44100 / 256) + 3)]
+    assert synth.idle and not np.any(np.concatenate(quiet))
+    asked = len(calls)
+    synth.render(256)
+    assert len(calls) == asked  # idle: not rendered at all
+    note = mido.Message("note_on", note=60, velocity=90)
+    after = np.concatenate([synth.render(256, [(37, note)]).copy(), synth.render(256).copy()])
+    fresh = BlockSynth()
+    expected = np.concatenate([fresh.render(256, [(37, note)]).copy(), fresh.render(256).copy()])
+    assert not synth.idle and np.array_equal(after, expected) and onset(after) == 37
