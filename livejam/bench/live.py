@@ -96,13 +96,13 @@ class LivejamProcess:
     """`livejam play` in its own process: headless (stdout to a pipe) or the TUI
     (on a pseudo-terminal of a fixed size, drained so it never blocks)."""
 
-    def __init__(self, model: str, tui: bool, size=(120, 36)) -> None:
+    def __init__(self, model: str, tui: bool, size=(120, 36), extra: list[str] | None = None) -> None:
         self.settings = tempfile.NamedTemporaryFile(suffix=".toml", delete=False)  # never the user's own
         env = {**os.environ, "LIVEJAM_SETTINGS": self.settings.name, "TERM": "xterm-256color",
                "COLUMNS": str(size[0]), "LINES": str(size[1])}
         argv = [sys.executable, "-m", "livejam.app.cli", "play", "--api", "jack", "--virtual", "--model", model,
                 "--seed", "0", "--silence", str(SILENCE), "--answer-seconds", str(ANSWER_SECONDS), "--no-record",
-                *([] if tui else ["--json"])]
+                *([] if tui else ["--json"]), *(extra or [])]
         if tui:
             master, slave = pty.openpty()
             import fcntl

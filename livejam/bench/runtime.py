@@ -7,6 +7,8 @@
 - the built-in synth: 16 voices rendered in 256-frame blocks (synth.py);
 - a three-hour session on the fake clock, recorded: the write and the engine's
   phrase-end work at hour 0 and at hour 3 (long_session.py);
+- with --audio, the built-in synth through a running JACK server: onset at a
+  capture client, xruns over a conversation, idle cost on against off (audio.py);
 - with --jack, livejam as its own process through a running JACK server,
   headless and with the TUI side by side (live.py): CPU idle and during a
   conversation, answer onset and timing at a receiving client.
@@ -90,7 +92,8 @@ def bench_streaming_vs_whole(model: OnnxModel, seconds: float = 8.0, trials: int
             "ratio_p50": round(w["p50_ms"] / s["p50_ms"], 1)}
 
 
-def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, bars: bool = False) -> dict:
+def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, bars: bool = False,
+              audio: bool = False, audio_minutes: float = 10.0, jack_log: str | None = None) -> dict:
     model = OnnxModel(model or DEFAULT_MODEL)
     step = bench_step(model)
     event = bench_engine_event(model)
@@ -115,4 +118,8 @@ def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, b
 
         out["answer_start_vs_bar_line"] = bench_bars(str(model.path))
         out["clock_following_cpu"] = bench_clock_cost(str(model.path))
+    if audio:
+        from .audio import bench_audio
+
+        out["built_in_synth_through_jack"] = bench_audio(str(model.path), audio_minutes, jack_log)
     return out
