@@ -1,6 +1,8 @@
 """`livejam bench`: the runtime's figures (benchmarks print numbers; tests do not time).
 
 - model step, 1 thread, warm: p50/p99;
+- an answer token as the engine samples it (step, adaptation mix, steering,
+  sampling), live adaptation off and at its default, in the same run;
 - engine cost per played event (encode + step + bookkeeping) as a ratio to a bare step;
 - streaming vs generate-then-play: time from the phrase-end decision to the first
   note ready, for each, and their ratio;
@@ -92,6 +94,36 @@ def bench_streaming_vs_whole(model: OnnxModel, seconds: float = 8.0, trials: int
             "ratio_p50": round(w["p50_ms"] / s["p50_ms"], 1)}
 
 
+def bench_answer_token(model: OnnxModel, adapt: float, n: int = 3000) -> dict:
+    """One answer token as the engine makes it: the model step, the adaptation mix
+    (a session cache of 500 heard notes), steering and sampling."""
+    from ..conversation.adaptation import SessionCache
+    from ..conversation.call import profile_of
+    from ..conversation.steering import Steering
+    from ..model import vocab
+    from ..model.sampler import Sampler
+
+    rng = np.random.default_rng(2)
+    heard = np.cumsum(rng.choice([-4, -2, 2, 4], 500)) % 36 + 48
+    notes = [(i * 0.2, i * 0.2 + 0.18, int(p), 80) for i, p in enumerate(heard)]
+    cache = SessionCache()
+    cache.feed([int(t) for t in vocab.encode(notes)])
+    cfg = LivejamConfig(record=False, seed=0, adapt=adapt)
+    times = []
+    while len(times) < n:
+        state = model.initial_state(1)
+        logits, state = model.step(vocab.time_shift(1), state)
+        ans = Answer(model, Sampler(0.9, 0.95, len(times)), cfg, state, logits, 0, 0.0, 30.0, 16,
+                     Steering(profile_of(notes[-12:]), cfg, cache), style=cache)
+        while not ans.done and len(times) < n:
+            fed = len(ans.marks)
+            t0 = time.perf_counter()
+            ans.fill(ans.time_of(ans.dec.step))  # the tokens of one step (at least one)
+            took = time.perf_counter() - t0
+            times += [took / max(1, len(ans.marks) - fed)] * max(1, len(ans.marks) - fed)
+    return _pct(times[200:], 50, 99)
+
+
 def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, bars: bool = False,
               audio: bool = False, audio_minutes: float = 10.0, jack_log: str | None = None) -> dict:
     model = OnnxModel(model or DEFAULT_MODEL)
@@ -101,6 +133,8 @@ def run_bench(model: str | None = None, jack: bool = False, phrases: int = 30, b
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         "model": f"{model.path.name} ({model.layers}x{model.hidden})",
         "model_step": step,
+        "answer_token_adapt_off": bench_answer_token(model, 0.0),
+        "answer_token_adapt_0.25": bench_answer_token(model, 0.25),
         "engine_event": event,
         "engine_event_over_step_p50": round(event["p50_ms"] / step["p50_ms"], 2),
         "streaming_vs_generate_then_play": bench_streaming_vs_whole(model),

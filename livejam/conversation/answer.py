@@ -37,8 +37,9 @@ class Mark:
 
 class Answer:
     def __init__(self, model, sampler, cfg, state, logits, start_step: int, start_time: float,
-                 seconds: float, velocity_bin: int, steering=None, timeline=None) -> None:
+                 seconds: float, velocity_bin: int, steering=None, timeline=None, style=None) -> None:
         self.model, self.sampler, self.cfg, self.steering = model, sampler, cfg, steering
+        self.style = style  # adaptation.SessionCache: tonight's playing, mixed in by the adapt control
         self.pitches: list[int] = []  # the answer's line, onset order (what steering looks at)
         self.dec = vocab.StreamDecoder(step=start_step, velocity_bin=velocity_bin)
         self.step0 = start_step
@@ -53,6 +54,7 @@ class Answer:
         self.started = False
         self.done = False
         self.last_kind = ""
+        self.last_event = "NOTE_OFF"
         self.marks = [Mark(start_step, state, logits, {}, velocity_bin)]
         self.notes_played = 0
         # Fixed for the answer's life: a channel change mid-answer must not send its
@@ -100,6 +102,9 @@ class Answer:
                 out += self.finish()
                 break
             logits = self.logits
+            if self.style is not None and self.cfg.adapt > 0:
+                logits = self.style.mixed(logits, self.pitches, self.style.weight(self.cfg.adapt),
+                                          self.last_kind if self.last_kind != "TIME_SHIFT" else self.last_event)
             if self.steering is not None:
                 logits = self.steering.logits(logits, self.pitches, (self.dec.step - self.step0) / vocab.STEPS_PER_SECOND)
             tok = self.sampler.sample(logits, self.allowed())
@@ -119,6 +124,8 @@ class Answer:
         events = self.dec.feed(tok)
         self.logits, self.state = self.model.step(tok, self.state)
         self.last_kind = vocab.describe(tok)[0]
+        if self.last_kind != "TIME_SHIFT":
+            self.last_event = self.last_kind  # what a time shift now would follow
         self.marks.append(Mark(self.dec.step, self.state, self.logits, dict(self.dec.sounding), self.dec.velocity_bin))
         out = []
         for what, pitch, vel, step in events:

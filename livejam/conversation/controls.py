@@ -11,7 +11,7 @@ import mido
 from ..settings import config
 from ..model import vocab
 from ..model.encoder import PEDAL_CC as PEDAL
-from .events import ModelLoaded, Panicked, Problem, SettingChanged
+from .events import ModelLoaded, Notice, Panicked, Problem, SettingChanged
 
 
 class Controls:
@@ -72,6 +72,11 @@ class Controls:
             eng.emit(Panicked)
         elif name == "phrase_end":
             conv.end_phrase_now(now)
+        elif name == "forget":
+            notes = conv.style.size
+            conv.style.reset()
+            plural = "" if notes == 1 else "s"
+            eng.emit(Notice, message=f"adaptation starts afresh: forgot the {notes} note{plural} heard so far")
         elif name == "record":
             was = eng.recording
             eng.recording = eng.recorder is not None and (bool(value) if value is not None else not eng.recording)

@@ -34,4 +34,5 @@ class Figures:
             "onset_ms_p95": float(np.percentile(onsets, 95)) if onsets is not None else None,
             "send_late_ms_p50": float(np.percentile(late, 50)), "send_late_ms_p99": float(np.percentile(late, 99)),
             "late": sched.late, "events_in": eng.events_in, "answers": eng.answers,
+            "style_notes": eng.conversation.style.size,
         }

@@ -56,10 +56,16 @@ class Listener:
             logits, self.state = self.model.run(np.array([tokens], np.int64), self.state)
             self.logits = logits[0, -1]
 
+    def settled_logits(self) -> np.ndarray:
+        """The logits after everything played so far has been heard (a note released
+        in its first step included): what the model expects next."""
+        self.feed(self.encoder.settle())
+        return self.logits
+
     def ahead(self, t: float) -> tuple[int, np.ndarray, np.ndarray]:
         """(step, state, logits) as if the silence up to `t` were heard, without
         committing it: an answer prepared ahead may still be thrown away."""
-        self.feed(self.encoder.settle())  # a note released in its first step: its end is past, and real
+        self.settled_logits()  # a note released in its first step: its end is past, and real
         step = max(self.encoder.step, int(vocab.to_steps(t - self.origin)))
         state, logits = self.state, self.logits
         shifts = vocab.shift_tokens(min(step - self.encoder.step, MAX_HEARD_REST_STEPS))

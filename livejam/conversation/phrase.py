@@ -1,7 +1,9 @@
 """Phrase end: when has the player finished a call?
 
 Default: every key up (the sustain pedal counts as holding) and no new note for
-the silence threshold. With a tempo: every key up at a bar line of the call's
+the silence threshold. With --phrase-end model: when the model, having heard the
+last release, judges a long gap likely (model_gap_due), from FLOOR on and never
+later than the silence threshold. With a tempo: every key up at a bar line of the call's
 grid (bars.py). A manual end (a CC or key) ends it at once. Pure logic on
 the times it is given; the engine asks it when the next decision is due.
 """
@@ -9,6 +11,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
+
+import numpy as np
+
+from ..model import vocab
+
+FLOOR = 0.15  # seconds: the earliest a phrase may end after the last release
+# The model's judgement: P(the gap lasts the silence threshold | it has lasted this
+# long) at least this. Tuned by `bin/train judge` (docs/BENCHMARKS.md).
+THRESHOLD = 0.7
+_SHIFT = slice(vocab.TIME_SHIFT, vocab.TIME_SHIFT + vocab.MAX_SHIFT)
+
+
+def model_gap_due(logits: np.ndarray, silence: float, threshold: float = THRESHOLD, floor: float = FLOOR) -> float:
+    """Seconds after the last release at which the model judges the phrase over.
+
+    The logits after the release say how long the model expects the gap before the
+    next event to be (its first TIME_SHIFT: k steps of 10 ms, k = 100 meaning a
+    second or more). After d steps of silence, the chance that the gap reaches the
+    silence threshold is P(k >= silence) / P(k > d): it grows as the moment the
+    model expected the next note passes. The phrase ends at the first d from the
+    floor on where it reaches `threshold`; at the silence threshold at the latest."""
+    z = np.asarray(logits, np.float64)[_SHIFT]
+    p = np.exp(z - z.max())
+    tail = np.cumsum(p[::-1])[::-1]  # tail[j] = P(k >= j + 1), unnormalised
+    long = min(int(vocab.to_steps(silence)), vocab.MAX_SHIFT)
+    lo = max(1, int(vocab.to_steps(floor)))
+    if lo >= long:
+        return silence
+    d = np.arange(lo, long)
+    ratio = tail[long - 1] / tail[d]  # P(k >= long) / P(k > d)
+    hit = np.nonzero(ratio >= threshold)[0]
+    return float(d[hit[0]]) / vocab.STEPS_PER_SECOND if len(hit) else silence
 
 
 @dataclass
@@ -29,6 +63,9 @@ class PhraseDetector:
         # With a tempo: (call start, last release) -> the bar line the call ends on,
         # or None (free time): then the silence rule.
         self.bar_due: Callable[[float, float], float | None] | None = None
+        # --phrase-end model: last release -> when the model judges the call over (None: the silence rule).
+        self.model_due: Callable[[float], float | None] | None = None
+        self.model_threshold = THRESHOLD
         self.reset()
 
     def reset(self) -> None:
@@ -66,6 +103,10 @@ class PhraseDetector:
             at = self.bar_due(self.start, self.last_activity)
             if at is not None:
                 return at
+        if self.model_due is not None:
+            at = self.model_due(self.last_activity)
+            if at is not None:
+                return min(at, self.last_activity + self.silence)
         return self.last_activity + self.silence
 
     def check(self, now: float, held: bool) -> Phrase | None:

@@ -26,8 +26,9 @@ COPY_LIMIT = 4  # at echo below 1, no run of more than this many notes copied fr
 
 
 class Steering:
-    def __init__(self, call: Profile, cfg) -> None:
+    def __init__(self, call: Profile, cfg, session=None) -> None:
         self.call, self.cfg = call, cfg
+        self.session = session  # adaptation.SessionCache: with adapt on, the guard covers tonight's runs too
         self._static_for: tuple | None = None
         self._memo: tuple = (None, set())
         line = call.pitches
@@ -72,7 +73,9 @@ class Steering:
             if nxt:
                 on[[p for p in nxt if 0 <= p < 128]] += ECHO_NATS * echo
         if echo < 1 and len(played) >= COPY_LIMIT:
-            ruled_out = self.copies.get(tuple(played[-COPY_LIMIT:]))
+            ruled_out = self.copies.get(tuple(played[-COPY_LIMIT:]), set())
+            if self.session is not None and self.cfg.adapt > 0:
+                ruled_out = ruled_out | self.session.copies(played)
             if ruled_out:
                 on[list(ruled_out)] = NEVER
         z[ON] += on

@@ -11,10 +11,11 @@ import mido
 from ..timing import bars
 from ..model import vocab
 from ..model.encoder import DRUM_CHANNEL
+from .adaptation import SessionCache
 from .answer import Answer
 from .call import HeardCall, pitch_name
 from .events import AnswerEnded, HeldLong, Interrupted, PhraseEnded
-from .phrase import PhraseDetector
+from .phrase import PhraseDetector, model_gap_due
 from .steering import Steering
 
 PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
@@ -36,6 +37,9 @@ class Conversation:
         self.call_onsets: list[float] = []  # clock times of the call's notes (its swing, with a tempo)
         self.tempo = None  # tempo.FixedTempo or MidiClockFollower: bars and beats; None: free time
         self.phrases.bar_due = self._bar_due
+        self.phrases.model_due = self._model_due
+        self._model_due_memo: tuple = (None, None)
+        self.style = SessionCache()  # tonight's playing, for live adaptation (the player's notes only)
         self.last_heard: float | None = None  # when the player last played anything
         self.held_said = False  # HeldLong said for the keys held since last_heard
 
@@ -90,6 +94,7 @@ class Conversation:
         if striking and self.answer is not None and not self.cfg.overlap and not self._answer_over(t):
             self.interrupt(t)
         tokens = self.listener.encode(msg, t)
+        self.style.feed(tokens)
         if striking and not self.phrases.in_call:
             self.call.clear()
             self.call_onsets = []
@@ -175,6 +180,18 @@ class Conversation:
         in_bars = self._bar_start(last, start, last)
         return in_bars[0] if in_bars else None
 
+    def _model_due(self, last: float) -> float | None:
+        """--phrase-end model: when the model judges the call over, from what it
+        heard up to the last release (None: the silence rule). Asked at every look
+        at the phrase end, computed once per release."""
+        if self.cfg.phrase_rule != "model" or self.answer is not None:
+            return None  # over an answer (--overlap) the model has not heard the call yet
+        key = (last, self.cfg.silence, self.phrases.model_threshold)
+        if self._model_due_memo[0] != key:
+            logits = self.listener.settled_logits()
+            self._model_due_memo = (key, model_gap_due(logits, self.cfg.silence, self.phrases.model_threshold))
+        return last + self._model_due_memo[1]
+
     def bar_known(self) -> bool:
         """Does the tempo say where bar 1 is? (A followed clock joined mid-song, or
         after a stall, does not, until the DAW sends Start or a Song Position Pointer.)"""
@@ -222,8 +239,8 @@ class Conversation:
         self.sampler.reseed(self.answers_played)
         seconds = timeline.seconds if timeline else self.cfg.answer_length(call_seconds)
         self.upcoming = Answer(self.listener.model, self.sampler, self.cfg, state, logits, step, t,
-                               seconds, self.listener.velocity_bin, Steering(self.call.profile(), self.cfg),
-                               timeline)
+                               seconds, self.listener.velocity_bin,
+                               Steering(self.call.profile(), self.cfg, self.style), timeline, self.style)
         # The onset is timed from t: the first note may go out before the engine
         # thread gets round to committing the phrase end.
         self.decided_at = t

@@ -54,10 +54,15 @@ class Action:
 ACTIONS = (
     Action("panic", "Panic", "every note off, then all-notes-off, sustain off, all-sound-off", cc=106, keys=("p",)),
     Action("phrase_end", "Answer now", "end the phrase now: answer at once", cc=107, keys=("space",)),
+    Action("forget", "Forget style", "live adaptation starts afresh: forget the style heard so far tonight",
+           cc=115, keys=("F",)),  # shift+f: every lower-case letter plays or steers
 )
 CC_OFF = "off"  # a control with no CC (`--cc NAME=off`, or removed in the TUI)
 LEARNABLE = range(0, 120)  # 120-127 are channel mode messages, never a knob
 CC_ALIASES = {"answer_length": "answer_seconds", "mute": "muted"}  # names before settings had one table
+
+
+PHRASE_ENDS = ("silence", "model")
 
 
 def _opt(default, help: str, **kw):
@@ -96,6 +101,13 @@ class LivejamConfig:
     silence: float = _opt(0.8, "seconds of quiet (all keys up) that end a phrase", label="silence", short="Silence",
                           lo=0.1, hi=60.0, span=(0.2, 3.0), keys=("left_square_bracket", "right_square_bracket"),
                           cc=104, unit=" s", live=True)
+    phrase_rule: str = _opt("silence", "when a call is over: after the silence threshold (silence), or when the "
+                                      "model hears it end (model: from 0.15 s, never later than the silence)",
+                           label="phrase end", short="End", choices=PHRASE_ENDS, keys=("E",), cc=114,
+                           from_cc=lambda v: PHRASE_ENDS[v >= 64], live=True, flag="--phrase-end")
+    adapt: float = _opt(0.25, "live adaptation: answers take up the style you play tonight (0 off .. 1 strong; "
+                             "F forgets it; 0.25 by the judge)", label="adapt", short="Adapt", lo=0.0, hi=1.0, step=0.25,
+                        keys=("7", "8"), cc=113, zero="off", live=True)
     answer_seconds: float = _opt(0.0, "fixed answer length; 0 mirrors the call (clamped to min/max answer)",
                                  label="answer", short="Length", lo=0.0, hi=60.0, choices=(0.0, 2.0, 4.0, 8.0, 16.0),
                                  keys=("l",), cc=103, from_cc=lambda v: 0.0 if v == 0 else 1 + 15 * (v - 1) / 126,
@@ -163,6 +175,8 @@ class LivejamConfig:
             if not isinstance(v, kind) and not (kind is float and isinstance(v, int) and not isinstance(v, bool)) \
                     or (kind is int and isinstance(v, bool)):
                 raise ValueError(f"{name.replace('_', '-')} must be {_KIND_WORDS.get(kind, kind.__name__)}, not {v!r}")
+            if kind is str and s.choices and v not in s.choices:
+                raise ValueError(f"{name.replace('_', '-')} must be {' or '.join(s.choices)}, not {v!r}")
             if s.lo is None:
                 continue
             if not s.lo <= v <= s.hi:
@@ -239,6 +253,8 @@ def coerce(name: str, value):
     if kind is bool and not isinstance(value, bool):
         raise ValueError(f"{name} is on or off, not {value!r}")
     v = kind(value)
+    if kind is str and s.choices and v not in s.choices:
+        raise ValueError(f"{name.replace('_', '-')} must be {' or '.join(s.choices)}, not {v!r}")
     if s.lo is not None and not s.lo <= v <= s.hi:
         raise ValueError(f"{name.replace('_', '-')} must be {s.lo:g}..{s.hi:g}, not {v}")
     return v

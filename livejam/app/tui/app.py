@@ -210,7 +210,8 @@ class LivejamApp(App):
                      f"[{COLOURS['you']}]█[/] you  [{COLOURS['livejam']}]█[/] livejam\n"
                      f"step p50/p99 {f['step_ms_p50']:.2f}/{f['step_ms_p99']:.2f} ms\n"
                      f"onset last   {onset(f['onset_ms_last'])}\nonset p95    {onset(f['onset_ms_p95'])}\n"
-                     f"events/s     {rate}\nlate events  {f['late']}\nanswers      {f['answers']}")
+                     f"events/s     {rate}\nlate events  {f['late']}\nanswers      {f['answers']}\n"
+                     f"style notes  {f['style_notes']}")
 
     def _update(self, selector: str, text: str) -> None:
         """Change a panel only when its text changes: an unchanged update still repaints."""

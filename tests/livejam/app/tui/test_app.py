@@ -5,6 +5,7 @@ import tomllib
 import mido
 import pytest
 
+from livejam.model import vocab
 from livejam.settings import settings_file
 from livejam.timing.wallclock import WallClock
 from livejam.settings.config import LivejamConfig
@@ -71,6 +72,13 @@ async def test_keys_change_the_engine(tiny_model):
         assert await until(lambda: rig.cfg.muted)
         assert await until(lambda: "MUTED" in str(app.main("#state").render()))
         assert "overlap      on" in str(app.main("#controls").render())
+        await pilot.press("8", "E")  # adapt +, phrase end: model
+        assert await until(lambda: (rig.cfg.adapt, rig.cfg.phrase_rule) == (0.5, "model"))
+        assert await until(lambda: "phrase end   model" in str(app.main("#controls").render()))
+        rig.engine.conversation.style.feed([vocab.note_on(60)])
+        await pilot.press("F")  # forget tonight's style
+        assert await until(lambda: rig.engine.conversation.style.size == 0)
+        assert await until(lambda: "forgot the 1 note heard" in log_text(app))
 
 
 @pytest.mark.asyncio
