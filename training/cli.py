@@ -100,12 +100,32 @@ def _personal(a) -> None:
 
 
 def _judge(a) -> None:
-    from .judge import judge, parse_overrides, report
+    from livejam.model.onnx_model import OnnxModel
+    from livejam.settings.config import DEFAULTS
 
-    result = judge(Path(a.model), seeds=a.seeds, overrides=parse_overrides(a.set))
+    from .judge import judge, parse_overrides, report
+    from .judge_live import judge_adaptation, judge_phrase_end, report_live
+
+    parts = {"answers", "adaptation", "phrase-end"} if a.part == "all" else {a.part}
+    overrides = parse_overrides(a.set)
+    result: dict = {}
+    if "answers" in parts:
+        result = judge(Path(a.model), seeds=a.seeds, overrides=overrides)
+    model = OnnxModel(Path(a.model))
+    if "adaptation" in parts:
+        result["adaptation"] = [judge_adaptation(model, x, seeds=a.seeds, overrides=overrides)
+                                for x in (a.adapt or [DEFAULTS["adapt"] or 0.25])]
+    if "phrase-end" in parts:
+        result["phrase_end"] = [judge_phrase_end(model, {**overrides, "phrase_rule": "silence"})] + [
+            judge_phrase_end(model, {**overrides, "phrase_rule": "model"}, t) for t in (a.threshold or [None])]
     if a.out:
         Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k != "answers_detail"}, indent=2) if a.json else report(result))
+    if a.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "answers_detail"}, indent=2))
+        return
+    if "answers" in parts:
+        print(report(result))
+    print(report_live(result.get("adaptation", []), result.get("phrase_end", [])))
 
 
 def _bench(a) -> None:
@@ -182,6 +202,13 @@ def main(argv: list[str] | None = None) -> None:
     j.add_argument("--seeds", type=int, default=3)
     j.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="a runtime setting for every answer, e.g. key_adherence=0 (repeatable)")
+    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end"], default="all",
+                   help="answers: each call alone; adaptation: 20-call styled sessions with adapt on and off; "
+                        "phrase-end: the wait after a call's true end and answers inside its rests")
+    j.add_argument("--adapt", type=float, action="append", help="adapt values to judge (repeatable; default: "
+                                                               "the runtime's default)")
+    j.add_argument("--threshold", type=float, action="append",
+                   help="model phrase-end thresholds to judge (repeatable; default: the runtime's)")
     j.add_argument("--out", help="also write the full result (every answer) as JSON here")
     j.add_argument("--json", action="store_true")
     j.set_defaults(func=_judge)

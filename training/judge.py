@@ -107,7 +107,7 @@ def judge(model: Path, seeds: int = 3, overrides: dict | None = None) -> dict:
     overall["in_key_min"] = min(keys) if keys else None
     overall["register_abs"] = float(np.mean([abs(a["register"]) for a in answers if a["register"] is not None]))
     return {"model": str(model), "seeds": seeds, "calls": len(CALLS), "answers": len(answers),
-            "settings": {k: getattr(base, k) for k in ("key_adherence", "register", "density", "echo",
+            "settings": {k: getattr(base, k) for k in ("key_adherence", "register", "density", "echo", "adapt",
                                                          "temperature", "top_p")},
             "seconds": round(time.perf_counter() - t0, 1), "overall": overall, "per_call": per_call,
             "answers_detail": answers}
