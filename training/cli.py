@@ -114,7 +114,7 @@ def _judge(a) -> None:
     model = OnnxModel(Path(a.model))
     if "adaptation" in parts:
         result["adaptation"] = [judge_adaptation(model, x, seeds=a.seeds, overrides=overrides)
-                                for x in (a.adapt or [DEFAULTS["adapt"] or 0.25])]
+                                for x in (a.adapt or [DEFAULTS["adapt"]])]
     if "phrase-end" in parts:
         result["phrase_end"] = [judge_phrase_end(model, {**overrides, "phrase_rule": "silence"})] + [
             judge_phrase_end(model, {**overrides, "phrase_rule": "model"}, t) for t in (a.threshold or [None])]

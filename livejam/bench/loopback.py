@@ -50,6 +50,17 @@ class Loopback:
             t = self.send(mido.Message("note_off", note=p, channel=channel))
         return t
 
+    def perform(self, timed: list[tuple[float, mido.Message]]) -> float:
+        """Play (seconds from now, message) pairs at their times, as a player would;
+        returns when the last went out."""
+        start = sent = time.perf_counter()
+        for t, msg in timed:
+            delay = start + t - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            sent = self.send(msg)
+        return sent
+
     def messages(self, since: float = 0.0) -> list[tuple[float, mido.Message]]:
         with self.lock:
             return [(t, m) for t, m in self.received if t >= since]

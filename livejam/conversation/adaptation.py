@@ -26,14 +26,13 @@ from collections import deque
 import numpy as np
 
 from ..model import vocab
+from .steering import COPY_LIMIT, ON
 
 WINDOW = 2000  # the player's latest notes the cache counts
 CONFIDENCE_NOTES = 16.0  # notes heard at which the cache gets half the adapt weight
 MAX_INTERVAL = 24  # semitones; wider leaps count as this
 PC_PRIOR = 0.5  # add-k smoothing of the pitch-class counts
 BACKOFF = 2.0  # an interval context seen n times gets n / (n + BACKOFF) of the weight
-COPY_LIMIT = 4  # as steering's guard: the session's runs of this many notes may not be extended into a copy
-ON = slice(vocab.NOTE_ON, vocab.NOTE_ON + 128)
 SHIFT = slice(vocab.TIME_SHIFT, vocab.TIME_SHIFT + vocab.MAX_SHIFT)
 VEL = slice(vocab.VELOCITY, vocab.VELOCITY + vocab.VELOCITY_BINS)
 _IV = np.arange(-MAX_INTERVAL, MAX_INTERVAL + 1)

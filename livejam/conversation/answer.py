@@ -103,8 +103,7 @@ class Answer:
                 break
             logits = self.logits
             if self.style is not None and self.cfg.adapt > 0:
-                logits = self.style.mixed(logits, self.pitches, self.style.weight(self.cfg.adapt),
-                                          self.last_kind if self.last_kind != "TIME_SHIFT" else self.last_event)
+                logits = self.style.mixed(logits, self.pitches, self.style.weight(self.cfg.adapt), self.last_event)
             if self.steering is not None:
                 logits = self.steering.logits(logits, self.pitches, (self.dec.step - self.step0) / vocab.STEPS_PER_SECOND)
             tok = self.sampler.sample(logits, self.allowed())

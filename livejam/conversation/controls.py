@@ -112,6 +112,7 @@ class Controls:
             eng.echoes.reset()  # turned on again: the loop, if it was one, is mended
         eng.sampler.temperature, eng.sampler.top_p = cfg.temperature, cfg.top_p
         eng.conversation.phrases.silence = cfg.silence
+        eng.conversation.judge_gap()  # the phrase rule or the silence changed while a call waits
         if name == "muted" and value:
             eng.conversation.interrupt(now)
         eng.emit(SettingChanged, name=name, value=value)

@@ -63,8 +63,6 @@ class PhraseDetector:
         # With a tempo: (call start, last release) -> the bar line the call ends on,
         # or None (free time): then the silence rule.
         self.bar_due: Callable[[float, float], float | None] | None = None
-        # --phrase-end model: last release -> when the model judges the call over (None: the silence rule).
-        self.model_due: Callable[[float], float | None] | None = None
         self.model_threshold = THRESHOLD
         self.reset()
 
@@ -72,6 +70,9 @@ class PhraseDetector:
         self.start: float | None = None
         self.last_activity: float | None = None
         self.notes = 0
+        # --phrase-end model: seconds after the last release at which the model judges
+        # the call over (model_gap_due), set by whoever owns the model; None: the silence rule.
+        self.model_gap: float | None = None
 
     @property
     def in_call(self) -> bool:
@@ -89,6 +90,7 @@ class PhraseDetector:
             self.start = now
         self.notes += 1
         self.last_activity = now
+        self.model_gap = None  # the call goes on: what the model judged of the last release is void
 
     def released(self, now: float) -> None:
         """A key or the pedal let go (the silence counts from the last release)."""
@@ -103,10 +105,8 @@ class PhraseDetector:
             at = self.bar_due(self.start, self.last_activity)
             if at is not None:
                 return at
-        if self.model_due is not None:
-            at = self.model_due(self.last_activity)
-            if at is not None:
-                return min(at, self.last_activity + self.silence)
+        if self.model_gap is not None:
+            return self.last_activity + min(self.model_gap, self.silence)
         return self.last_activity + self.silence
 
     def check(self, now: float, held: bool) -> Phrase | None:

@@ -37,8 +37,6 @@ class Conversation:
         self.call_onsets: list[float] = []  # clock times of the call's notes (its swing, with a tempo)
         self.tempo = None  # tempo.FixedTempo or MidiClockFollower: bars and beats; None: free time
         self.phrases.bar_due = self._bar_due
-        self.phrases.model_due = self._model_due
-        self._model_due_memo: tuple = (None, None)
         self.style = SessionCache()  # tonight's playing, for live adaptation (the player's notes only)
         self.last_heard: float | None = None  # when the player last played anything
         self.held_said = False  # HeldLong said for the keys held since last_heard
@@ -107,6 +105,7 @@ class Conversation:
             # A key (or the pedal) let go: the silence counts from here. Other CCs (a
             # mod wheel, an expression pedal) are not the end of anything.
             self.phrases.released(t)
+            self.judge_gap()
 
     def _hear(self, tokens: list[int]) -> None:
         self.call.feed(tokens)
@@ -120,6 +119,7 @@ class Conversation:
         """Every key and the pedal up as far as the model knows (a panic, "answer
         now", a lost input): a note-off lost on the way cannot hold the call open."""
         self._hear(self.listener.release_keys(now))
+        self.judge_gap()
 
     def panic(self, now: float) -> None:
         """Stop the answer, free every key, and forget the call: silence, then a fresh start."""
@@ -180,17 +180,15 @@ class Conversation:
         in_bars = self._bar_start(last, start, last)
         return in_bars[0] if in_bars else None
 
-    def _model_due(self, last: float) -> float | None:
-        """--phrase-end model: when the model judges the call over, from what it
-        heard up to the last release (None: the silence rule). Asked at every look
-        at the phrase end, computed once per release."""
-        if self.cfg.phrase_rule != "model" or self.answer is not None:
-            return None  # over an answer (--overlap) the model has not heard the call yet
-        key = (last, self.cfg.silence, self.phrases.model_threshold)
-        if self._model_due_memo[0] != key:
-            logits = self.listener.settled_logits()
-            self._model_due_memo = (key, model_gap_due(logits, self.cfg.silence, self.phrases.model_threshold))
-        return last + self._model_due_memo[1]
+    def judge_gap(self) -> None:
+        """--phrase-end model: once per release (or setting change), here on the
+        engine thread, how long after it the model judges the call over; the phrase
+        detector only reads it (the screen asks for the countdown from its own thread)."""
+        p = self.phrases
+        if self.cfg.phrase_rule != "model" or not p.in_call or self.listener.held or self.answer is not None:
+            p.model_gap = None  # over an answer (--overlap) the model has not heard the call yet
+        else:
+            p.model_gap = model_gap_due(self.listener.settled_logits(), self.cfg.silence, p.model_threshold)
 
     def bar_known(self) -> bool:
         """Does the tempo say where bar 1 is? (A followed clock joined mid-song, or

@@ -175,8 +175,7 @@ class LivejamConfig:
             if not isinstance(v, kind) and not (kind is float and isinstance(v, int) and not isinstance(v, bool)) \
                     or (kind is int and isinstance(v, bool)):
                 raise ValueError(f"{name.replace('_', '-')} must be {_KIND_WORDS.get(kind, kind.__name__)}, not {v!r}")
-            if kind is str and s.choices and v not in s.choices:
-                raise ValueError(f"{name.replace('_', '-')} must be {' or '.join(s.choices)}, not {v!r}")
+            _check_choice(name, s, v)
             if s.lo is None:
                 continue
             if not s.lo <= v <= s.hi:
@@ -247,14 +246,19 @@ def value_type(name: str) -> type:
     return s.kind or type(DEFAULTS[name])
 
 
+def _check_choice(name: str, s: Setting, v) -> None:
+    """A text setting with choices (phrase_rule) is one of them."""
+    if isinstance(v, str) and s.choices and v not in s.choices:
+        raise ValueError(f"{name.replace('_', '-')} must be {' or '.join(s.choices)}, not {v!r}")
+
+
 def coerce(name: str, value):
     """A value from a command, CC or file as the field's type, range-checked."""
     kind, s = value_type(name), SETTINGS[name]
     if kind is bool and not isinstance(value, bool):
         raise ValueError(f"{name} is on or off, not {value!r}")
     v = kind(value)
-    if kind is str and s.choices and v not in s.choices:
-        raise ValueError(f"{name.replace('_', '-')} must be {' or '.join(s.choices)}, not {v!r}")
+    _check_choice(name, s, v)
     if s.lo is not None and not s.lo <= v <= s.hi:
         raise ValueError(f"{name.replace('_', '-')} must be {s.lo:g}..{s.hi:g}, not {v}")
     return v

@@ -4,7 +4,6 @@ With adaptation off for the first calls and at full strength (by its CC) for the
 rest, the answers move toward the whole-tone scale; with --phrase-end model they
 start sooner than the silence threshold after those cadences."""
 import signal
-import time
 
 import mido
 import numpy as np
@@ -17,18 +16,6 @@ from training.judge_styles import STYLES, session
 
 SILENCE = 0.8
 ADAPT_CC = 113
-
-
-def play_call(lb, call) -> float:
-    """The call's messages at their times (from now); returns when its last key went up."""
-    start = time.perf_counter()
-    sent = start
-    for t, msg in as_messages(call):
-        delay = start + t - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)  # a player's timing, not a wait for livejam
-        sent = lb.send(msg)
-    return sent
 
 
 @pytest.mark.usefixtures("jack_server")
@@ -45,7 +32,7 @@ def test_a_session_of_styled_calls_moves_the_answers_toward_the_style_and_cadenc
             if i == 3:  # adaptation on, by its CC, with what livejam has heard so far
                 lb.send(mido.Message("control_change", control=ADAPT_CC, value=127))
                 assert lj.wait_event("setting", 5, name="adapt", value=1.0), lj.events
-            released = play_call(lb, call)
+            released = lb.perform(as_messages(call))  # returns when the last key went up
             assert lj.wait_event("answer", 15, count=i + 1), lj.events
             ons = [(t, m.note) for t, m in lb.messages(since=released) if m.type == "note_on" and m.velocity > 0]
             assert ons, f"call {i}: no answer reached the DAW"

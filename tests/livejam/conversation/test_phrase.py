@@ -60,15 +60,18 @@ def test_the_model_says_the_phrase_is_over_once_the_gap_it_expected_has_passed()
 
 def test_the_model_due_is_bounded_by_the_floor_side_and_the_silence_side():
     d = PhraseDetector(silence=0.8)
-    d.model_due = lambda last: last + 5.0  # a model that would wait too long
     d.note_on(1.0)
     d.released(1.5)
+    d.model_gap = 5.0  # a model that would wait too long
     assert d.due(held=False) == 1.5 + 0.8
-    d.model_due = lambda last: last + 0.2
+    d.model_gap = 0.2
     assert d.due(held=False) == 1.7
     assert d.due(held=True) is None  # a key or the pedal down: never over
-    d.model_due = lambda last: None  # not asked (silence mode, or over an answer)
+    d.model_gap = None  # not judged (silence mode, or over an answer)
     assert d.due(held=False) == 2.3
+    d.model_gap = 0.2
+    d.note_on(2.0)  # the call goes on: the judgement of the last release is void
+    assert d.model_gap is None
 
 
 def test_phrase_end_model_answers_before_the_silence_and_playing_on_interrupts(rig):
