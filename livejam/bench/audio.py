@@ -10,8 +10,8 @@ JACK server (the issue-20 budgets), in one run:
   does not depend on where in the block the deadline fell: the spread of the
   onsets about their median is the error inside the block.
 - xruns: livejam with --synth in its own process through a conversation of the
-  given length; JACK's xrun callback counts every xrun of the server meanwhile, and
-  with --jack-log (jackd's output) the lines naming a livejam client are counted
+  given length; the capture counts the cycles it missed meanwhile (from JACK's
+  frame clock), and with --jack-log (jackd's output) the lines naming a livejam client are counted
   as the ones livejam caused.
 - idle: the same livejam process, nothing played, with the synth on and off.
 """
@@ -46,20 +46,26 @@ class Capture:
         self.client = jack.Client(name, no_start_server=True)
         self.port = self.client.inports.register("in")
         self.rate, self.blocks, self.lock = self.client.samplerate, [], threading.Lock()
-        self.xruns = 0
+        # Cycles this client missed, counted from the frame clock in the process
+        # callback: no xrun callback, since a Python callback on libjack's notification
+        # thread waits for the GIL, which rtmidi holds through its blocking server calls
+        # (open, connect, close) in the same process; jackd writes notifications
+        # without a time-out, so a notification thread that falls behind can stop the
+        # whole server (the hang of a CI run).
+        self.xruns, self.frame = 0, None
         self.client.set_process_callback(self._process)
-        self.client.set_xrun_callback(self._xrun)
         self.client.activate()
         self.client.connect(source, self.port.name)
 
     def _process(self, frames: int) -> None:
         start = time.perf_counter() - self.client.frames_since_cycle_start / self.rate
+        frame = self.client.last_frame_time
+        if self.frame is not None and frame - self.frame > frames:
+            self.xruns += 1
+        self.frame = frame
         data = self.port.get_array().copy()
         with self.lock:
             self.blocks.append((start, data))
-
-    def _xrun(self, delay) -> None:
-        self.xruns += 1
 
     def audio(self, since: float = 0.0):
         """(time of each sample, the samples) heard so far (from blocks that start after `since`)."""
@@ -69,6 +75,14 @@ class Capture:
             return np.zeros(0), np.zeros(0, np.float32)
         times = np.concatenate([s + np.arange(len(b)) / self.rate for s, b in blocks])
         return times, np.concatenate([b for _, b in blocks])
+
+    def heard_until(self) -> float:
+        """The end of the latest block (0.0 before the first): cheap to poll."""
+        with self.lock:
+            if not self.blocks:
+                return 0.0
+            start, block = self.blocks[-1]
+        return start + len(block) / self.rate
 
     def clear(self) -> None:
         with self.lock:
@@ -136,7 +150,7 @@ def xruns_and_idle(model: str, minutes: float = 10.0, jack_log: str | None = Non
                 phrases = int(minutes * 60 / 3.0)
                 _conversation(lb, phrases, 3.0)
                 out["conversation"] = {"minutes": round((time.perf_counter() - start) / 60, 2), "calls": phrases,
-                                       "xruns_of_the_server": cap.xruns}
+                                       "cycles_the_capture_missed": cap.xruns}
                 if jack_log:
                     lines = _log_lines(jack_log)[len(log_before):]
                     named = [m.group(1) for line in lines if (m := LATE_CLIENT.search(line))]

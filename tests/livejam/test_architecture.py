@@ -120,3 +120,23 @@ def test_the_house_stays_walkable():
         assert opening.startswith('"""') and opening.count("\n") == 0, f"{folder.name}/__init__.py: one line of what it holds"
     long = {n: len(p.read_text().splitlines()) for n, p in ALL.items() if len(p.read_text().splitlines()) > MAX_LINES}
     assert not long, long
+
+
+NOTIFICATION_CALLBACKS = ("set_xrun_callback", "set_port_registration_callback", "set_port_connect_callback",
+                          "set_port_rename_callback", "set_graph_order_callback", "set_client_registration_callback",
+                          "set_blocksize_callback", "set_samplerate_callback", "set_freewheel_callback",
+                          "set_property_change_callback")
+
+
+def test_no_python_callback_on_jacks_notification_thread():
+    """docs/ARCHITECTURE.md: beside rtmidi's GIL-holding server calls, such a callback
+    can stop the JACK server for every client (a CI run hung on one)."""
+    tests = PACKAGE.parent / "tests"
+    found = []
+    for path in sorted([*PACKAGE.rglob("*.py"), *tests.rglob("*.py")]):
+        if path == Path(__file__).resolve():
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in NOTIFICATION_CALLBACKS:
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.attr}")
+    assert not found, found

@@ -1,10 +1,13 @@
 """The built-in synth through a real JACK server: livejam in its own process with
 --synth, a test client capturing its audio ports while a keyboard client plays a
-call and a DAW client records its MIDI. Silence before the answer; the answer's
-first note sounds within two periods and a millisecond of where its MIDI arrived
-(the audio is rendered one block after the send, at the note's own sample; the
-MIDI goes through the watchdog's process and may catch a cycle sooner or later);
-silence within 100 ms of quitting (the voices are cut first, an 11 ms release). The send-to-sound latency itself is in the bench."""
+call and a DAW client records its MIDI. Checked as behaviour, with bounds set by
+cause and effect rather than by how fast a loaded machine is: silent through the
+call and the silence that ends it (thru is off: the synth sounds livejam's answer
+only); the answer sounds, beginning by the time its MIDI reached the DAW; silent again
+soon after quitting while the answer still had a second or more to play. The
+send-to-sound latency (within a period or two) is measured in the bench
+(`livejam bench --audio`, docs/BENCHMARKS.md): a Python reader's timestamps on a
+loaded 2-core machine are tens of ms late, so a test cannot hold it to that."""
 import time
 
 import numpy as np
@@ -26,8 +29,8 @@ def wait_for(cond, seconds: float) -> bool:
     return True
 
 
-def test_the_answer_sounds_through_the_synth_on_time_and_stops_with_livejam(api, livejam):
-    lj = livejam("--virtual", "--synth", "--answer-seconds", "2", "--silence", "0.4")
+def test_the_answer_sounds_through_the_synth_with_its_midi_and_stops_with_livejam(api, livejam):
+    lj = livejam("--virtual", "--synth", "--answer-seconds", "4", "--silence", "0.4")
     ready = next(e for e in lj.events if e["event"] == "ready")
     assert any("built-in synth: livejam-synth:synth out L" in n for n in ready["notices"]), ready
     cap = Capture("livejam-synth:synth out L")
@@ -35,26 +38,31 @@ def test_the_answer_sounds_through_the_synth_on_time_and_stops_with_livejam(api,
     period = cap.client.blocksize / cap.rate
     try:
         assert wait_for(lambda: len(cap.audio()[0]) >= 10 * cap.client.blocksize, 10)  # the capture runs
-        lb.play([60, 64, 67], each=0.15)
-        assert lj.wait_event("answer", 10), lj.events
+        released = lb.play([60, 64, 67], each=0.15)  # when the last key went up (sent: livejam hears it later)
+        assert lj.wait_event("state", 10, state="answering"), lj.events  # ("answer" comes at its end)
         assert wait_for(lambda: any(m.type == "note_on" and m.velocity > 0 for _, m in lb.messages()), 10), \
             "no answer over MIDI"
         ons = [t for t, m in lb.messages() if m.type == "note_on" and m.velocity > 0]
-        assert wait_for(lambda: cap.audio()[0][-1] > ons[0] + 3 * period, 10)  # the blocks after it are in
+        assert wait_for(lambda: cap.heard_until() > ons[0] + 0.3, 10)  # the blocks after it are in
         times, sig = cap.audio()
         loud = np.abs(sig) > QUIET
-        early = loud & (times < ons[0] - period - 0.001)
-        assert not early.any(), (ons[0] - times[early][0], float(np.abs(sig[early]).max()), ons[:3])  # silent until the answer
-        first = times[loud & (times >= ons[0] - 2 * period - 0.001)][0]
-        # The sound comes one block after the send; the DAW hears the MIDI at the next cycle
-        # its writer catches (livejam's watchdog, another process): the two may land a cycle apart.
-        assert abs(first - ons[0]) <= 2 * period + 0.001, (first - ons[0], period)
+        # The answer cannot begin before 0.4 s of silence after the release livejam heard;
+        # 50 ms of slack for a block's start time taken late in the capture's callback.
+        early = loud & (times < released + 0.35)
+        assert not early.any(), (times[early][0] - released, float(np.abs(sig[early]).max()))
+        first = times[loud]
+        assert first.size, "the answer's MIDI came but the synth stayed silent"
+        # Its sound begins with its MIDI, not after: the synth renders one block after the
+        # send. (Not "not before" either: the DAW's reader stamps arrivals when its thread
+        # runs, which a loaded machine makes tens or hundreds of ms late.)
+        assert first[0] <= ons[0] + 0.25, (first[0] - ons[0], period)
         stopped = time.perf_counter()
+        assert stopped < ons[0] + 3  # the 4 s answer still plays
         assert lj.stop() == 0
-        assert wait_for(lambda: cap.audio()[0][-1] > stopped + 0.3, 10)  # the capture heard past the 100 ms
+        assert wait_for(lambda: cap.heard_until() > stopped + 0.6, 10)  # the capture heard on past the quit
         times, sig = cap.audio()
-        after = (times > stopped + 0.1) & (np.abs(sig) > QUIET)
-        assert not after.any(), times[after][-1] - stopped  # silent within 100 ms of quitting
+        after = (times > stopped + 0.3) & (np.abs(sig) > QUIET)
+        assert not after.any(), times[after][-1] - stopped  # quitting silences it (the voices are cut first)
     finally:
         lb.close()
         cap.close()
