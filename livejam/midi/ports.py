@@ -4,7 +4,9 @@ an output, each opened by name (re-opened by name when it comes back) or virtual
 Input path: python-rtmidi 1.5.8's JACK input garbles ~2% of messages arriving in
 one server period when a callback is set (a chord can arrive as one note three
 times); polling MidiIn.get_message() from a thread garbled none, so JACK input
-is polled (every 1 ms while playing, less often after a rest). Other backends use rtmidi's callback.
+is polled (every 1 ms while playing, less often after a rest; the --clock port
+every 8 ms, each message timed by when it reached the server: stamps.py). Other
+backends use rtmidi's callback.
 """
 from __future__ import annotations
 
@@ -17,10 +19,15 @@ import mido
 from ..errors import LivejamError
 from ..threads import name_this_thread
 from . import system
+from .stamps import ArrivalStamps
 from .system import VIRTUAL_IN, VIRTUAL_OUT, api_name, client, resolve
 
 # JACK input poll interval by how long the input has been quiet: (quiet for at least, poll every).
 POLL_STEPS = ((0.0, 0.001), (1.0, 0.004), (10.0, 0.008))
+# The --clock port on JACK: its messages are timed from rtmidi's deltas (stamps.py), so
+# it is read at the idle pace, ticks or not (at 1 ms, following a clock cost 4 % of a core).
+CLOCK_POLL = 0.008
+CLOCK_TYPES = frozenset({"clock", "start", "stop", "continue", "songpos"})
 
 
 class ByName:
@@ -109,11 +116,17 @@ class InputPort(_Port):
 
     def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN,
                  timing: bool = False) -> None:
-        self.sink, self.clock = sink, clock
+        self.sink, self.clock, self.timing = sink, clock, timing
         self.poll = api_name(api) == "jack"
+        # JACK's clock port: arrival times from rtmidi's deltas, which only hold when
+        # rtmidi filters nothing (it counts a filtered event's time too); the port
+        # passes on the clock's messages only.
+        self.stamps = ArrivalStamps() if self.poll and timing else None
         super().__init__(api, wanted, virtual_name)
-        # MIDI clock only from the --clock port (timing=True); elsewhere it is noise.
-        self.midi.ignore_types(sysex=True, timing=not timing, active_sense=True)
+        if self.stamps is not None:
+            self.midi.ignore_types(sysex=False, timing=False, active_sense=False)
+        else:  # MIDI clock only from the --clock port (timing=True); elsewhere it is noise.
+            self.midi.ignore_types(sysex=True, timing=not timing, active_sense=True)
         self.running = True
         if self.poll:
             self.thread = threading.Thread(target=self._poll, name="livejam-input", daemon=True)
@@ -123,18 +136,22 @@ class InputPort(_Port):
 
     def _reopen(self, raise_errors: bool) -> bool:
         opened = super()._reopen(raise_errors)
+        if opened and self.stamps is not None:
+            self.stamps.reset()
         if opened and not self.poll:
             # python-rtmidi's close_port() cancels the callback: without this, a
             # keyboard that comes back on ALSA, CoreMIDI or WinMM would be deaf.
             self.midi.set_callback(self._callback)
         return opened
 
-    def _deliver(self, data) -> None:
+    def _deliver(self, data, t: float | None = None) -> None:
         try:
             msg = mido.Message.from_bytes(data)
         except (ValueError, TypeError):
             return  # malformed input is dropped here, never raised
-        self.sink(msg, self.clock.now())
+        if self.stamps is not None and msg.type not in CLOCK_TYPES:
+            return  # a sysex or active sensing the clock port let through for its timing
+        self.sink(msg, self.clock.now() if t is None else t)
 
     def _callback(self, event, _data=None) -> None:
         self._deliver(event[0])
@@ -145,15 +162,16 @@ class InputPort(_Port):
         while self.running:
             with self.lock:
                 event = self.midi.get_message() if self.connected else None
+                t = self.stamps.stamp(event[1], self.clock.now()) if event and self.stamps else None
             if event is None:
                 # Every 1 ms while playing, 4 ms after a quiet second, 8 ms after ten: an
                 # idle livejam costs next to nothing, and only the first note after a
                 # long rest can wait a little (under one 10 ms step of the model's grid).
                 quiet = time.perf_counter() - last
-                time.sleep(next(s for q, s in reversed(POLL_STEPS) if quiet >= q))
+                time.sleep(CLOCK_POLL if self.stamps else next(s for q, s in reversed(POLL_STEPS) if quiet >= q))
                 continue
             last = time.perf_counter()
-            self._deliver(event[0])
+            self._deliver(event[0], t)
 
     def close(self) -> None:
         self.running = False

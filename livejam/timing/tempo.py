@@ -292,34 +292,73 @@ def _robust_fit(x: np.ndarray, y: np.ndarray):
     keep = np.ones(len(x), bool)
     for _ in range(LOWER_HALVINGS + 1):
         coef = _polyfit(x[keep], y[keep], 1, w[keep])
-        resid = y - np.polyval(coef, x)
-        lower = resid <= np.median(resid[keep])
+        resid = y - _polyval(coef, x)
+        lower = resid <= _median(resid[keep])
         if (keep & lower).sum() < 6:
             break
         keep &= lower
     if keep.sum() >= CURVE_POINTS:
         # Enough ticks on the beat for a curve: a ramp's rate of change, not only its tempo.
         coef = _polyfit(x[keep], y[keep], 2, w[keep])
-        resid = y - np.polyval(coef, x)
+        resid = y - _polyval(coef, x)
     return coef, resid, keep
 
 
 def _polyfit(x: np.ndarray, y: np.ndarray, degree: int, w: np.ndarray | None = None) -> np.ndarray:
-    """Weighted least squares by the normal equations: what np.polyfit does, without
-    its overhead (this runs for every tick, 24 times a beat, on the engine thread).
-    x is in ticks (tens at most), so the equations are well conditioned."""
+    """Weighted least squares of degree 1 or 2 by the normal equations, solved in
+    closed form: what np.polyfit does, without its overhead (this runs a few times
+    for every tick, 24 a beat, on the engine thread; np.vander and np.linalg.solve
+    cost more than the sums). x is in ticks (a hundred at most), so the equations
+    are well conditioned. Coefficients highest power first, as np.polyval wants."""
     w = np.ones(len(x)) if w is None else w
-    powers = np.vander(x, degree + 1)  # x^degree ... 1, as np.polyval wants
-    a = powers.T @ (powers * w[:, None])
-    b = powers.T @ (w * y)
-    return np.linalg.solve(a, b)
+    wx = w * x
+    s0, s1, s2 = w.sum(), wx.sum(), wx @ x
+    t0, t1 = w @ y, wx @ y
+    if degree == 1:
+        det = s0 * s2 - s1 * s1
+        return np.array([(s0 * t1 - s1 * t0) / det, (s2 * t0 - s1 * t1) / det])
+    wxx = wx * x
+    s3, s4, t2 = wxx @ x, (wxx * x) @ x, wxx @ y
+    # [[s4 s3 s2] [s3 s2 s1] [s2 s1 s0]] @ [a b c] = [t2 t1 t0], by Cramer's rule
+    m00, m01, m02 = s2 * s0 - s1 * s1, s3 * s0 - s1 * s2, s3 * s1 - s2 * s2
+    det = s4 * m00 - s3 * m01 + s2 * m02
+    a = (t2 * m00 - s3 * (t1 * s0 - s1 * t0) + s2 * (t1 * s1 - s2 * t0)) / det
+    b = (s4 * (t1 * s0 - s1 * t0) - t2 * m01 + s2 * (s3 * t0 - t1 * s2)) / det
+    c = (s4 * (s2 * t0 - s1 * t1) - s3 * (s3 * t0 - s1 * t2) + s2 * (s3 * t1 - s2 * t2)) / det
+    return np.array([a, b, c])
+
+
+def _polyval(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """np.polyval for a line or a parabola, without its overhead."""
+    if len(coef) == 2:
+        return coef[0] * x + coef[1]
+    return (coef[0] * x + coef[1]) * x + coef[2]
+
+
+def _median(a: np.ndarray) -> float:
+    """np.median's value by one partition (np.median's checks cost more than the work)."""
+    n = len(a)
+    h = n // 2
+    if n % 2:
+        return float(np.partition(a, h)[h])
+    part = np.partition(a, (h - 1, h))
+    return float((part[h - 1] + part[h]) / 2)
+
+
+def _percentile(a: np.ndarray, q: float) -> float:
+    """np.percentile's value (linear interpolation) by one partition."""
+    pos = q / 100 * (len(a) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(a) - 1)
+    part = np.partition(a, (lo, hi))
+    return float(part[lo] + (part[hi] - part[lo]) * (pos - lo))
 
 
 def _off_curve(resid: np.ndarray) -> float:
     """How far the least-delayed of the last CHANGE_TICKS lies from where the
     least-delayed ticks before them lie (the 5th percentile there: robust to one
     early-looking tick at a curve's end)."""
-    floor = float(np.percentile(resid[:-CHANGE_TICKS], 5))
+    floor = _percentile(resid[:-CHANGE_TICKS], 5)
     return abs(resid[-CHANGE_TICKS:].min() - floor)
 
 
@@ -332,7 +371,7 @@ def _steady(x: np.ndarray, y: np.ndarray, spt: float) -> bool:
     """Do these ticks keep a tempo (within a factor of 1.6 of the old, on a line to
     within STEADY_SECONDS), not come in a stall's clump?"""
     coef = _polyfit(x, y, 1)
-    spread = np.ptp(y - np.polyval(coef, x))
+    spread = np.ptp(y - _polyval(coef, x))
     return spt / 1.6 <= coef[0] <= spt * 1.6 and spread <= STEADY_SECONDS
 
 
@@ -357,7 +396,7 @@ def _slip(x: np.ndarray, y: np.ndarray, spt: float) -> tuple[int, int] | None:
     coef, resid, keep = _robust_fit(x[:first] - x[first - 1], y[:first])
     floor = float(resid[keep].min())
     after_x = x[first:] - x[first - 1]
-    off, lost = min((abs(float((y[first:] - np.polyval(coef, after_x + n)).min()) - floor), n)
+    off, lost = min((abs(float((y[first:] - _polyval(coef, after_x + n)).min()) - floor), n)
                     for n in range(1, most + 1))
     if off > STEADY_SECONDS:  # (a few ticks after the gap may all sit a server period late)
         return None
