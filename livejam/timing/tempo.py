@@ -41,6 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .fitting import median, percentile, polyfit, polyval
+
 PPQN = 24  # MIDI clock ticks per quarter note
 SIXTEENTH_TICKS = 6  # Song Position Pointer counts sixteenths
 WINDOW = 4 * PPQN  # ticks the tempo is fitted over: four beats (1 ms at p95 through 5 ms server periods)
@@ -201,7 +203,7 @@ class MidiClockFollower:
         late = (t - grid.time(0.0) - (c - self.zero) / PPQN * grid.spb) / spt  # in ticks, at the old count
         lost = round(float(late.min()))
         beat = late - late.min() < 1.0  # the least delayed (a burst's held-back ticks are later)
-        keeps = beat.sum() >= 3 and abs(_polyfit(c[beat], t[beat], 1)[0] / spt - 1) <= 0.2
+        keeps = beat.sum() >= 3 and abs(polyfit(c[beat], t[beat], 1)[0] / spt - 1) <= 0.2
         self.resume = None
         if not keeps or lost < 0 or abs(late.min() - lost) * spt > STEADY_SECONDS:
             self._forget()
@@ -291,74 +293,24 @@ def _robust_fit(x: np.ndarray, y: np.ndarray):
     w = np.exp2(x / (HALF_WEIGHT_BEATS * PPQN))
     keep = np.ones(len(x), bool)
     for _ in range(LOWER_HALVINGS + 1):
-        coef = _polyfit(x[keep], y[keep], 1, w[keep])
-        resid = y - _polyval(coef, x)
-        lower = resid <= _median(resid[keep])
+        coef = polyfit(x[keep], y[keep], 1, w[keep])
+        resid = y - polyval(coef, x)
+        lower = resid <= median(resid[keep])
         if (keep & lower).sum() < 6:
             break
         keep &= lower
     if keep.sum() >= CURVE_POINTS:
         # Enough ticks on the beat for a curve: a ramp's rate of change, not only its tempo.
-        coef = _polyfit(x[keep], y[keep], 2, w[keep])
-        resid = y - _polyval(coef, x)
+        coef = polyfit(x[keep], y[keep], 2, w[keep])
+        resid = y - polyval(coef, x)
     return coef, resid, keep
-
-
-def _polyfit(x: np.ndarray, y: np.ndarray, degree: int, w: np.ndarray | None = None) -> np.ndarray:
-    """Weighted least squares of degree 1 or 2 by the normal equations, solved in
-    closed form: what np.polyfit does, without its overhead (this runs a few times
-    for every tick, 24 a beat, on the engine thread; np.vander and np.linalg.solve
-    cost more than the sums). x is in ticks (a hundred at most), so the equations
-    are well conditioned. Coefficients highest power first, as np.polyval wants."""
-    w = np.ones(len(x)) if w is None else w
-    wx = w * x
-    s0, s1, s2 = w.sum(), wx.sum(), wx @ x
-    t0, t1 = w @ y, wx @ y
-    if degree == 1:
-        det = s0 * s2 - s1 * s1
-        return np.array([(s0 * t1 - s1 * t0) / det, (s2 * t0 - s1 * t1) / det])
-    wxx = wx * x
-    s3, s4, t2 = wxx @ x, (wxx * x) @ x, wxx @ y
-    # [[s4 s3 s2] [s3 s2 s1] [s2 s1 s0]] @ [a b c] = [t2 t1 t0], by Cramer's rule
-    m00, m01, m02 = s2 * s0 - s1 * s1, s3 * s0 - s1 * s2, s3 * s1 - s2 * s2
-    det = s4 * m00 - s3 * m01 + s2 * m02
-    a = (t2 * m00 - s3 * (t1 * s0 - s1 * t0) + s2 * (t1 * s1 - s2 * t0)) / det
-    b = (s4 * (t1 * s0 - s1 * t0) - t2 * m01 + s2 * (s3 * t0 - t1 * s2)) / det
-    c = (s4 * (s2 * t0 - s1 * t1) - s3 * (s3 * t0 - s1 * t2) + s2 * (s3 * t1 - s2 * t2)) / det
-    return np.array([a, b, c])
-
-
-def _polyval(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """np.polyval for a line or a parabola, without its overhead."""
-    if len(coef) == 2:
-        return coef[0] * x + coef[1]
-    return (coef[0] * x + coef[1]) * x + coef[2]
-
-
-def _median(a: np.ndarray) -> float:
-    """np.median's value by one partition (np.median's checks cost more than the work)."""
-    n = len(a)
-    h = n // 2
-    if n % 2:
-        return float(np.partition(a, h)[h])
-    part = np.partition(a, (h - 1, h))
-    return float((part[h - 1] + part[h]) / 2)
-
-
-def _percentile(a: np.ndarray, q: float) -> float:
-    """np.percentile's value (linear interpolation) by one partition."""
-    pos = q / 100 * (len(a) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(a) - 1)
-    part = np.partition(a, (lo, hi))
-    return float(part[lo] + (part[hi] - part[lo]) * (pos - lo))
 
 
 def _off_curve(resid: np.ndarray) -> float:
     """How far the least-delayed of the last CHANGE_TICKS lies from where the
     least-delayed ticks before them lie (the 5th percentile there: robust to one
     early-looking tick at a curve's end)."""
-    floor = _percentile(resid[:-CHANGE_TICKS], 5)
+    floor = percentile(resid[:-CHANGE_TICKS], 5)
     return abs(resid[-CHANGE_TICKS:].min() - floor)
 
 
@@ -370,8 +322,8 @@ def _left_curve(resid: np.ndarray) -> bool:
 def _steady(x: np.ndarray, y: np.ndarray, spt: float) -> bool:
     """Do these ticks keep a tempo (within a factor of 1.6 of the old, on a line to
     within STEADY_SECONDS), not come in a stall's clump?"""
-    coef = _polyfit(x, y, 1)
-    spread = np.ptp(y - _polyval(coef, x))
+    coef = polyfit(x, y, 1)
+    spread = np.ptp(y - polyval(coef, x))
     return spt / 1.6 <= coef[0] <= spt * 1.6 and spread <= STEADY_SECONDS
 
 
@@ -389,14 +341,14 @@ def _slip(x: np.ndarray, y: np.ndarray, spt: float) -> tuple[int, int] | None:
         return None
     first = len(y) - span + j
     after = slice(first, None)
-    if len(y) - first < 3 or abs(_polyfit(x[after], y[after], 1)[0] / spt - 1) > 0.2:
+    if len(y) - first < 3 or abs(polyfit(x[after], y[after], 1)[0] / spt - 1) > 0.2:
         return None  # the ticks after the gap do not keep the tempo: a stall's clump, not a loss
     # The curve through the ticks before the gap, carried on past it, says where the
     # ticks after it belong: their least delayed lands on it for the right count.
     coef, resid, keep = _robust_fit(x[:first] - x[first - 1], y[:first])
     floor = float(resid[keep].min())
     after_x = x[first:] - x[first - 1]
-    off, lost = min((abs(float((y[first:] - _polyval(coef, after_x + n)).min()) - floor), n)
+    off, lost = min((abs(float((y[first:] - polyval(coef, after_x + n)).min()) - floor), n)
                     for n in range(1, most + 1))
     if off > STEADY_SECONDS:  # (a few ticks after the gap may all sit a server period late)
         return None
