@@ -29,9 +29,8 @@ from ..timing.wallclock import WallClock
 from .controls import Controls
 from .events import (AnswerEnded, ClockChanged, Command, Event, MidiClockIn, PhraseEnded, Played, Problem,
                      StateChanged, Stop)
-from .figures import Figures
 from .listener import Listener
-from .roll import RollLog
+from .readouts import Figures, RollLog
 from .turns import Conversation
 
 SWITCH_INTERVAL = 0.0005
@@ -206,6 +205,7 @@ class Engine:
             yield
         except Exception as exc:  # noqa: BLE001 - the music must not stop on any one error
             self.scheduler.cancel("answer")
+            self.scheduler.cancel("accompany")
             self.conversation.reset()
             self.emit(Problem, message=f"{type(exc).__name__}: {exc} (the answer was stopped; playing goes on)")
 
@@ -250,11 +250,11 @@ class Engine:
         self.output_failing = False  # the output works (again): a next failure is said again
         if msg.type in ("note_on", "note_off", "control_change"):
             self.echoes.sent(bytes(msg.bytes()), now)
-        if tag != "answer":
+        if tag not in ("answer", "accompany"):
             return
         if msg.type in ("note_on", "note_off"):
             on = msg.type == "note_on" and msg.velocity > 0
-            if on:
+            if on and tag == "answer":
                 self.conversation.answer_note_sent(now)
             self.roll.add(now - self.origin, "livejam", msg.note, on)
         if self.recorder and self.recording:

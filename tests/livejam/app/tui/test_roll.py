@@ -30,7 +30,7 @@ def test_nothing_in_view_draws_an_empty_grid():
 
 
 def test_the_note_log_rings_once_until_it_is_read():
-    from livejam.conversation.roll import RollLog
+    from livejam.conversation.readouts import RollLog
 
     rang = []
     log = RollLog()
