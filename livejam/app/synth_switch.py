@@ -32,7 +32,7 @@ def attach(rig) -> bool:
     from ..sound.synth import BlockSynth
 
     font = None if cfg.synth == "default" else cfg.synth
-    programs = {"answer": cfg.answer_program - 1, "thru": cfg.thru_program - 1}
+    programs = {"answer": cfg.answer_program - 1, "accompany": cfg.answer_program - 1, "thru": cfg.thru_program - 1}
     try:
         rig.audio = open_audio(lambda rate: SynthOutput(BlockSynth(font, rate), rig.clock, cfg.synth_volume, programs),
                                on_lost=lambda line: _lost(rig, line))

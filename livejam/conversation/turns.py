@@ -11,6 +11,7 @@ import mido
 from ..timing import bars
 from ..model import vocab
 from ..model.encoder import DRUM_CHANNEL
+from .accompany import Accompanist
 from .adaptation import SessionCache
 from .answer import Answer
 from .call import HeardCall, pitch_name
@@ -40,10 +41,12 @@ class Conversation:
         self.style = SessionCache()  # tonight's playing, for live adaptation (the player's notes only)
         self.last_heard: float | None = None  # when the player last played anything
         self.held_said = False  # HeldLong said for the keys held since last_heard
+        self.accompanist = Accompanist(cfg, listener, scheduler, sampler, self.grid)  # --mode accompany
 
     def reset(self) -> None:
         """Forget the answer in play and any prepared one (after an error; the
         scheduler has already released their notes). The model keeps what it heard."""
+        self.accompanist.holding, self.accompanist.next_beat = [], None
         self.answer = self.upcoming = None
         self.deferred, self.decided_at = [], None
         self.phrases.reset()
@@ -52,7 +55,19 @@ class Conversation:
     def state(self) -> str:
         if self.cfg.muted:
             return "muted"
-        return "answering" if self.answer else "listening" if self.phrases.in_call else "waiting"
+        if self.answer:
+            return "answering"
+        if self.accompanist.playing:
+            return "playing along"
+        return "listening" if self.phrases.in_call else "waiting"
+
+    @property
+    def accompanying(self) -> bool:
+        return self.cfg.mode == "accompany" and not self.cfg.muted
+
+    def _answers(self) -> bool:
+        """Answer mode, or accompany mode handing the turn to an answer when the player stops."""
+        return self.cfg.mode == "answer" or self.cfg.then_answer
 
     def phrase_end_near(self, now: float) -> bool:
         """The phrase end is due, or its answer is about to be prepared."""
@@ -71,6 +86,8 @@ class Conversation:
             times.append(due - PREPARE_AHEAD if self._may_prepare() else due)
         if self._held_long_due() is not None:
             times.append(self._held_long_due())
+        if self.accompanist.next_wakeup() is not None:
+            times.append(self.accompanist.next_wakeup())
         if self.answer is not None:
             # Refill once half the lookahead is used; wake at the end to close the answer.
             times.append(self.answer.end_time if self.answer.done
@@ -99,6 +116,8 @@ class Conversation:
         if striking:
             self.call_onsets.append(t)
         self._hear(tokens)
+        if self.accompanying and msg.type in ("note_on", "note_off"):
+            self.accompanist.heard(msg, t)
         if striking:
             self.phrases.note_on(t)
         elif tokens or msg.type == "note_off":
@@ -119,11 +138,13 @@ class Conversation:
         """Every key and the pedal up as far as the model knows (a panic, "answer
         now", a lost input): a note-off lost on the way cannot hold the call open."""
         self._hear(self.listener.release_keys(now))
+        self.accompanist.keys_up(now)
         self.judge_gap()
 
     def panic(self, now: float) -> None:
         """Stop the answer, free every key, and forget the call: silence, then a fresh start."""
         self.interrupt(now)
+        self.accompanist.stop(now)
         self.discard_upcoming()
         self.release_keys(now)
         self.phrases.reset()
@@ -148,6 +169,8 @@ class Conversation:
                       seconds=round(now - self.last_heard, 1))
         if self.answer is not None:
             self._continue_answer(now)
+        if self.accompanying:
+            self.accompanist.tick(now)
         due = self.phrases.due(self.listener.held)
         if due is not None and self._may_prepare() and due - now <= PREPARE_AHEAD:
             self._start_answer(max(due, now), self.phrases.call_seconds, self.phrases.start,
@@ -169,7 +192,7 @@ class Conversation:
 
     # -- answers -------------------------------------------------------------
     def _may_prepare(self) -> bool:
-        return self.upcoming is None and self.answer is None and not self.cfg.muted
+        return self.upcoming is None and self.answer is None and not self.cfg.muted and self._answers()
 
     # -- bars (with a tempo or a clock) ----------------------------------------
     def grid(self):
@@ -257,7 +280,7 @@ class Conversation:
         if self.answer is not None:
             # A call played over an answer (--overlap) ended: answer the newest call.
             self.interrupt(now)
-        if self.cfg.muted:
+        if self.cfg.muted or not self._answers():
             self.discard_upcoming()
             return
         if self.upcoming is None:

@@ -31,8 +31,9 @@ def advance(engine, clock, until: float) -> None:
 
 def idle(engine) -> bool:
     conv = engine.conversation
-    # Answers only: a metronome's clicks go on for ever.
-    return not conv.phrases.in_call and conv.answer is None and engine.scheduler.pending("answer") == 0
+    # Answers and the accompaniment only: a metronome's clicks go on for ever.
+    return (not conv.phrases.in_call and conv.answer is None and not conv.accompanist.playing
+            and engine.scheduler.pending("answer") == 0 and engine.scheduler.pending("accompany") == 0)
 
 
 def play(engine, clock, call: list[tuple[float, mido.Message]], limit: float = 3600.0) -> None:

@@ -63,6 +63,8 @@ CC_ALIASES = {"answer_length": "answer_seconds", "mute": "muted"}  # names befor
 
 
 PHRASE_ENDS = ("silence", "model")
+MODES = ("answer", "accompany")  # answer after the player stops; play along while they play
+ROLES = ("bass", "chords", "counter")  # what accompany mode plays
 
 
 def _opt(default, help: str, **kw):
@@ -105,6 +107,14 @@ class LivejamConfig:
                                       "model hears it end (model: from 0.15 s, never later than the silence)",
                            label="phrase end", short="End", choices=PHRASE_ENDS, keys=("E",), cc=114,
                            from_cc=lambda v: PHRASE_ENDS[v >= 64], live=True, flag="--phrase-end")
+    mode: str = _opt("answer", "answer when you stop (answer), or play along while you play (accompany)",
+                     label="mode", short="Mode", choices=MODES, keys=("A",), cc=116,
+                     from_cc=lambda v: MODES[v >= 64], live=True)
+    role: str = _opt("bass", "accompany mode plays a bass line under you (bass), two to four notes under you "
+                             "(chords), or a line beside you in your register (counter)", label="role", short="Role",
+                     choices=ROLES, keys=("R",), cc=117, from_cc=lambda v: ROLES[min(2, v * 3 // 128)], live=True)
+    then_answer: bool = _opt(False, "accompany mode: when you stop, answer as in answer mode (off: the "
+                                    "accompaniment ends within a beat and waits)", live=True)
     adapt: float = _opt(0.25, "live adaptation: answers take up the style you play tonight (0 off .. 1 strong; "
                              "F forgets it; 0.25 by the judge)", label="adapt", short="Adapt", lo=0.0, hi=1.0, step=0.25,
                         keys=("7", "8"), cc=113, zero="off", live=True)

@@ -30,7 +30,7 @@ STALLED_SECONDS = 1.0  # a default device that asks for no block this long has s
 PORT_NAMES = ("synth out L", "synth out R")  # what a patchbay shows: livejam-synth:synth out L / R
 
 
-ROLES = ("answer", "thru", "metronome")  # the scheduler's sources a listener hears apart
+ROLES = ("answer", "accompany", "thru", "metronome")  # the scheduler's sources a listener hears apart
 CHANNEL_TYPES = {"note_on", "note_off", "control_change", "program_change", "pitchwheel"}  # what the synth plays
 
 

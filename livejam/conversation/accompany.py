@@ -1,0 +1,315 @@
+"""Accompany mode: livejam plays along while the player plays, fed by every note
+they play. On each of its beats the model proposes the next pitches (its note
+choices after everything heard up to that beat, as an answer would start) and
+the role's masks keep them in place:
+
+- bass: one note a beat, below the player's lowest sounding (or latest) note;
+- chords: two to four notes a beat, below the player's lowest note;
+- counter: one note on each off-beat, in the player's register but apart from the
+  melody (at least a minor third from every note sounding).
+
+Every note chosen is in the key of the player's last few bars and consonant with
+every note the player has sounding (unison, thirds, fifths, sixths, octaves; a
+fourth over the bass counts as a dissonance); a note the player strikes that
+clashes with what livejam holds changes the harmony at once.
+
+Beats come from the tempo (--bpm or a followed clock: on the grid; a clash is
+mended on the next sixteenth, or at once with quantise at 0) or, in free time, from the player's pulse as heard: the median
+of the last eight intervals between the player's note onsets, folded by octaves
+into 0.4-1.0 s, counted from the latest onset. The line goes on while the player
+plays and ends within a beat of their last note (the notes it holds run out);
+then_answer lets answer mode take the turn after that.
+
+Every note goes to the scheduler under its own source ("accompany"), so it is
+released on every exit path and never cuts or is cut by the player's notes.
+Only the engine thread calls in."""
+from __future__ import annotations
+
+from collections import deque
+
+import mido
+import numpy as np
+
+from ..model import vocab
+from .call import estimate_key
+
+SOURCE = "accompany"
+CONSONANT = frozenset({0, 3, 4, 7, 8, 9})  # intervals (mod 12) from the lower note: no seconds, fourths, tritones, sevenths
+BASS_RANGE = (28, 57)  # E1 .. A3
+CHORD_RANGE = (36, 72)  # C2 .. C5
+CLEARANCE = 3  # semitones below the player's lowest note a bass or chord note keeps
+COUNTER_APART = 3  # semitones a counter note keeps from every melody note sounding
+KEY_WINDOW = 8.0  # seconds of the player's notes the key is judged from (a change shows within a bar or two)
+RECENT = 4.0  # seconds of the player's notes that set the register when nothing sounds
+PULSE_ONSETS = 9  # the player's latest onsets whose intervals give the pulse in free time
+PULSE_RANGE = (0.4, 1.0)  # seconds: the free-time beat, folded by octaves into this
+# Decided just before the beat, not a lookahead earlier: a player's note struck up to
+# 4 ms before the beat is heard first (the engine takes what was played before it
+# looks at the time), so the beat's notes fit it instead of sounding for a moment and
+# being changed; the decision (a model step, the masks) takes ~1.3 ms, so the notes
+# are scheduled for the beat and go out on it. A note struck later than that and
+# clashing is mended on the next sixteenth.
+PREPARE = 0.004
+KEY_NOTES = 6  # notes before the key is judged; until then only pitch classes the player played
+LENGTH = {"bass": 0.9, "chords": 0.95, "counter": 0.45}  # of a beat
+VELOCITY_SCALE = 0.8  # the accompaniment a little under the player
+LEAP_COST = 0.25  # logits off per semitone from its previous lowest note: a line moves by steps and small leaps
+
+
+class Accompanist:
+    def __init__(self, cfg, listener, scheduler, sampler, grid) -> None:
+        self.cfg, self.listener, self.scheduler, self.sampler, self.grid = cfg, listener, scheduler, sampler, grid
+        self.sounding: dict[int, float] = {}  # the player's keys down: pitch -> when struck
+        self.recent: deque = deque(maxlen=256)  # the player's notes: [start, end or None, pitch]
+        self.onsets: deque[float] = deque(maxlen=PULSE_ONSETS)
+        self.velocity = 64
+        self.last_played: float | None = None  # the player's latest note-on or release
+        self.next_beat: float | None = None  # the time of the beat it plays on next
+        self.holding: list[tuple[int, float]] = []  # livejam's notes sounding: (pitch, until)
+        self.notes_played = 0
+        self.previous: int | None = None  # its last lowest note (the line's voice leading)
+
+    # -- what the player plays ---------------------------------------------------
+    def heard(self, msg: mido.Message, t: float) -> None:
+        if msg.type == "note_on" and msg.velocity > 0:
+            self.sounding[msg.note] = t
+            self.recent.append([t, None, msg.note])
+            self.onsets.append(t)
+            self.velocity = msg.velocity
+            self.last_played = t
+            if self.next_beat is None:
+                self.next_beat = self._first_beat(t)
+            elif self._clashes(msg.note, t):
+                self.next_beat = min(self.next_beat, self._change_at(t))  # the harmony moved under what it holds
+        elif msg.type in ("note_on", "note_off"):
+            if self.sounding.pop(msg.note, None) is not None:
+                self.last_played = t
+            for n in reversed(self.recent):
+                if n[2] == msg.note and n[1] is None:
+                    n[1] = t
+                    break
+
+    def keys_up(self, t: float) -> None:
+        """Every key let go (a panic, a lost input): nothing of the player sounds."""
+        self.sounding.clear()
+        for n in self.recent:
+            if n[1] is None:
+                n[1] = t
+
+    # -- its own line ----------------------------------------------------------------
+    @property
+    def playing(self) -> bool:
+        return self.next_beat is not None
+
+    def next_wakeup(self) -> float | None:
+        return None if self.next_beat is None else self.next_beat - PREPARE
+
+    def tick(self, now: float) -> None:
+        while self.next_beat is not None and now >= self.next_beat - PREPARE:
+            beat = self.next_beat
+            if self._player_gone(beat):
+                self.next_beat = None  # they stopped: what it holds runs out within the beat
+                return
+            self._play(beat, now)
+            self.next_beat = self._beat_after(beat)
+
+    def stop(self, now: float) -> None:
+        """Silence now (panic, mute, leaving the mode, a model switch): every note released."""
+        self.scheduler.cancel(SOURCE, cut=True)
+        self.holding, self.next_beat, self.previous = [], None, None
+
+    def _player_gone(self, beat: float) -> bool:
+        return not self.sounding and (self.last_played is None or beat - self.last_played > self._beat_seconds())
+
+    def _play(self, beat: float, now: float) -> None:
+        at = max(beat, now)
+        length = LENGTH[self.cfg.role] * self._beat_seconds()
+        if any(until > at for _, until in self.holding):
+            # A harmony change before what it holds (or has lined up for this beat) was
+            # due to end: all of it goes, released now, and the new notes take over.
+            self.scheduler.cancel(SOURCE)
+        pitches = self.choose(at)
+        if pitches:
+            self.previous = pitches[0]
+        vel = max(1, min(127, int(self.velocity * VELOCITY_SCALE)))
+        self.holding = []
+        for p in pitches:
+            self.scheduler.schedule(at, mido.Message("note_on", note=p, velocity=vel, channel=self._channel()), SOURCE)
+            self.scheduler.schedule(at + length, mido.Message("note_off", note=p, channel=self._channel()), SOURCE)
+            self.holding.append((p, at + length))
+        self.notes_played += len(pitches)
+
+    def _channel(self) -> int:
+        return self.cfg.channel - 1
+
+    # -- beats ---------------------------------------------------------------------
+    def _beat_seconds(self) -> float:
+        g = self.grid()
+        return g.spb if g is not None else self.pulse()
+
+    def pulse(self) -> float:
+        """The player's beat in free time, from their onsets."""
+        iois = np.diff(np.array(self.onsets))
+        iois = iois[iois > 0.05]  # a chord's notes are one onset
+        if len(iois) == 0:
+            return 0.5
+        p = float(np.median(iois))
+        lo, hi = PULSE_RANGE
+        while p < lo:
+            p *= 2
+        while p > hi:
+            p /= 2
+        return p
+
+    def _change_at(self, t: float) -> float:
+        """When a clash is mended: at once in free time; with a tempo on the next
+        sixteenth of the grid (the quantise control at 0: at once), so it stays on
+        the grid and follows within a quarter beat."""
+        g = self.grid()
+        if g is None or self.cfg.quantize <= 0:
+            return t
+        return max(t, g.time(float(np.ceil(g.beats(t) * 4 - 1e-6) / 4)))
+
+    def _offbeat(self) -> float:
+        return 0.5 if self.cfg.role == "counter" else 0.0
+
+    def _first_beat(self, t: float) -> float:
+        g = self.grid()
+        if g is None:
+            return t + self._offbeat() * self.pulse()  # free time: with the player's first note (counter: after it)
+        return self._grid_beat(g, g.beats(t) - 0.05)
+
+    def _beat_after(self, beat: float) -> float:
+        g = self.grid()
+        if g is None:
+            # Free time: counted from the player's latest onset, so it follows their pulse.
+            p, last = self.pulse(), self.onsets[-1]
+            k = np.floor((beat - last) / p - self._offbeat() + 1e-6) + 1
+            return max(beat + 0.25 * p, last + (k + self._offbeat()) * p)
+        return self._grid_beat(g, g.beats(beat) + 0.05)
+
+    def _grid_beat(self, g, after_beats: float) -> float:
+        """The first of its beats (counter: off-beats) after this many beats, pulled
+        onto the grid as much as the quantise control says (the rest keeps the beat)."""
+        off = self._offbeat()
+        k = np.ceil(after_beats - off) + off
+        return g.time(float(k))
+
+    # -- pitches ---------------------------------------------------------------------
+    def choose(self, t: float) -> list[int]:
+        """The role's pitches for a beat at t: the model's note choices there, masked."""
+        _, _, logits = self.listener.ahead(t)
+        note_logits = np.asarray(logits[vocab.NOTE_ON:vocab.NOTE_ON + 128], np.float64)
+        if self.previous is not None:
+            note_logits = note_logits - LEAP_COST * np.abs(np.arange(128) - self.previous)
+        melody = self._melody(t)
+        key = self._key(t)
+        if self.cfg.role == "counter":
+            allowed = self._counter_mask(melody, key)
+            return self._pick(note_logits, allowed)
+        lo, hi = BASS_RANGE if self.cfg.role == "bass" else CHORD_RANGE
+        hi = min(hi, min(melody) - CLEARANCE) if melody else hi
+        allowed = self._below_mask(lo, hi, melody, key)
+        # A chord's root low enough to leave a fifth of room above it for the rest.
+        roots = self._below_mask(lo, hi - 7, melody, key) if self.cfg.role == "chords" else allowed
+        root = self._pick(note_logits, roots if roots.any() else allowed)
+        if self.cfg.role == "bass" or not root:
+            return root
+        # Chords: up to three more above the root, each consonant with the root, the
+        # melody and what is chosen, at least a minor third apart, below the melody.
+        chosen = list(root)
+        for _ in range(3):
+            m = allowed.copy()
+            m[: chosen[0] + 3] = False
+            for c in chosen:
+                for p in np.flatnonzero(m):
+                    if (p - c) % 12 not in CONSONANT or abs(p - c) < 3 or (p - c) % 12 == 0:
+                        m[p] = False
+            got = self._pick(note_logits, m)
+            if not got:
+                break
+            chosen += got
+            if len(chosen) >= 3 and self.sampler.rng.random() < 0.5:
+                break  # three notes, sometimes four
+        if len(chosen) == 1:  # nothing else fits yet (one pitch class heard): the root's octave
+            octave = next((q for q in (chosen[0] + 12, chosen[0] - 12) if allowed[q] or lo <= q <= hi), None)
+            if octave is not None:
+                chosen.append(octave)
+        return sorted(chosen)
+
+    def _pick(self, note_logits: np.ndarray, allowed: np.ndarray) -> list[int]:
+        if not allowed.any():
+            return []
+        return [self.sampler.sample(note_logits, allowed)]
+
+    def _melody(self, t: float) -> list[int]:
+        """The player's notes sounding at t, or (between notes) the latest one."""
+        if self.sounding:
+            return sorted(self.sounding)
+        latest = [n[2] for n in self.recent if n[0] >= t - RECENT]
+        return latest[-1:]
+
+    def _key(self, t: float):
+        """The key of the player's last bars; until enough is heard, the pitch classes
+        they played (a key from two notes is a guess)."""
+        notes = [(s, e if e is not None else t, p, 64) for s, e, p in self.recent if s >= t - KEY_WINDOW]
+        if len(notes) >= KEY_NOTES:
+            return estimate_key(notes)
+        return Played(frozenset(p % 12 for _, _, p, _ in notes)) if notes else None
+
+    def _below_mask(self, lo: int, hi: int, melody: list[int], key) -> np.ndarray:
+        m = np.zeros(128, bool)
+        if hi < lo:
+            return m
+        m[lo:hi + 1] = True
+        sounding = sorted(self.sounding) or melody
+        for p in range(lo, hi + 1):
+            if key is not None and not key.contains(p):
+                m[p] = False
+            elif any((s - p) % 12 not in CONSONANT for s in sounding):
+                m[p] = False
+        if not m.any() and key is not None:  # nothing in key fits the melody: consonance first
+            return self._below_mask(lo, hi, melody, None)
+        return m
+
+    def _counter_mask(self, melody: list[int], key) -> np.ndarray:
+        m = np.zeros(128, bool)
+        if not melody:
+            return m
+        recent = [n[2] for n in self.recent] or melody
+        lo, hi = max(min(recent) - 5, 36), min(max(recent) + 5, 96)
+        m[lo:hi + 1] = True
+        for p in range(lo, hi + 1):
+            if key is not None and not key.contains(p):
+                m[p] = False
+            elif any(abs(p - s) < COUNTER_APART or abs(p - s) % 12 not in CONSONANT or abs(p - s) % 12 == 0
+                     for s in melody):
+                m[p] = False
+        if not m.any() and key is not None:
+            return self._counter_mask(melody, None)
+        return m
+
+    def _clashes(self, pitch: int, t: float) -> bool:
+        """Does a struck note clash with what livejam holds: a dissonance, a note at or
+        under its bass or chord (they stay below the player), or one too near its
+        counter-line?"""
+        for p, until in self.holding:
+            if until <= t:
+                continue  # already over
+            if abs(pitch - p) % 12 not in CONSONANT:
+                return True
+            if self.cfg.role == "counter" and abs(pitch - p) < COUNTER_APART:
+                return True
+            if self.cfg.role != "counter" and pitch < p + CLEARANCE:
+                return True
+        return False
+
+
+class Played:
+    """Pitch classes the player played, standing in for a key until one is judged."""
+
+    def __init__(self, pitch_classes: frozenset[int]) -> None:
+        self.pitch_classes = pitch_classes
+
+    def contains(self, pitch: int) -> bool:
+        return pitch % 12 in self.pitch_classes

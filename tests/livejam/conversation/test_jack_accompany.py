@@ -1,0 +1,53 @@
+"""Accompany mode through a real JACK server: livejam in its own process with
+--mode accompany --role bass --bpm 120, a keyboard client playing a 16-bar
+melody and a DAW client recording livejam's output. It plays along during the
+melody (not only after), on its beat grid, under the melody, and every note is
+balanced at the end. Bounds are loose where a loaded machine's reader stamps
+late; the fake-clock tests (test_accompany.py) hold the exact ones."""
+import time
+
+import mido
+import numpy as np
+import pytest
+
+from livejam.bench.loopback import Loopback
+from livejam.midi import system
+from livejam.midi.sounding import hanging
+
+pytestmark = pytest.mark.usefixtures("jack_server")
+
+# 16 bars of quarter notes in C major ("Ode to Joy" twice, then its answer phrase twice)
+ODE = [64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 64, 62, 62, 62,
+       64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 62, 60, 60, 60]
+MELODY = ODE * 2
+
+
+def test_a_bass_line_plays_along_under_a_16_bar_melody_on_its_beat(api, livejam):
+    lj = livejam("--virtual", "--mode", "accompany", "--role", "bass", "--bpm", "120")
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
+    spb = 0.5
+    try:
+        timed = []
+        for i, p in enumerate(MELODY):
+            timed += [(0.3 + i * spb, mido.Message("note_on", note=p, velocity=90)),
+                      (0.3 + (i + 0.9) * spb, mido.Message("note_off", note=p))]
+        start = lb.send(mido.Message("control_change", control=1, value=0))  # (a mod wheel: nothing)
+        end = lb.perform(timed)
+        # A beat and a half after the melody, and nothing sounding: its line is over.
+        assert lb.wait_for(lambda: time.perf_counter() > end + 3 * spb and not hanging(lb.messages()), 10)
+        got = lb.messages()
+        ons = np.array([t for t, m in got if m.type == "note_on" and m.velocity > 0])
+        pitches = [m.note for t, m in got if m.type == "note_on" and m.velocity > 0]
+        during = ons[(ons > start) & (ons < end)]
+        assert len(during) >= 0.5 * len(MELODY), (len(during), len(MELODY))  # along with it, not after
+        assert max(pitches) <= min(MELODY) - 3  # under the melody
+        # On its own beat grid (anchored at its first note; a clash is mended on a sixteenth):
+        # most notes within 40 ms of a beat, where notes at random would be one in eight.
+        phase = (ons - ons[0]) / spb
+        on_beat = np.abs(phase - np.round(phase)) * spb <= 0.04
+        assert on_beat.mean() >= 0.6, on_beat.mean()
+        assert ons.max() <= end + 2 * spb  # its line ends within a beat or so of the player's
+        assert hanging(got) == {}
+    finally:
+        lb.close()
+    assert lj.stop() == 0
