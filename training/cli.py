@@ -107,6 +107,8 @@ def _judge(a) -> None:
     from .judge_live import judge_adaptation, judge_phrase_end, report_live
 
     parts = {"answers", "adaptation", "phrase-end"} if a.part == "all" else {a.part}
+    if a.mode == "accompany":
+        parts = {"accompany"}
     overrides = parse_overrides(a.set)
     result: dict = {}
     if "answers" in parts:
@@ -118,6 +120,11 @@ def _judge(a) -> None:
     if "phrase-end" in parts:
         result["phrase_end"] = [judge_phrase_end(model, {**overrides, "phrase_rule": "silence"})] + [
             judge_phrase_end(model, {**overrides, "phrase_rule": "model"}, t) for t in (a.threshold or [None])]
+    if "accompany" in parts:
+        from .judge_accompany import judge_accompany, report_accompany
+
+        result["accompany"] = judge_accompany(model, roles=tuple(a.role or ("bass", "chords", "counter")),
+                                              seeds=a.seeds, overrides=overrides)
     if a.out:
         Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
     if a.json:
@@ -125,6 +132,9 @@ def _judge(a) -> None:
         return
     if "answers" in parts:
         print(report(result))
+    if "accompany" in parts:
+        print(report_accompany(result["accompany"]))
+        return
     print(report_live(result.get("adaptation", []), result.get("phrase_end", [])))
 
 
@@ -202,9 +212,14 @@ def main(argv: list[str] | None = None) -> None:
     j.add_argument("--seeds", type=int, default=3)
     j.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="a runtime setting for every answer, e.g. key_adherence=0 (repeatable)")
-    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end"], default="all",
+    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end", "accompany"], default="all",
                    help="answers: each call alone; adaptation: 20-call styled sessions with adapt on and off; "
-                        "phrase-end: the wait after a call's true end and answers inside its rests")
+                        "phrase-end: the wait after a call's true end and answers inside its rests; accompany: "
+                        "accompany mode along written melodies (the same as --mode accompany)")
+    j.add_argument("--mode", choices=["answer", "accompany"], default="answer",
+                   help="accompany: judge accompany mode (every role, with a tempo and in free time)")
+    j.add_argument("--role", action="append", choices=["bass", "chords", "counter"],
+                   help="accompany roles to judge (repeatable; default: all three)")
     j.add_argument("--adapt", type=float, action="append", help="adapt values to judge (repeatable; default: "
                                                                "the runtime's default)")
     j.add_argument("--threshold", type=float, action="append",

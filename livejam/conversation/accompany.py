@@ -8,7 +8,7 @@ the role's masks keep them in place:
 - counter: one note on each off-beat, in the player's register but apart from the
   melody (at least a minor third from every note sounding).
 
-Every note chosen is in the key of the player's last few bars and consonant with
+Every note chosen is in the key of the player's last three seconds and consonant with
 every note the player has sounding (unison, thirds, fifths, sixths, octaves; a
 fourth over the bass counts as a dissonance); a note the player strikes that
 clashes with what livejam holds changes the harmony at once.
@@ -39,7 +39,10 @@ BASS_RANGE = (28, 57)  # E1 .. A3
 CHORD_RANGE = (36, 72)  # C2 .. C5
 CLEARANCE = 3  # semitones below the player's lowest note a bass or chord note keeps
 COUNTER_APART = 3  # semitones a counter note keeps from every melody note sounding
-KEY_WINDOW = 8.0  # seconds of the player's notes the key is judged from (a change shows within a bar or two)
+# Seconds of the player's notes the key is judged from. By the judge (bin/train judge
+# --mode accompany): 8 s left chords in the old key to the end of a tune that moved
+# from C to G major, 4 s for 10 beats; 3 s follows at once, still 95-100 % in key.
+KEY_WINDOW = 3.0
 RECENT = 4.0  # seconds of the player's notes that set the register when nothing sounds
 PULSE_ONSETS = 9  # the player's latest onsets whose intervals give the pulse in free time
 PULSE_RANGE = (0.4, 1.0)  # seconds: the free-time beat, folded by octaves into this
