@@ -79,6 +79,9 @@ async def test_keys_change_the_engine(tiny_model):
         await pilot.press("F")  # forget tonight's style
         assert await until(lambda: rig.engine.conversation.style.size == 0)
         assert await until(lambda: "forgot the 1 note heard" in log_text(app))
+        await pilot.press("A", "R", "R")  # accompany mode; role bass -> chords -> counter
+        assert await until(lambda: (rig.cfg.mode, rig.cfg.role) == ("accompany", "counter"))
+        assert await until(lambda: "role         counter" in str(app.main("#controls").render()))
 
 
 @pytest.mark.asyncio
