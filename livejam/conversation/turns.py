@@ -10,7 +10,7 @@ import mido
 
 from ..timing import bars
 from ..model import vocab
-from ..model.encoder import DRUM_CHANNEL
+from ..model.encoder import ALL_NOTES_OFF_CC, DRUM_CHANNEL
 from .accompany import Accompanist
 from .adaptation import SessionCache
 from .answer import Answer
@@ -118,6 +118,8 @@ class Conversation:
         self._hear(tokens)
         if self.accompanying and msg.type in ("note_on", "note_off"):
             self.accompanist.heard(msg, t)
+        elif msg.type == "control_change" and msg.control == ALL_NOTES_OFF_CC:
+            self.accompanist.keys_up(t)  # a keyboard's all-notes-off: its keys are up for the accompaniment too
         if striking:
             self.phrases.note_on(t)
         elif tokens or msg.type == "note_off":

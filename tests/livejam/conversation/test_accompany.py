@@ -166,3 +166,17 @@ def test_a_struck_note_that_clashes_is_mended_on_the_next_sixteenth(along):
     assert new_on - strike <= g.spb / 4 + 1e-9  # within a quarter beat
     released = [t for t, m in after if m.note == bass and (m.type == "note_off" or m.velocity == 0)]
     assert released and released[0] <= new_on + 1e-9  # the clashing note goes as the new one comes
+
+
+def test_a_keyboards_all_notes_off_frees_a_key_whose_note_off_was_lost(along):
+    r, g, t0 = along(role="bass", bpm=96)
+    r.run(t0 - r.clock.now())
+    r.play("note_on", note=67, velocity=90)  # its note-off never comes
+    r.run(4 * g.spb)
+    assert r.engine.conversation.accompanist.playing  # a held key: it plays on under it
+    r.play("control_change", control=123, value=0)
+    stopped = r.clock.now()
+    r.run(3 * g.spb)
+    assert not r.engine.conversation.accompanist.playing
+    assert max(t for t, _ in r.out.notes_on()) <= stopped + g.spb  # within a beat
+    assert r.out.hanging() == {}
