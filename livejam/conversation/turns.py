@@ -75,6 +75,8 @@ class Conversation:
         return due is not None and now >= due - PREPARE_AHEAD
 
     def countdown(self, now: float) -> float | None:
+        if not self._answers():
+            return None  # accompany mode without then_answer: no answer is coming
         due = self.phrases.due(self.listener.held)
         return None if due is None else max(0.0, due - now)
 

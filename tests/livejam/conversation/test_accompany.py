@@ -142,6 +142,14 @@ def _onsets_after(out, t):
     return list(chords.values())
 
 
+@pytest.mark.parametrize("then_answer", [False, True])
+def test_the_screens_countdown_to_an_answer_only_when_one_is_coming(along, then_answer):
+    r, g, t0 = along(role="bass", then_answer=then_answer)
+    play_tune(r, ODE[:4], 0.5, t0)
+    assert r.conv.phrases.in_call  # the silence is not up yet
+    assert (r.conv.countdown(r.clock.now()) is not None) == then_answer
+
+
 def test_then_answer_hands_the_turn_to_an_answer_when_the_player_stops(along):
     r, g, t0 = along(role="bass", bpm=96, then_answer=True)
     play_tune(r, ODE[:8], g.spb, t0)
