@@ -117,6 +117,7 @@ class JackAudio:
         self.output = make_output(self.rate)
         self.ports = [self.client.outports.register(n) for n in PORT_NAMES]
         self.previous: float | None = None
+        self.silence = b""
         self.client.set_process_callback(self._process)
         self.client.set_shutdown_callback(self._shutdown)
         self.client.activate()
@@ -132,8 +133,10 @@ class JackAudio:
         output = self.output
         if not output.sent and output.synth.idle:  # nothing to play, no voice left: as little as can be
             self.previous = None  # the next block's window starts one period back, as it does
+            if len(self.silence) != 4 * frames:
+                self.silence = bytes(4 * frames)  # a block of float32 zeros, made once per block size
             for port in self.ports:
-                port.get_array().fill(0.0)
+                port.get_buffer()[:] = self.silence  # one copy into JACK's buffer: no array made
             return
         # The cycle's start on livejam's clock (JACK says how far into the cycle we woke).
         start = time.perf_counter() - self.client.frames_since_cycle_start / self.rate
