@@ -5,7 +5,6 @@ import threading
 from typing import Callable
 
 from ..threads import name_this_thread
-from .ports import InputPort
 from .system import CLIENT, client
 
 
@@ -16,9 +15,11 @@ class PortWatcher:
     def __init__(self, api: int, ports: list, report: Callable[[str, str], None], interval: float = 1.0) -> None:
         # Only ports opened by name can vanish and come back; virtual ones are ours.
         self.ports, self.report, self.interval = [p for p in ports if p.wanted is not None], report, interval
-        self.probe_in = self.probe_out = None
-        if self.ports:  # the probes are MIDI clients of their own: none when there is nothing to watch
-            self.probe_in, self.probe_out = client("in", api, CLIENT + "-watch"), client("out", api, CLIENT + "-watch")
+        # The probes are MIDI clients of their own (on JACK each wakes every period):
+        # only the kinds there is something to watch with, none when there is nothing.
+        kinds = {p.kind for p in self.ports}
+        self.probe_in = client("in", api, CLIENT + "-watch") if "in" in kinds else None
+        self.probe_out = client("out", api, CLIENT + "-watch") if "out" in kinds else None
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name="livejam-ports", daemon=True)
 
@@ -27,9 +28,10 @@ class PortWatcher:
             self.thread.start()
 
     def check(self) -> None:
-        ins, outs = self.probe_in.get_ports(), self.probe_out.get_ports()
+        ins = self.probe_in.get_ports() if self.probe_in is not None else []
+        outs = self.probe_out.get_ports() if self.probe_out is not None else []
         for port in self.ports:
-            here = port.present(ins if isinstance(port, InputPort) else outs)
+            here = port.present(ins if port.kind == "in" else outs)
             if port.connected and not here:
                 port.lost()
                 self.report("port_lost", port.name)
