@@ -54,6 +54,7 @@ PULSE_RANGE = (0.4, 1.0)  # seconds: the free-time beat, folded by octaves into 
 # clashing is mended on the next sixteenth.
 PREPARE = 0.004
 KEY_NOTES = 6  # notes before the key is judged; until then only pitch classes the player played
+LATE_BEATS = 0.125  # a beat woken to later than this is skipped, not played late
 LENGTH = {"bass": 0.9, "chords": 0.95, "counter": 0.45}  # of a beat
 VELOCITY_SCALE = 0.8  # the accompaniment a little under the player
 LEAP_COST = 0.25  # logits off per semitone from its previous lowest note: a line moves by steps and small leaps
@@ -113,6 +114,10 @@ class Accompanist:
             if self._player_gone(beat):
                 self.next_beat = None  # they stopped: what it holds runs out within the beat
                 return
+            if now - beat > LATE_BEATS * self._beat_seconds():
+                # Woken late (a busy machine): that beat is past; the next one, not a burst of all missed.
+                self.next_beat = self._beat_after(beat)
+                continue
             self._play(beat, now)
             self.next_beat = self._beat_after(beat)
 

@@ -188,3 +188,16 @@ def test_a_keyboards_all_notes_off_frees_a_key_whose_note_off_was_lost(along):
     assert not r.engine.conversation.accompanist.playing
     assert max(t for t, _ in r.out.notes_on()) <= stopped + g.spb  # within a beat
     assert r.out.hanging() == {}
+
+
+def test_beats_missed_by_a_late_wake_are_skipped_not_played_in_a_burst(along):
+    r, g, t0 = along(role="bass", bpm=96)
+    r.run(t0 - r.clock.now())
+    r.play("note_on", note=67, velocity=90)  # held
+    acc = r.engine.conversation.accompanist
+    before, beat = acc.notes_played, acc.next_beat
+    acc.tick(beat + 2.5 * g.spb)  # the engine thread woke two and a half beats late
+    assert acc.notes_played == before  # the missed beats are not played at once
+    assert acc.next_beat == pytest.approx(beat + 3 * g.spb)  # it goes on from the next beat
+    r.run(beat + 3 * g.spb + 0.001 - r.clock.now())
+    assert [round(t, 6) for t, _ in r.out.notes_on()][-1] == round(beat + 3 * g.spb, 6)  # on that beat
