@@ -11,12 +11,13 @@ the role's masks keep them in place:
 Every note chosen is in the key of the player's last three seconds and consonant with
 every note the player has sounding (unison, thirds, fifths, sixths, octaves; a
 fourth over the bass counts as a dissonance); a note the player strikes that
-clashes with what livejam holds changes the harmony at once.
+clashes with what livejam holds changes the harmony.
 
 Beats come from the tempo (--bpm or a followed clock: on the grid; a clash is
-mended on the next sixteenth, or at once with quantise at 0) or, in free time, from the player's pulse as heard: the median
-of the last eight intervals between the player's note onsets, folded by octaves
-into 0.4-1.0 s, counted from the latest onset. The line goes on while the player
+mended on the next sixteenth, or at once with quantise at 0) or, in free time,
+from the player's pulse as heard: the median of the last eight intervals between
+the player's note onsets, folded by octaves into 0.4-1.0 s, counted from the
+latest onset (a clash mended at once). The line goes on while the player
 plays and ends within a beat of their last note (the notes it holds run out);
 then_answer lets answer mode take the turn after that.
 
@@ -35,13 +36,15 @@ from .call import estimate_key
 
 SOURCE = "accompany"
 CONSONANT = frozenset({0, 3, 4, 7, 8, 9})  # intervals (mod 12) from the lower note: no seconds, fourths, tritones, sevenths
+_CONSONANT = np.isin(np.arange(12), sorted(CONSONANT))  # the same, indexed by interval class
+_PITCHES = np.arange(128)
 BASS_RANGE = (28, 57)  # E1 .. A3
 CHORD_RANGE = (36, 72)  # C2 .. C5
 CLEARANCE = 3  # semitones below the player's lowest note a bass or chord note keeps
 COUNTER_APART = 3  # semitones a counter note keeps from every melody note sounding
 # Seconds of the player's notes the key is judged from. By the judge (bin/train judge
 # --mode accompany): 8 s left chords in the old key to the end of a tune that moved
-# from C to G major, 4 s for 10 beats; 3 s follows at once, still 95-100 % in key.
+# from C to G major, 4 s for 10 beats; 3 s follows at once, still 97-100 % in key.
 KEY_WINDOW = 3.0
 RECENT = 4.0  # seconds of the player's notes that set the register when nothing sounds
 PULSE_ONSETS = 9  # the player's latest onsets whose intervals give the pulse in free time
@@ -121,9 +124,13 @@ class Accompanist:
             self._play(beat, now)
             self.next_beat = self._beat_after(beat)
 
-    def stop(self, now: float) -> None:
+    def stop(self) -> None:
         """Silence now (panic, mute, leaving the mode, a model switch): every note released."""
         self.scheduler.cancel(SOURCE, cut=True)
+        self.forget()
+
+    def forget(self) -> None:
+        """No line in play (its notes already released): the next note the player strikes starts one."""
         self.holding, self.next_beat, self.previous = [], None, None
 
     def _player_gone(self, beat: float) -> bool:
@@ -197,8 +204,7 @@ class Accompanist:
         return self._grid_beat(g, g.beats(beat) + 0.05)
 
     def _grid_beat(self, g, after_beats: float) -> float:
-        """The first of its beats (counter: off-beats) after this many beats, pulled
-        onto the grid as much as the quantise control says (the rest keeps the beat)."""
+        """The first of its beats (counter: off-beats) after this many beats, on the grid."""
         off = self._offbeat()
         k = np.ceil(after_beats - off) + off
         return g.time(float(k))
@@ -230,9 +236,8 @@ class Accompanist:
             m = allowed.copy()
             m[: chosen[0] + 3] = False
             for c in chosen:
-                for p in np.flatnonzero(m):
-                    if (p - c) % 12 not in CONSONANT or abs(p - c) < 3 or (p - c) % 12 == 0:
-                        m[p] = False
+                d = _PITCHES - c
+                m &= _CONSONANT[d % 12] & (np.abs(d) >= 3) & (d % 12 != 0)
             got = self._pick(note_logits, m)
             if not got:
                 break
@@ -257,25 +262,25 @@ class Accompanist:
         latest = [n[2] for n in self.recent if n[0] >= t - RECENT]
         return latest[-1:]
 
-    def _key(self, t: float):
-        """The key of the player's last bars; until enough is heard, the pitch classes
-        they played (a key from two notes is a guess)."""
+    def _key(self, t: float) -> np.ndarray | None:
+        """The pitch classes in the key of the player's last seconds (by interval
+        class, a mask of 12); until enough is heard, those they played (a key from two
+        notes is a guess); None before anything."""
         notes = [(s, e if e is not None else t, p, 64) for s, e, p in self.recent if s >= t - KEY_WINDOW]
-        if len(notes) >= KEY_NOTES:
-            return estimate_key(notes)
-        return Played(frozenset(p % 12 for _, _, p, _ in notes)) if notes else None
+        if not notes:
+            return None
+        pcs = estimate_key(notes).pitch_classes if len(notes) >= KEY_NOTES else {p % 12 for _, _, p, _ in notes}
+        return np.isin(np.arange(12), sorted(pcs))
 
     def _below_mask(self, lo: int, hi: int, melody: list[int], key) -> np.ndarray:
         m = np.zeros(128, bool)
         if hi < lo:
             return m
         m[lo:hi + 1] = True
-        sounding = sorted(self.sounding) or melody
-        for p in range(lo, hi + 1):
-            if key is not None and not key.contains(p):
-                m[p] = False
-            elif any((s - p) % 12 not in CONSONANT for s in sounding):
-                m[p] = False
+        if key is not None:
+            m &= key[_PITCHES % 12]
+        for s in sorted(self.sounding) or melody:
+            m &= _CONSONANT[(s - _PITCHES) % 12]
         if not m.any() and key is not None:  # nothing in key fits the melody: consonance first
             return self._below_mask(lo, hi, melody, None)
         return m
@@ -287,12 +292,11 @@ class Accompanist:
         recent = [n[2] for n in self.recent] or melody
         lo, hi = max(min(recent) - 5, 36), min(max(recent) + 5, 96)
         m[lo:hi + 1] = True
-        for p in range(lo, hi + 1):
-            if key is not None and not key.contains(p):
-                m[p] = False
-            elif any(abs(p - s) < COUNTER_APART or abs(p - s) % 12 not in CONSONANT or abs(p - s) % 12 == 0
-                     for s in melody):
-                m[p] = False
+        if key is not None:
+            m &= key[_PITCHES % 12]
+        for s in melody:
+            d = np.abs(_PITCHES - s)
+            m &= (d >= COUNTER_APART) & _CONSONANT[d % 12] & (d % 12 != 0)
         if not m.any() and key is not None:
             return self._counter_mask(melody, None)
         return m
@@ -311,13 +315,3 @@ class Accompanist:
             if self.cfg.role != "counter" and pitch < p + CLEARANCE:
                 return True
         return False
-
-
-class Played:
-    """Pitch classes the player played, standing in for a key until one is judged."""
-
-    def __init__(self, pitch_classes: frozenset[int]) -> None:
-        self.pitch_classes = pitch_classes
-
-    def contains(self, pitch: int) -> bool:
-        return pitch % 12 in self.pitch_classes

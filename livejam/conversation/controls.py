@@ -112,11 +112,13 @@ class Controls:
             eng.echoes.reset()  # turned on again: the loop, if it was one, is mended
         eng.sampler.temperature, eng.sampler.top_p = cfg.temperature, cfg.top_p
         eng.conversation.phrases.silence = cfg.silence
-        eng.conversation.judge_gap()  # the phrase rule or the silence changed while a call waits
+        if name in ("phrase_rule", "silence"):
+            eng.conversation.judge_gap()  # changed while a call waits
         if name == "muted" and value:
             eng.conversation.interrupt(now)
-        if (name == "muted" and value) or (name == "mode" and value != "accompany"):
-            eng.conversation.accompanist.stop(now)  # silent at once, every note released
+            eng.conversation.accompanist.stop()
+        elif name == "mode" and value != "accompany":
+            eng.conversation.accompanist.stop()  # silent at once, every note released
         eng.emit(SettingChanged, name=name, value=value)
 
     def _load_model(self, path) -> None:
@@ -150,6 +152,6 @@ class Controls:
         """Between phrases or mid-answer: release what sounds, start afresh on the new model."""
         eng = self.engine
         eng.conversation.interrupt(eng.clock.now())
-        eng.conversation.accompanist.stop(eng.clock.now())
+        eng.conversation.accompanist.stop()
         eng.listener.reset(model)
         eng.emit(ModelLoaded, path=str(model.path), summary=model.metadata.get("summary", ""))

@@ -46,7 +46,7 @@ class Conversation:
     def reset(self) -> None:
         """Forget the answer in play and any prepared one (after an error; the
         scheduler has already released their notes). The model keeps what it heard."""
-        self.accompanist.holding, self.accompanist.next_beat = [], None
+        self.accompanist.forget()
         self.answer = self.upcoming = None
         self.deferred, self.decided_at = [], None
         self.phrases.reset()
@@ -148,7 +148,7 @@ class Conversation:
     def panic(self, now: float) -> None:
         """Stop the answer, free every key, and forget the call: silence, then a fresh start."""
         self.interrupt(now)
-        self.accompanist.stop(now)
+        self.accompanist.stop()
         self.discard_upcoming()
         self.release_keys(now)
         self.phrases.reset()

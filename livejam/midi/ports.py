@@ -27,7 +27,7 @@ POLL_STEPS = ((0.0, 0.001), (1.0, 0.004), (10.0, 0.008))
 # The --clock port on JACK: its messages are timed from rtmidi's deltas (stamps.py), so
 # it is read at the idle pace, ticks or not (at 1 ms, following a clock cost 4 % of a core).
 CLOCK_POLL = 0.008
-CLOCK_TYPES = frozenset({"clock", "start", "stop", "continue", "songpos"})
+CLOCK_TYPES = frozenset({"clock", "start", "stop", "continue", "songpos"})  # MIDI clock and transport
 
 
 class ByName:
@@ -116,7 +116,7 @@ class InputPort(_Port):
 
     def __init__(self, api: int, wanted: str | None, sink: Callable, clock, virtual_name: str = VIRTUAL_IN,
                  timing: bool = False) -> None:
-        self.sink, self.clock, self.timing = sink, clock, timing
+        self.sink, self.clock = sink, clock
         self.poll = api_name(api) == "jack"
         # JACK's clock port: arrival times from rtmidi's deltas, which only hold when
         # rtmidi filters nothing (it counts a filtered event's time too); the port

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..midi.ports import CLOCK_TYPES
 from .fitting import median, percentile, polyfit, polyval
 
 PPQN = 24  # MIDI clock ticks per quarter note
@@ -284,7 +285,7 @@ class MidiClockFollower:
         return self.fit.bpm if self.fit and not self.lost else None
 
 
-CLOCK_KINDS = {"clock", "start", "continue", "stop", "songpos"}
+CLOCK_KINDS = CLOCK_TYPES  # what the follower takes
 
 
 def _robust_fit(x: np.ndarray, y: np.ndarray):
