@@ -22,7 +22,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import mido
 import numpy as np
 
 from livejam.conversation.engine import Engine
@@ -31,7 +30,7 @@ from livejam.offline import driver
 from livejam.settings.config import LivejamConfig
 from livejam.timing.wallclock import FakeClock
 
-from .judge import as_notes
+from .judge import as_messages, as_notes
 
 CONSONANT = frozenset({0, 3, 4, 7, 8, 9})  # from livejam's bass or chord note up to the melody
 UPPER_CONSONANT = CONSONANT | {5}  # between two upper voices (a counter-line and the melody) a fourth is fine
@@ -113,10 +112,7 @@ def play_along(model, role: str, m: Melody, tempo: bool, seed: int, overrides: d
     g = eng.conversation.grid()
     t0 = g.time(4.0) if g else 1.0  # with a tempo: on livejam's beat (as a player with its metronome)
     melody = melody_notes(m, spb, t0, np.random.default_rng([seed, len(m.notes)]))
-    msgs = []
-    for s, e, p, v in melody:
-        msgs += [(e, 0, mido.Message("note_off", note=p)), (s, 1, mido.Message("note_on", note=p, velocity=v))]
-    driver.play(eng, clock, [(t, msg) for t, _, msg in sorted(msgs, key=lambda x: (x[0], x[1]))])
+    driver.play(eng, clock, as_messages(melody))
     return melody, as_notes(out.messages), spb
 
 
@@ -130,10 +126,7 @@ def measure(role: str, m: Melody, melody, ours, spb: float) -> dict:
         if all(p <= mp for _, _, mp in over):
             below_ok += 1
         for a, b, mp in over:
-            lo, hi = min(p, mp), max(p, mp)
-            if role != "counter" and p > mp:
-                lo, hi = mp, p  # above the melody: judged as it sounds, melody below
-            cons += (b - a) * ((hi - lo) % 12 in ok)
+            cons += (b - a) * (abs(p - mp) % 12 in ok)  # the interval up from the lower of the two
             total += b - a
     key_follow = None
     if m.change_beat is not None:
