@@ -9,6 +9,7 @@ printer, the TUI), never by anyone polling the engine.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import sys
@@ -24,11 +25,11 @@ from ..threads import name_this_thread
 from ..timing import bars
 from ..timing.beats_out import BeatsOut
 from ..timing.scheduler import Scheduler
-from ..timing.tempo import CLOCK_KINDS, FixedTempo, MidiClockFollower
+from ..timing.tempo import CLOCK_KINDS, FIT_EVERY, FixedTempo, MidiClockFollower
 from ..timing.wallclock import WallClock
 from .controls import Controls
-from .events import (AnswerEnded, ClockChanged, Command, Event, MidiClockIn, PhraseEnded, Played, Problem,
-                     StateChanged, Stop)
+from .events import (AnswerEnded, ClockChanged, ClockWaiting, Command, Event, MidiClockIn, PhraseEnded, Played,
+                     Problem, StateChanged, Stop)
 from .listener import Listener
 from .readouts import Figures, RollLog
 from .turns import Conversation
@@ -46,6 +47,10 @@ class Engine:
         if recorder is not None:
             recorder.on_error = lambda message: self.emit(Problem, message=message)
         self.inbox: queue.Queue = queue.Queue()
+        # The --clock port's messages in their order (a deque: its append and popleft are
+        # atomic). Taken whenever the engine looks at the time, so every decision sees
+        # every tick heard; the engine is woken for them only now and then (clock_in()).
+        self.clock_queue: collections.deque[MidiClockIn] = collections.deque()
         self.subscribers: list[Callable[[Event], None]] = []
         self.scheduler = Scheduler(output, self.clock, on_sent=self._sent, on_error=self._output_error)
         self.sampler = Sampler(cfg.temperature, cfg.top_p, cfg.seed)
@@ -77,8 +82,14 @@ class Engine:
         self.inbox.put(Played(msg, self.clock.now() if t is None else t))
 
     def feed_midi_clock(self, msg: mido.Message, t: float | None = None) -> None:
-        """From the --clock port's thread: MIDI clock, Start/Stop/Continue, song position."""
-        self.inbox.put(MidiClockIn(msg, self.clock.now() if t is None else t))
+        """From the --clock port's thread: MIDI clock, Start/Stop/Continue, song position.
+        The engine is woken at once for the transport and while the tempo is not yet
+        known, else every FIT_EVERY ticks (a sixteenth): not 48 times a second at 120 BPM."""
+        self.clock_queue.append(MidiClockIn(msg, self.clock.now() if t is None else t))
+        follower = self.tempo if isinstance(self.tempo, MidiClockFollower) else None
+        finding = follower is not None and (follower.fit is None or follower.lost)  # (one read each: no lock)
+        if msg.type != "clock" or len(self.clock_queue) >= FIT_EVERY or finding:
+            self.inbox.put(ClockWaiting())
 
     def command(self, name: str, value=None) -> None:
         self.inbox.put(Command(name, value))
@@ -142,16 +153,23 @@ class Engine:
         return min(times) if times else None
 
     def process(self, item) -> None:
+        self.take_clock()
         with self._guard():
             if isinstance(item, Command):
                 self.controls.apply(item.name, item.value)
             elif isinstance(item, Played):
                 self.played(item.msg, item.t)
-            elif isinstance(item, MidiClockIn):
-                self.midi_clock_in(item.msg, item.t)
         self._show_state()
 
+    def take_clock(self) -> None:
+        """Feed the follower every MIDI clock message waiting, in order."""
+        while self.clock_queue:
+            item = self.clock_queue.popleft()
+            with self._guard():
+                self.midi_clock_in(item.msg, item.t)
+
     def tick(self) -> None:
+        self.take_clock()
         now = self.clock.now()
         if self.conversation.phrase_end_near(now) and self._played_waiting():
             return  # something played may predate the phrase end: it is handled first, then the loop comes back

@@ -31,6 +31,11 @@ class MidiClockIn:
 
 
 @dataclass
+class ClockWaiting:
+    """MIDI clock is waiting in the engine's clock queue (ticks are not woken for one by one)."""
+
+
+@dataclass
 class Stop:
     pass
 

@@ -43,8 +43,10 @@ class BeatsOut:
         self.next_tick = self.next_beat = None
 
     def next_wakeup(self) -> float | None:
+        if not self.active:
+            return None  # (asking for the grid may fit a followed clock: only when it is used)
         g = self.grid()
-        if g is None or not self.active:
+        if g is None:
             return None
         times = []
         if self.clock_out and self.next_tick is not None:
@@ -55,7 +57,7 @@ class BeatsOut:
         return 0.0 if wanted else min(times)  # 0: due at once (nothing scheduled yet)
 
     def tick(self, now: float) -> None:
-        g = self.grid()
+        g = self.grid() if self.active else None
         if g is None:
             self.rewind()  # stopped or lost: start afresh from the beat when it comes back
             return

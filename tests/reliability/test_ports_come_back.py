@@ -12,7 +12,7 @@ import pytest
 
 from livejam.app.port_switch import switch_ports
 from livejam.app.rig import LiveRig
-from livejam.conversation.events import MidiClockIn, Played
+from livejam.conversation.events import ClockWaiting, Played
 from livejam.errors import LivejamError
 from livejam.settings.config import LivejamConfig
 from tests.jack import JackGraph
@@ -64,7 +64,11 @@ def heard(rig, count: int, timeout: float = 5.0) -> list:
             if len(out) >= count:
                 break
             continue
-        out.append(item.msg if isinstance(item, (Played, MidiClockIn)) else item)
+        if isinstance(item, ClockWaiting):  # the --clock port's messages wait in their own queue
+            while rig.engine.clock_queue:
+                out.append(rig.engine.clock_queue.popleft().msg)
+            continue
+        out.append(item.msg if isinstance(item, Played) else item)
     return out
 
 

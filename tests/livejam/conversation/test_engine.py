@@ -298,3 +298,42 @@ def test_a_pad_on_the_drum_channel_does_not_start_a_call(rig):
     r.run(2.0)
     assert r.engine.answers == 0 and not r.out.notes_on()
     assert r.conv.state == "waiting"
+
+
+def test_midi_clock_wakes_the_engine_a_sixteenth_at_a_time_and_keeps_its_order(rig):
+    """48 ticks a second at 120 BPM need not wake the engine 48 times: it is woken at
+    once for the transport and until the tempo is found, then every FIT_EVERY ticks;
+    whatever it does in between takes every tick waiting first, in the port's order
+    (ticks that came after a Stop are counted after it)."""
+    from livejam.conversation.events import ClockWaiting
+    from livejam.timing.tempo import FIT_EVERY, PPQN
+
+    r = rig(clock_port="daw")
+    eng, spt = r.engine, 0.5 / PPQN
+    t0 = r.clock.now()
+    wakes = 0
+
+    def engine_thread():  # what the engine thread does when its inbox wakes it
+        nonlocal wakes
+        while not eng.inbox.empty():
+            item = eng.inbox.get()
+            wakes += isinstance(item, ClockWaiting)
+            eng.process(item)
+
+    eng.feed_midi_clock(mido.Message("start"), t0)
+    for k in range(8 * PPQN):
+        eng.feed_midi_clock(mido.Message("clock"), t0 + k * spt)
+        engine_thread()
+    assert eng.tempo.bpm is not None and abs(eng.tempo.bpm - 120) < 0.5
+    assert 8 * PPQN // FIT_EVERY <= wakes <= 2 + 12 + 8 * PPQN // FIT_EVERY  # (every tick: 193)
+    for k in range(8 * PPQN, 8 * PPQN + 3):  # not yet woken for these: a decision takes them anyway
+        eng.feed_midi_clock(mido.Message("clock"), t0 + k * spt)
+    eng.tick()
+    assert eng.tempo.count == 8 * PPQN + 3
+    for k in range(8 * PPQN + 3, 8 * PPQN + 10):  # the DAW stops; its clock runs on
+        if k == 8 * PPQN + 5:
+            eng.feed_midi_clock(mido.Message("stop"), t0 + k * spt - 0.001)
+        eng.feed_midi_clock(mido.Message("clock"), t0 + k * spt)
+    engine_thread()
+    assert eng.tempo.stopped_at == 8 * PPQN + 5 and eng.tempo.count == 8 * PPQN + 10
+    assert [d["what"] for k, d in r.events() if k == "clock"] == ["start", "found", "stop"]

@@ -4,7 +4,7 @@ Stop, Continue, Song Position Pointer; a lost clock."""
 import numpy as np
 import pytest
 
-from livejam.timing.tempo import PPQN, MidiClockFollower, FixedTempo
+from livejam.timing.tempo import FIT_EVERY, PPQN, MidiClockFollower, FixedTempo
 
 PERIOD = 256 / 48000  # a JACK server period: ticks arrive at its boundaries
 
@@ -169,3 +169,45 @@ def test_a_lost_tick_then_a_late_client_is_counted_once(tempo, stall):
                 f.feed("clock", t)
         k = len(heard) - 2
         assert abs(f.grid().time((k + 1) / PPQN) - times[k + 1]) < 0.003, (at, f.count, k + 1)
+
+
+def test_a_clock_nobody_asks_about_is_fitted_once_a_sixteenth(monkeypatch):
+    """The fit is the follower's cost (~0.4 ms on a cold CPU): a clock followed with
+    nothing played is fitted every FIT_EVERY ticks, not on each of 48 a second."""
+    fits = []
+    real = MidiClockFollower._fit
+    monkeypatch.setattr(MidiClockFollower, "_fit", lambda self: fits.append(1) or real(self))
+    times = steady(120, beats=20)
+    f = MidiClockFollower()
+    f.feed("start", times[0] - 0.01)
+    said = [f.feed("clock", t) for t in arrivals(times)]
+    assert said.count("found") == 1
+    assert len(fits) <= 2 + len(times) // FIT_EVERY  # (every tick would be 480)
+    assert abs(f.grid().time(20.0) - (times[0] + 10.0)) < 0.002
+
+
+@pytest.mark.parametrize("case", ["steady", "ramp", "change", "lost"])
+def test_a_grid_asked_for_now_and_then_is_as_good_as_one_asked_every_tick(case):
+    """A decision asks for the grid when it needs it (a bar line, a click); the ticks
+    in between are fitted only now and then. Asked once a beat, the grid predicts the
+    next tick as well as when it is asked on every tick: through a ramp, a sudden
+    change and ticks lost on the way."""
+    times = {"steady": steady(120, beats=32), "ramp": curve(lambda b: 100 + 40 * min(1, max(0, (b - 4) / 24))),
+             "change": [*steady(120, beats=16)[:-1], *steady(150, beats=17, start=18.0)],
+             "lost": steady(120, beats=32)}[case]
+    heard = arrivals(times, seed=3)
+    gone = {10 * PPQN + 7, 20 * PPQN + 3, 20 * PPQN + 4}
+    errors = {}
+    for every in (1, PPQN, 7):
+        f = MidiClockFollower()
+        f.feed("start", times[0] - 0.01)
+        errors[every] = []
+        for k, t in enumerate(heard[:-1]):
+            if case == "lost" and k in gone:
+                continue
+            f.feed("clock", t)
+            if k % every == 0 and k >= 4 * PPQN and not (case == "change" and 16 * PPQN <= k < 17 * PPQN):
+                errors[every].append(abs(f.grid().time((k + 1) / PPQN) - times[k + 1]) * 1000)
+    for every in (PPQN, 7):
+        assert np.percentile(errors[every], 95) <= max(1.0, 1.2 * np.percentile(errors[1], 95)), (every, errors)
+        assert max(errors[every]) <= max(3.0, 1.2 * max(errors[1])), (every, errors)
