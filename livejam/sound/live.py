@@ -118,6 +118,7 @@ class JackAudio:
         self.ports = [self.client.outports.register(n) for n in PORT_NAMES]
         self.previous: float | None = None
         self.silence = b""
+        self.zero = self._zeroing(jack)
         self.client.set_process_callback(self._process)
         self.client.set_shutdown_callback(self._shutdown)
         self.client.activate()
@@ -129,14 +130,32 @@ class JackAudio:
     def names(self) -> list[str]:
         return [p.name for p in self.ports]
 
+    def _zeroing(self, jack) -> Callable[[int], None]:
+        """What zeroes both ports' buffers for this cycle. JACK's buffers must be asked
+        for in every cycle and written in full (PipeWire's JACK hands out a new one
+        each cycle): straight through libjack (JACK-Client's own cffi handles, where it
+        has them), two C calls a port and no Python object made; else its public
+        get_buffer(), which also asks the block size and wraps the buffer each time."""
+        lib, ffi = getattr(jack, "_lib", None), getattr(jack, "_ffi", None)
+        handles = [getattr(p, "_ptr", None) for p in self.ports]
+        if lib is None or ffi is None or None in handles:
+            def zero(frames: int) -> None:
+                for port in self.ports:
+                    port.get_buffer()[:] = self.silence
+            return zero
+
+        def zero(frames: int, get=lib.jack_port_get_buffer, move=ffi.memmove) -> None:
+            for handle in handles:
+                move(get(handle, frames), self.silence, 4 * frames)
+        return zero
+
     def _process(self, frames: int) -> None:
         output = self.output
         if not output.sent and output.synth.idle:  # nothing to play, no voice left: as little as can be
             self.previous = None  # the next block's window starts one period back, as it does
             if len(self.silence) != 4 * frames:
                 self.silence = bytes(4 * frames)  # a block of float32 zeros, made once per block size
-            for port in self.ports:
-                port.get_buffer()[:] = self.silence  # one copy into JACK's buffer: no array made
+            self.zero(frames)  # one copy into each of JACK's buffers: no array made
             return
         # The cycle's start on livejam's clock (JACK says how far into the cycle we woke).
         start = time.perf_counter() - self.client.frames_since_cycle_start / self.rate

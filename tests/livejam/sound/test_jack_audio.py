@@ -10,6 +10,7 @@ send-to-sound latency (within a period or two) is measured in the bench
 loaded 2-core machine are tens of ms late, so a test cannot hold it to that."""
 import time
 
+import mido
 import numpy as np
 import pytest
 
@@ -79,3 +80,37 @@ def test_jacks_graph_says_whether_anyone_listens_to_livejam_out(api, livejam):
         assert wait_for(lambda: listeners(api, system.VIRTUAL_OUT) == 1, 5)
     finally:
         lb.close()
+
+
+@pytest.mark.parametrize("path", ["libjack", "public"])
+def test_the_synths_idle_path_writes_exact_silence_on_both_ports(path, monkeypatch):
+    """The idle path (nothing sent, no voice left) zeroes JACK's buffers itself, each
+    cycle: a buffer left unwritten would go on playing whatever it last held (on
+    PipeWire's JACK, some earlier block). Taken here straight after a loud block (the
+    synth told it is idle while a note sounds), so a path that wrote nothing would
+    repeat that block. Straight through libjack, and through JACK-Client's public
+    get_buffer where its cffi handles are not there."""
+    import types
+
+    from livejam.sound.live import JackAudio, SynthOutput
+    from livejam.sound.synth import BlockSynth
+    from livejam.timing.wallclock import WallClock
+
+    if path == "public":
+        real = JackAudio._zeroing
+        monkeypatch.setattr(JackAudio, "_zeroing", lambda self, jack: real(self, types.SimpleNamespace()))
+    audio = JackAudio(lambda rate: SynthOutput(BlockSynth(rate=rate), WallClock()), name="test-idle-synth")
+    caps = [Capture(name, name=f"test-idle-capture-{i}") for i, name in enumerate(audio.names)]
+    try:
+        audio.output.send(mido.Message("note_on", note=60, velocity=110))
+        assert wait_for(lambda: all((np.abs(c.audio()[1]) > QUIET).any() for c in caps), 10), "no sound"
+        audio.output.synth.quiet = 10**9  # idle from now on, its voice still sounding
+        idle_from = time.perf_counter()
+        assert wait_for(lambda: min(c.heard_until() for c in caps) > idle_from + 0.2, 10)
+        for c in caps:
+            _, sig = c.audio(since=idle_from + 0.02)
+            assert len(sig) and not sig.any(), float(np.abs(sig).max())  # exact zeros, not the held block
+    finally:
+        for c in caps:
+            c.close()
+        audio.close()
