@@ -49,7 +49,7 @@ class Engine:
         self.inbox: queue.Queue = queue.Queue()
         # The --clock port's messages in their order (a deque: its append and popleft are
         # atomic). Taken whenever the engine looks at the time, so every decision sees
-        # every tick heard; the engine is woken for them only now and then (clock_in()).
+        # every tick heard; the engine is woken for them only now and then (feed_midi_clock).
         self.clock_queue: collections.deque[MidiClockIn] = collections.deque()
         self.subscribers: list[Callable[[Event], None]] = []
         self.scheduler = Scheduler(output, self.clock, on_sent=self._sent, on_error=self._output_error)
@@ -86,8 +86,8 @@ class Engine:
         The engine is woken at once for the transport and while the tempo is not yet
         known, else every FIT_EVERY ticks (a sixteenth): not 48 times a second at 120 BPM."""
         self.clock_queue.append(MidiClockIn(msg, self.clock.now() if t is None else t))
-        follower = self.tempo if isinstance(self.tempo, MidiClockFollower) else None
-        finding = follower is not None and (follower.fit is None or follower.lost)  # (one read each: no lock)
+        tempo = self.tempo
+        finding = isinstance(tempo, MidiClockFollower) and (tempo.fit is None or tempo.lost)  # (one read each: no lock)
         if msg.type != "clock" or len(self.clock_queue) >= FIT_EVERY or finding:
             self.inbox.put(ClockWaiting())
 

@@ -176,24 +176,24 @@ class MidiClockFollower:
         if len(self.ticks) >= MIN_TICKS:
             self.unfitted += 1
             if self.fit is None or self.lost or gap_decided or self.unfitted >= FIT_EVERY:  # "found" at once
-                grid = self._refit()
-                if grid is not None:
-                    if self.fit is None or self.lost:
-                        said = "found"
-                    self.fit, self.lost = grid, False
+                said = self._refit()
         return said
 
-    def _refit(self) -> Grid | None:
+    def _refit(self) -> str | None:
+        """Fit every tick heard: "found" when that gives the first grid (or the first since the clock was lost)."""
         self.unfitted = 0
-        return self._fit()
+        grid = self._fit()
+        if grid is None:
+            return None
+        found = self.fit is None or self.lost
+        self.fit, self.lost = grid, False
+        return "found" if found else None
 
     def _refresh(self) -> None:
-        """Fit the ticks not yet fitted (a gap still undecided keeps the grid before it)."""
+        """Fit the ticks not yet fitted into a grid already found (a gap still undecided keeps the grid before it)."""
         if self.unfitted and self.resume is None and len(self.ticks) >= MIN_TICKS and self.fit is not None \
                 and not self.lost:
-            grid = self._refit()
-            if grid is not None:
-                self.fit = grid
+            self._refit()
 
     def _forget_if_stale(self, t: float) -> None:
         """After a gap: ticks lost on the way are counted (the song went on, at the
@@ -255,14 +255,11 @@ class MidiClockFollower:
         """Call now and then: says "lost" once when the ticks stop coming while the
         song runs (after a Stop, a DAW may well stop its clock too)."""
         with self.lock:
-            return self._check(now)
-
-    def _check(self, now: float) -> str | None:
-        if self.running and self.fit is not None and not self.lost and self.ticks \
-                and now - self.ticks[-1][1] > self._lost_after():
-            self.lost = True  # the ticks are kept: if they come back soon, the gap is counted
-            return "lost"
-        return None
+            if self.running and self.fit is not None and not self.lost and self.ticks \
+                    and now - self.ticks[-1][1] > self._lost_after():
+                self.lost = True  # the ticks are kept: if they come back soon, the gap is counted
+                return "lost"
+            return None
 
     def lost_deadline(self) -> float | None:
         """When check() would call the clock lost if no tick comes (None: nothing to lose)."""

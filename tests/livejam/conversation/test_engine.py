@@ -3,7 +3,9 @@ interruption, masks, controls, and no note ever left hanging."""
 import mido
 import numpy as np
 
+from livejam.conversation.events import ClockWaiting
 from livejam.model import vocab
+from livejam.timing.tempo import FIT_EVERY, PPQN
 
 
 def first_pitch(rig):
@@ -305,9 +307,6 @@ def test_midi_clock_wakes_the_engine_a_sixteenth_at_a_time_and_keeps_its_order(r
     once for the transport and until the tempo is found, then every FIT_EVERY ticks;
     whatever it does in between takes every tick waiting first, in the port's order
     (ticks that came after a Stop are counted after it)."""
-    from livejam.conversation.events import ClockWaiting
-    from livejam.timing.tempo import FIT_EVERY, PPQN
-
     r = rig(clock_port="daw")
     eng, spt = r.engine, 0.5 / PPQN
     t0 = r.clock.now()
