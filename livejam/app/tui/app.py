@@ -9,7 +9,10 @@ bar:beat ten times a second, redrawn only when the beat moves."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import threading
+import time
 
 import mido
 from textual.app import App, ComposeResult, SystemCommand
@@ -26,6 +29,7 @@ from .roll import COLOURS, PianoRoll
 COUNTDOWN_SECONDS = 0.1  # how often the "answering in" countdown moves while listening
 FIGURES_SECONDS = 1.0
 TEMPO_SECONDS = 0.1  # how often bar:beat is looked at, with a tempo
+HANGUP_GRACE = 2.0  # seconds Textual gets to exit after livejam stopped on a hangup
 LOG_LINES = 500  # the log keeps the newest lines: a long night does not grow it for ever
 
 
@@ -74,6 +78,7 @@ class LivejamApp(App):
         self.countdown_timer = None
         self.asked: set[str] = set()  # settings this screen asked the engine to change
         self.changed: dict = {}  # ...and what they became: all that is saved on quit
+        self.unmounted = threading.Event()  # livejam stopped in order (on_unmount)
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -107,8 +112,8 @@ class LivejamApp(App):
         if self.start_rig:
             self.rig.start()
             # kill (SIGTERM) and the terminal closing (SIGHUP) quit as `q` does: every note released.
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                asyncio.get_running_loop().add_signal_handler(sig, self.exit)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hung_up)
         self.show_ports()
         self.show_state(self.engine.conversation.state)
         self.show_controls()
@@ -117,6 +122,19 @@ class LivejamApp(App):
         # With a tempo the bar:beat moves: four looks a beat at most (nothing repaints unless it changed).
         self.tempo_timer = (self.set_interval(TEMPO_SECONDS, lambda: self._countdown(self.engine.conversation.state))
                             if self.engine.tempo is not None else None)
+
+    def _hung_up(self) -> None:
+        """The terminal closed: quit as `q` does. Textual's output thread can die on the
+        dead terminal, and its shutdown then waits for it for ever (seen about once in
+        seven hangups): once livejam has stopped in order (on_unmount: every note
+        released, settings saved), the process goes after HANGUP_GRACE regardless."""
+        def leave() -> None:
+            self.unmounted.wait()
+            time.sleep(HANGUP_GRACE)  # a daemon thread: a Textual that exits in time ends it first
+            os._exit(0)
+
+        threading.Thread(target=leave, name="livejam-hangup", daemon=True).start()
+        self.exit()
 
     def on_unmount(self) -> None:
         self.figures_timer.stop()
@@ -128,6 +146,7 @@ class LivejamApp(App):
             self.rig.stop()
         if self.save_settings and self.changed:
             self.save_settings(self.changed)
+        self.unmounted.set()
 
     # -- what the engine says ------------------------------------------------
     def _from_engine(self, event: Event) -> None:
