@@ -21,21 +21,20 @@ KEY = "S"  # the TUI's key (shift+s: every lower-case letter already plays or st
 
 
 def attach(rig) -> bool:
-    """The synth beside the MIDI output (a tap on the scheduler's wire), its audio
-    through JACK or the default device. No sound device is one line, and livejam
-    goes on over MIDI. Returns whether it sounds."""
+    """The synth beside the MIDI output (a tap on the scheduler's wire), in a process
+    of its own (sound/synth_link.py), its audio through JACK or the default
+    device. No sound device is one line, and livejam goes on over MIDI. Returns
+    whether it sounds."""
     rig.audio = None
     cfg = rig.cfg
     if not cfg.synth:
         return False
-    from ..sound.live import SynthOutput, open_audio
-    from ..sound.synth import BlockSynth
+    from ..sound.synth_link import open_synth
 
     font = None if cfg.synth == "default" else cfg.synth
     programs = {"answer": cfg.answer_program - 1, "accompany": cfg.answer_program - 1, "thru": cfg.thru_program - 1}
     try:
-        rig.audio = open_audio(lambda rate: SynthOutput(BlockSynth(font, rate), rig.clock, cfg.synth_volume, programs),
-                               on_lost=lambda line: _lost(rig, line))
+        rig.audio = open_synth(font, rig.clock, cfg.synth_volume, programs, on_lost=lambda line: _lost(rig, line))
     except LivejamError as exc:
         rig.notices.append(f"built-in synth off: {exc}")
         return False

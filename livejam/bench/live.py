@@ -39,19 +39,28 @@ def _thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds of a process by thread group, from /proc (schedstat: nanoseconds
     on a CPU as the scheduler counts them, not tick samples): livejam's own threads
     (named by livejam/threads.py), the main thread (the TUI, or the headless printer), and
-    the rest (JACK's client threads, Textual's input and output threads)."""
-    out = {"livejam_threads": 0.0, "main_thread": 0.0, "other_threads": 0.0}
+    the rest (JACK's client threads, Textual's input and output threads); and its
+    child processes (the built-in synth's own process) in all."""
+    out = {"livejam_threads": 0.0, "main_thread": 0.0, "other_threads": 0.0, "child_processes": 0.0}
+    children = []
     for task in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{task}/comm") as f:
                 comm = f.read().strip()
             with open(f"/proc/{pid}/task/{task}/schedstat") as f:
                 seconds = int(f.read().split()[0]) / 1e9
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children += [int(c) for c in f.read().split()]
         except (OSError, ValueError, IndexError):
             continue  # a thread that just ended
         group = "main_thread" if int(task) == pid else "livejam_threads" if comm.startswith("livejam-") else \
             "other_threads"
         out[group] += seconds
+    for child in children:
+        try:
+            out["child_processes"] += sum(_thread_cpu(child).values())
+        except OSError:
+            pass  # it just ended
     return out
 
 

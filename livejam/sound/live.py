@@ -12,7 +12,8 @@ so the spacing of the notes is kept to the sample, not rounded to blocks.
 Audio goes out through a running JACK server (`JackAudio`: livejam's own ports,
 connected to the system's playback ports when there are any), else through the
 system's default device (`DeviceAudio`, miniaudio: ALSA, PulseAudio, CoreAudio,
-WASAPI, bundled in its wheel)."""
+WASAPI, bundled in its wheel). On Linux and macOS all of this runs in the synth's
+own process (synth_link.py, synth_process.py), where the scheduler's tap is a pipe."""
 from __future__ import annotations
 
 import threading
@@ -57,12 +58,16 @@ class SynthOutput:
         if msg.type in CHANNEL_TYPES:  # clock and Start/Stop go on the wire, not into the synth
             self.sent.append((self.clock.now() if at is None else at, source, msg))
 
-    def cut(self, source: str) -> None:
+    def cut(self, source: str, at: float | None = None) -> None:
         """An interruption or mute: that role's voices stop at once, not on a release tail."""
-        self.sent.append((self.clock.now(), source, None))
+        self.sent.append((self.clock.now() if at is None else at, source, None))
 
-    def close(self) -> None:
-        self.sent.append((self.clock.now(), None, None))  # every voice off, at once
+    def close(self, at: float | None = None) -> None:
+        self.sent.append((self.clock.now() if at is None else at, None, None))  # every voice off, at once
+
+    def take(self) -> None:
+        """What went out, taken in by the audio side at the start of each cycle: here
+        nothing to do (send appends); the synth's own process reads its pipe."""
 
     def block(self, frames: int, start: float, rate: int) -> np.ndarray:
         """The next `frames` frames, for what went out since `start` (the previous
@@ -151,6 +156,7 @@ class JackAudio:
 
     def _process(self, frames: int) -> None:
         output = self.output
+        output.take()
         if not output.sent and output.synth.idle:  # nothing to play, no voice left: as little as can be
             self.previous = None  # the next block's window starts one period back, as it does
             if len(self.silence) != 4 * frames:
@@ -209,6 +215,7 @@ class DeviceAudio:
         while True:
             start = time.perf_counter()
             self.last = time.monotonic()
+            self.output.take()
             audio = self.output.block(frames, start - frames / self.rate if previous is None else previous, self.rate)
             previous = start
             frames = yield audio.tobytes()
@@ -231,10 +238,18 @@ class DeviceAudio:
         self.device.close()
 
 
-def open_audio(make_output: Callable[[int], SynthOutput], on_lost: Callable | None = None):
-    """JACK's audio if a JACK server runs, else the system's default device.
-    make_output(sample rate) makes the synth at the rate the audio runs at."""
+def open_audio(make_output: Callable[[int], SynthOutput], on_lost: Callable | None = None,
+               name: str = "livejam-synth", audio: str = "auto"):
+    """JACK's audio if a JACK server runs, else the system's default device ("jack":
+    JACK's only; "null": miniaudio's null backend, real blocks and no sound card,
+    for tests). make_output(sample rate) makes the synth at the rate the audio runs at."""
+    if audio == "null":
+        import miniaudio
+
+        return DeviceAudio(make_output, backends=[miniaudio.Backend.NULL], on_lost=on_lost)
+    if audio == "jack":
+        return JackAudio(make_output, name=name, on_lost=on_lost)
     try:
-        return JackAudio(make_output, on_lost=on_lost)
+        return JackAudio(make_output, name=name, on_lost=on_lost)
     except LivejamError:
         return DeviceAudio(make_output, on_lost=on_lost)

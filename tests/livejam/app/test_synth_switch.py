@@ -5,14 +5,13 @@ listen is read from the ALSA sequencer's own table (a faithful copy of
 /proc/asound/seq/clients here) or JACK's graph (tests/livejam/app/test_jack.py)."""
 import time
 
-import miniaudio
 import pytest
 
 from livejam.app import synth_switch
 from livejam.app.nomidi import NoMidiRig
 from livejam.conversation.events import Notice, SettingChanged
 from livejam.settings.config import LivejamConfig
-from livejam.sound import live
+from livejam.sound import live, synth_link
 
 ALSA = '''Client info
   cur  clients : 4
@@ -45,10 +44,8 @@ def test_alsa_says_how_many_listen_to_livejam_out():
 
 @pytest.fixture
 def null_audio(monkeypatch):
-    """The default-device path on miniaudio's null backend: real blocks, no sound card."""
-    def open_audio(make_output, on_lost=None):
-        return live.DeviceAudio(make_output, backends=[miniaudio.Backend.NULL], on_lost=on_lost)
-    monkeypatch.setattr(live, "open_audio", open_audio)
+    """The synth's own process on miniaudio's null backend: real blocks, no sound card."""
+    monkeypatch.setattr(synth_link, "AUDIO", "null")
 
 
 def said(rig):
@@ -123,6 +120,8 @@ def test_the_offer_comes_once_after_start_if_the_player_never_chose(tiny_model, 
 
 
 def test_a_sound_device_that_stops_is_said_once_and_livejam_goes_on_over_midi(tiny_model, null_audio, monkeypatch):
+    """In livejam's process (as on Windows), where the device can be stopped from here."""
+    monkeypatch.setattr(synth_link, "IN_PROCESS", True)
     monkeypatch.setattr(live, "STALLED_SECONDS", 0.2)
     rig = NoMidiRig(LivejamConfig.from_dict({"record": False, "model": str(tiny_model), "synth": "default"}), "no MIDI")
     events = said(rig)
@@ -140,3 +139,30 @@ def test_a_sound_device_that_stops_is_said_once_and_livejam_goes_on_over_midi(ti
         assert rig.audio is not None and rig.audio.output in rig.engine.scheduler.taps
     finally:
         rig.stop()
+
+
+def test_the_synths_process_ending_is_said_once_and_livejam_goes_on_over_midi(tiny_model, null_audio):
+    """The child killed under it (as by the kernel's out-of-memory killer): one line,
+    the tap off the wire, notes still scheduled without waiting on it, S starts a new one."""
+    import mido
+
+    rig = NoMidiRig(LivejamConfig.from_dict({"record": False, "model": str(tiny_model), "synth": "default"}), "no MIDI")
+    events = said(rig)
+    try:
+        first = rig.audio
+        assert isinstance(first, synth_link.SynthProcess) and first.output in rig.engine.scheduler.taps
+        first.proc.kill()
+        end = time.monotonic() + 10
+        while first.output in rig.engine.scheduler.taps and time.monotonic() < end:
+            time.sleep(0.01)
+        for _ in range(3):  # a write into the dead pipe: no second line, no exception
+            first.output.send(mido.Message("note_on", note=60))
+        problems = [e.message for e in events if type(e).__name__ == "Problem"]
+        assert len(problems) == 1 and "synth" in problems[0] and "MIDI goes on" in problems[0], problems
+        assert rig.engine.scheduler.taps == []
+        rig.toggle_synth()  # S: a new process
+        assert rig.audio is not first and rig.audio.proc.poll() is None
+        assert rig.audio.output in rig.engine.scheduler.taps
+    finally:
+        rig.stop()
+    assert first.proc.poll() is not None

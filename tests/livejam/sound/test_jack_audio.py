@@ -69,6 +69,42 @@ def test_the_answer_sounds_through_the_synth_with_its_midi_and_stops_with_liveja
         cap.close()
 
 
+def test_killed_with_sigkill_mid_answer_the_synth_goes_silent_and_its_process_ends(api, livejam):
+    """The synth plays in a process of its own (sound/synth_link.py, sound/synth_process.py): livejam
+    killed -9 while an answer sounds (a crash in a native library, the OOM killer)
+    must not leave it playing. Its stdin ends with livejam; it silences its voices
+    and leaves JACK's graph."""
+    import signal
+
+    import jack
+
+    lj = livejam("--virtual", "--synth", "--answer-seconds", "6", "--silence", "0.4")
+    cap = Capture("livejam-synth:synth out L")
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
+    look = jack.Client("test-look", no_start_server=True)
+    try:
+        lb.play([60, 64, 67], each=0.15)
+        assert wait_for(lambda: any(m.type == "note_on" and m.velocity > 0 for _, m in lb.messages()), 10), \
+            "no answer over MIDI"
+        assert wait_for(lambda: (np.abs(cap.audio(time.perf_counter() - 0.2)[1]) > QUIET).any(), 10), \
+            "the answer is not sounding"
+        killed = time.perf_counter()
+        lj.proc.send_signal(signal.SIGKILL)
+        lj.proc.wait(timeout=10)
+        assert wait_for(lambda: not look.get_ports("livejam-synth:"), 10), "the synth's process outlived livejam"
+        gone = time.perf_counter()
+        times, sig = cap.audio()
+        after = (times > killed + 0.15) & (np.abs(sig) > QUIET)
+        # Silent within 150 ms of the kill (its voices cut at once, a release tail of ~10 ms,
+        # a loaded machine's scheduling), and it left the graph well before the answer's end.
+        assert not after.any(), times[after][-1] - killed
+        assert gone - killed < 3.0
+    finally:
+        look.close()
+        lb.close()
+        cap.close()
+
+
 def test_jacks_graph_says_whether_anyone_listens_to_livejam_out(api, livejam):
     """What the first-run offer asks (app/synth_switch.py): nobody, then a DAW."""
     from livejam.app.synth_switch import listeners

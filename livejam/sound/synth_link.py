@@ -1,0 +1,232 @@
+"""livejam's side of the built-in synth's own process (POSIX; synth_process.py is
+the process itself): the tap that writes into its pipe, and the process handle.
+
+Why a process: livejam's engine, model, screen and MIDI threads share one
+interpreter lock; an audio callback in their process waits for it now and then,
+and JACK's deadline passes (with the TUI on, 30-41 xruns naming livejam-synth in
+3 minutes on a real-time JACK; docs/BENCHMARKS.md). In a process that holds only
+the synth, the audio callback is the one Python thread at work: the process's
+main thread sleeps until livejam ends.
+
+The wire between them: each message the synth plays goes into the child's stdin
+as one 16-byte record (`SynthTap`), stamped with when it was due on the machine's
+monotonic clock, which both processes read (`time.perf_counter`). The audio
+callback reads the pipe itself at the start of each cycle (`PipedOutput`: no
+thread has to wake for it) and renders each message at its sample, as live.py
+does in-process. The child says `ready`, `error` or `lost` in lines on its
+stdout. A second pipe, never written, tells it livejam is gone: its end (livejam
+quit, crashed or was killed -9) silences the voices and ends the process, so no
+voice outlives livejam.
+
+Windows keeps the synth in livejam's process (live.py): a pipe there cannot be
+written without waiting before Python 3.12, and the scheduler must never wait."""
+from __future__ import annotations
+
+import collections
+import json
+import mmap
+import os
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Callable
+
+from ..errors import LivejamError
+from .live import CHANNEL_TYPES, ROLES
+
+RECORD = struct.Struct("<dBBB3s2x")  # due time, kind, role, length, MIDI bytes: 16 bytes, atomic in a pipe
+SEND, CUT, ALL_OFF = 0, 1, 2
+OTHER = 255  # a source that is no role (a panic's CCs): every lane of its channel
+STARTUP_SECONDS = 20.0  # a large SoundFont takes seconds to load
+BEHIND_SECONDS = 2.0  # a child that takes no record this long has stopped
+FLUSH_RECORDS = 32  # written by the flushing thread at a time
+TAKE_RECORDS = 256  # read in one audio cycle at most: a burst's rest waits in the pipe for the next cycles
+IN_PROCESS = os.name != "posix"  # Windows: in livejam's process (see above)
+AUDIO = "auto"  # JACK if a server runs, else the default device (live.open_audio says the others)
+
+
+class SynthTap:
+    """The scheduler's tap (send, cut, close) writing records into the child's
+    stdin. A write never waits: a pipe that is full for once (a panic's burst on a
+    machine with small pipes) keeps the rest in order for a flushing thread; nothing
+    is dropped, so no note-off is lost."""
+
+    name = "built-in synth"
+
+    def __init__(self, fd: int, clock, on_gone: Callable[[str], None], written=None) -> None:
+        self.fd, self.clock, self.on_gone = fd, clock, on_gone
+        self.written, self.count = written, 0  # the board the child looks at (see PipedOutput)
+        self.pending: collections.deque[bytes] = collections.deque()
+        self.lock = threading.Lock()
+        self.gone = False
+        os.set_blocking(fd, False)
+
+    def send(self, msg, source: str = "answer", at: float | None = None) -> None:
+        if msg.type in CHANNEL_TYPES:  # clock and Start/Stop are for the wire only
+            data = bytes(msg.bytes())
+            self._write(RECORD.pack(self.clock.now() if at is None else at, SEND, _role(source), len(data), data))
+
+    def cut(self, source: str) -> None:
+        self._write(RECORD.pack(self.clock.now(), CUT, _role(source), 0, b""))
+
+    def close(self) -> None:
+        self._write(RECORD.pack(self.clock.now(), ALL_OFF, OTHER, 0, b""))
+
+    def _write(self, record: bytes) -> None:
+        with self.lock:
+            if self.gone:
+                return
+            if not self.pending:
+                try:
+                    os.write(self.fd, record)  # <= PIPE_BUF: all of it or none
+                    self._wrote()
+                    return
+                except BlockingIOError:
+                    threading.Thread(target=self._flush, name="livejam-synth-flush", daemon=True).start()
+                except OSError:
+                    self._gone("its process has ended")
+                    return
+            self.pending.append(record)
+
+    def _flush(self) -> None:
+        """Writes what waits, in order, as the child takes it: FLUSH_RECORDS at a
+        time (512 bytes, POSIX's least PIPE_BUF: a write of it is whole or nothing)."""
+        while True:
+            with self.lock:
+                if not self.pending or self.gone:
+                    return
+            _, writable, _ = select.select([], [self.fd], [], BEHIND_SECONDS)
+            with self.lock:
+                try:
+                    if not writable:
+                        self._gone("it stopped taking what livejam plays")
+                        return
+                    count = min(FLUSH_RECORDS, len(self.pending))
+                    os.write(self.fd, b"".join(self.pending[i] for i in range(count)))
+                    for _ in range(count):
+                        self.pending.popleft()
+                    self._wrote()
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    self._gone("its process has ended")
+                    return
+
+    def _wrote(self) -> None:  # under the lock, after the write: the child reads the pipe once it sees this
+        self.count += 1
+        if self.written is not None:
+            self.written[0] = self.count
+
+    def _gone(self, why: str) -> None:  # under the lock
+        self.gone = True
+        self.pending.clear()
+        self.on_gone(why)
+
+
+def _role(source: str | None) -> int:
+    return ROLES.index(source) if source in ROLES else OTHER
+
+
+class SynthProcess:
+    """The child process with its audio (JACK's ports or the default device), and
+    the tap that feeds it. Opening waits until it sounds or says why it cannot."""
+
+    def __init__(self, soundfont: str | None, clock, volume: float = 0.8, programs: dict[str, int] | None = None,
+                 on_lost: Callable[[str], None] | None = None, name: str = "livejam-synth", audio: str | None = None) -> None:
+        self.on_lost, self.closing, self.said, self.saying = on_lost, False, False, threading.Lock()
+        self.tail: collections.deque[str] = collections.deque(maxlen=4)  # the child's last other lines (a traceback)
+        self.names: list[str] = []
+        self.ready = threading.Event()
+        self.error: str | None = None
+        args = {"soundfont": soundfont, "volume": volume, "programs": programs or {}, "name": name,
+                "audio": audio or AUDIO}
+        life, self.life = os.pipe()  # never written: its end is livejam's end
+        self.board = tempfile.TemporaryFile()  # 8 bytes both map: how many writes livejam has made
+        self.board.truncate(8)
+        args["board"] = self.board.fileno()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "livejam.sound.synth_process", json.dumps(args), str(life)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(life, self.board.fileno()),
+                start_new_session=True)  # the terminal's Ctrl-C and hang-up are livejam's to handle, not the child's
+        finally:
+            os.close(life)
+        threading.Thread(target=self._read, name="livejam-synth-said", daemon=True).start()
+        self.output = SynthTap(self.proc.stdin.fileno(), clock, self._tap_gone, _board(self.board.fileno()))
+        if not self.ready.wait(STARTUP_SECONDS) or self.error is not None:
+            why = self.error or f"it did not start within {STARTUP_SECONDS:.0f} s"
+            self._end()
+            raise LivejamError(why)
+
+    def _read(self) -> None:
+        for raw in self.proc.stdout:
+            word, _, rest = raw.decode(errors="replace").rstrip("\n").partition("\t")
+            if word == "ready":
+                self.names = rest.split("\t")
+                self.ready.set()
+            elif word == "error":
+                self.error = rest
+                self.ready.set()
+            elif word == "lost":
+                self._say(rest)
+            elif raw.strip():
+                self.tail.append(raw.decode(errors="replace").strip())
+        if not self.ready.is_set():
+            self.error = f"the synth's process ended before it sounded ({' / '.join(self.tail) or 'no word'})"
+            self.ready.set()
+        elif not self.closing:
+            self._say(f"the synth's process ended ({' / '.join(self.tail) or 'no word'}); the synth is silent, "
+                      f"MIDI goes on (S turns it on again)")
+
+    def _tap_gone(self, why: str) -> None:
+        if not self.closing:
+            self._say(f"the built-in synth stopped: {why}; MIDI goes on (S turns it on again)")
+
+    def _say(self, line: str) -> None:
+        with self.saying:  # the tap (scheduler's thread) and the reader may both find it gone: one line
+            if self.said:
+                return
+            self.said = True
+        if self.on_lost:
+            self.on_lost(line)
+
+    def close(self) -> None:
+        """The child silences its voices, closes its audio and exits."""
+        self.closing = True
+        self._end()
+
+    def _end(self) -> None:
+        self.closing = True
+        for close in (lambda: os.close(self.life), self.proc.stdin.close, self.board.close):
+            try:
+                close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(2.0)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def open_synth(soundfont: str | None, clock, volume: float, programs: dict[str, int],
+               on_lost: Callable[[str], None] | None = None):
+    """The synth in its own process where the system allows it (POSIX), else in
+    livejam's process (live.open_audio)."""
+    if not IN_PROCESS:
+        return SynthProcess(soundfont, clock, volume, programs, on_lost=on_lost)
+    from . import live
+    from .synth import BlockSynth
+
+    return live.open_audio(lambda rate: live.SynthOutput(BlockSynth(soundfont, rate), clock, volume, programs),
+                           on_lost=on_lost, audio=AUDIO)
+
+
+def _board(fd: int):
+    """The count of livejam's writes, shared: one 8-byte word of a file both map."""
+    return memoryview(mmap.mmap(fd, 8)).cast("Q")

@@ -1,0 +1,108 @@
+"""The built-in synth's own process (`python -m livejam.sound.synth_process`,
+started by synth_link.py): the synth and its audio, the audio callback reading
+the records livejam writes into stdin, the main thread asleep on a pipe that
+only closes when livejam has gone. No model, no screen, no MIDI ports: nothing
+else in this process takes the interpreter lock from the audio callback."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from ..errors import LivejamError
+from .live import ROLES, SynthOutput
+from .synth_link import ALL_OFF, CUT, RECORD, SEND, TAKE_RECORDS, _board
+
+
+def _say(word: str, line: str = "") -> None:
+    try:
+        sys.stdout.write(f"{word}\t{line}\n" if line else f"{word}\n")
+        sys.stdout.flush()
+    except OSError:
+        pass  # livejam has gone: the life pipe says so to the main thread
+
+
+def take(data: bytes, output) -> bytes:
+    """Plays the whole records in `data` into `output` (live.SynthOutput), each at
+    its own time; returns the start of a record still to come."""
+    import mido
+
+    whole = len(data) - len(data) % RECORD.size
+    for at, kind, role, length, raw in RECORD.iter_unpack(data[:whole]):
+        source = ROLES[role] if role < len(ROLES) else "other"
+        if kind == SEND:
+            output.send(mido.Message.from_bytes(raw[:length]), source, at)
+        elif kind == CUT:
+            output.cut(source, at)
+        else:
+            output.close(at)
+    return data[whole:]
+
+
+class PipedOutput(SynthOutput):
+    """The child's SynthOutput: the audio callback takes the records waiting in the
+    pipe at the start of each cycle. It reads the pipe only when the board says
+    livejam wrote since (an idle cycle, nearly all of them, reads one word: a failed
+    read of an empty pipe costs the cold-cached callback ~25 us more), or when its
+    last read left records for the next cycle."""
+
+    def __init__(self, fd: int, *args, written=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fd, self.rest, self.written, self.seen, self.more = fd, b"", written, 0, False
+        os.set_blocking(fd, False)
+
+    def take(self) -> None:
+        if self.written is not None and not self.more:
+            count = self.written[0]
+            if count == self.seen:
+                return
+            self.seen = count
+        try:
+            data = os.read(self.fd, TAKE_RECORDS * RECORD.size)
+        except BlockingIOError:
+            self.more = False
+            return
+        self.more = len(data) == TAKE_RECORDS * RECORD.size
+        self.rest = take(self.rest + data, self) if data else self.rest
+
+
+class _Warm:
+    def send(self, *args) -> None:
+        pass
+
+
+def child(args: dict, life: int) -> int:
+    """Opens the audio, then plays what comes on stdin until livejam ends."""
+    from . import live
+    from .synth import BlockSynth
+    from ..timing.wallclock import WallClock
+
+    programs = {role: int(p) for role, p in args["programs"].items()}
+    take(RECORD.pack(0.0, SEND, 0, 3, bytes((0x80, 60, 0))), _Warm())  # mido's parser made ready outside the callback
+
+    def make_output(rate: int):
+        return PipedOutput(0, BlockSynth(args["soundfont"], rate), WallClock(), args["volume"], programs,
+                           written=_board(args["board"]))
+
+    def lost(line: str) -> None:
+        _say("lost", line)
+
+    try:
+        audio = live.open_audio(make_output, on_lost=lost, name=args["name"], audio=args["audio"])
+    except LivejamError as exc:
+        _say("error", str(exc))
+        return 1
+    _say("ready", "\t".join(audio.names))
+    try:
+        while os.read(life, 1):  # sleeps, the interpreter lock let go, until livejam closes it or is gone
+            pass
+    finally:
+        audio.output.close()  # livejam has gone, whichever way: every voice off
+        time.sleep(0.03)  # a few blocks: the silence sounds before the audio stops
+        audio.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(child(json.loads(sys.argv[1]), int(sys.argv[2])))
