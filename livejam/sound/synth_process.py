@@ -67,6 +67,12 @@ class PipedOutput(SynthOutput):
         self.rest = take(self.rest + data, self) if data else self.rest
 
 
+class _MonotonicClock:
+    """livejam's wall clock (timing/ is a wing above sound/): perf_counter, the machine's monotonic clock."""
+
+    now = staticmethod(time.perf_counter)
+
+
 class _Warm:
     def send(self, *args) -> None:
         pass
@@ -76,13 +82,12 @@ def child(args: dict, life: int) -> int:
     """Opens the audio, then plays what comes on stdin until livejam ends."""
     from . import live
     from .synth import BlockSynth
-    from ..timing.wallclock import WallClock
 
     programs = {role: int(p) for role, p in args["programs"].items()}
     take(RECORD.pack(0.0, SEND, 0, 3, bytes((0x80, 60, 0))), _Warm())  # mido's parser made ready outside the callback
 
     def make_output(rate: int):
-        return PipedOutput(0, BlockSynth(args["soundfont"], rate), WallClock(), args["volume"], programs,
+        return PipedOutput(0, BlockSynth(args["soundfont"], rate), _MonotonicClock(), args["volume"], programs,
                            written=_board(args["board"]))
 
     def lost(line: str) -> None:
