@@ -48,6 +48,16 @@ def null_audio(monkeypatch):
     monkeypatch.setattr(synth_link, "AUDIO", "null")
 
 
+def until(cond, seconds: float = 10.0) -> bool:
+    """Waits on a condition another thread makes true (polled; bounded, never a fixed sleep)."""
+    end = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def said(rig):
     events = []
     rig.engine.subscribe(events.append)
@@ -128,9 +138,7 @@ def test_a_sound_device_that_stops_is_said_once_and_livejam_goes_on_over_midi(ti
     try:
         assert rig.audio.output in rig.engine.scheduler.taps
         rig.audio.device.stop()  # as a device unplugged: no more blocks asked for
-        end = time.monotonic() + 10
-        while rig.audio.output in rig.engine.scheduler.taps and time.monotonic() < end:
-            time.sleep(0.01)
+        assert until(lambda: rig.audio.output not in rig.engine.scheduler.taps)
         time.sleep(0.5)  # more than the stall twice over: a second line would have come by now
         problems = [e.message for e in events if type(e).__name__ == "Problem"]
         assert len(problems) == 1 and "sound device" in problems[0], problems
@@ -152,9 +160,7 @@ def test_the_synths_process_ending_is_said_once_and_livejam_goes_on_over_midi(ti
         first = rig.audio
         assert isinstance(first, synth_link.SynthProcess) and first.output in rig.engine.scheduler.taps
         first.proc.kill()
-        end = time.monotonic() + 10
-        while first.output in rig.engine.scheduler.taps and time.monotonic() < end:
-            time.sleep(0.01)
+        assert until(lambda: first.output not in rig.engine.scheduler.taps)
         for _ in range(3):  # a write into the dead pipe: no second line, no exception
             first.output.send(mido.Message("note_on", note=60))
         problems = [e.message for e in events if type(e).__name__ == "Problem"]
