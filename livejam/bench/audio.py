@@ -9,11 +9,13 @@ JACK server (the issue-20 budgets), in one run:
   read as now - frames since the cycle started). Sample-accurate means the onset
   does not depend on where in the block the deadline fell: the spread of the
   onsets about their median is the error inside the block.
-- xruns: livejam with --synth in its own process through a conversation of the
-  given length; the capture counts the cycles it missed meanwhile (from JACK's
-  frame clock), and with --jack-log (jackd's output) the lines naming a livejam client are counted
-  as the ones livejam caused.
-- idle: the same livejam process, nothing played, with the synth on and off.
+- idle: two livejam processes, nothing played, one with the synth and one
+  without, measured over the same windows (what the machine does meanwhile falls
+  on both alike); the difference, each window and its median.
+- xruns: livejam with --synth through a conversation of the given length; a
+  counter in a process of its own (xrun_counter.py) listens to the synth and counts
+  the cycles it missed; with --jack-log (jackd's output), each cycle jackd says
+  missed its deadline is put down to the client it names running (blame()).
 """
 from __future__ import annotations
 
@@ -31,11 +33,12 @@ from ..sound.synth_link import SynthProcess
 from ..timing.scheduler import Scheduler
 from ..timing.wallclock import WallClock
 from ..midi.outputs import NullOutput
-from .live import _cpu_percent, _jack_period, _pct
+from .xrun_counter import QUIET, XrunCounter
+from .live import _jack_period, _pct, _thread_cpu
 
-LATE_CLIENT = re.compile(r"client = (\S+) was not finished")  # jackd's line for a client late in its cycle
+LATE_CLIENT = re.compile(r"client = (\S+) was not finished, state = (\w+)")  # jackd's line for a client late in its cycle
+CYCLE_END = "Process error"  # jackd's line closing a cycle that missed its deadline
 LIVEJAM_CLIENT = re.compile(r"livejam(-synth)?(-\d+)?$")  # livejam's MIDI clients (JACK numbers a second) and the synth
-QUIET = 1e-6  # the first sample of a note is above this (its attack starts at once)
 
 
 class Capture:
@@ -137,43 +140,103 @@ def onsets(notes: int = 60, gap: float = 0.25, own_process: bool = True) -> dict
             "late_notes": [[k, round(float(x) * 1000, 2)] for k, x in enumerate(late) if x > period + 0.001]}
 
 
-def xruns_and_idle(model: str, minutes: float = 10.0, jack_log: str | None = None, idle_seconds: float = 20.0) -> dict:
-    """livejam --synth in its own process: xruns over a conversation, and its idle
-    cost with the synth on against off (the same process, the synth switched by flag)."""
+def missed_cycles(lines: list[str]) -> list[dict[str, str]]:
+    """jackd's log, grouped by the cycle that missed its deadline: for each, the
+    clients it names as not finished, with their state. jackd writes one line per
+    such client, then one line ending the cycle ("Process error")."""
+    cycles, late = [], {}
+    for line in lines:
+        if m := LATE_CLIENT.search(line):
+            late[m.group(1)] = m.group(2)
+        elif CYCLE_END in line and late:
+            cycles.append(late)
+            late = {}
+    if late:
+        cycles.append(late)
+    return cycles
+
+
+def blame(cycles: list[dict[str, str]]) -> dict:
+    """Who a missed cycle is down to. A client "Running" at the deadline had been
+    woken and had not finished: its own work, or the machine taking its CPU
+    mid-cycle. One "Triggered" was woken and had not yet run at all. A cycle with
+    no client running is a stall of the whole machine (every client waiting for a
+    CPU: on this VM the host's, seen as well with no livejam audio client in the
+    graph); one with a livejam client running is counted as livejam's."""
+    out = {"missed_cycles": len(cycles), "livejam_running": 0, "another_client_running": 0,
+           "whole_graph_waiting": 0, "cycles": []}
+    for late in cycles:
+        running = [c for c, state in late.items() if state == "Running"]
+        if any(LIVEJAM_CLIENT.match(c) for c in running):
+            out["livejam_running"] += 1
+        elif running:
+            out["another_client_running"] += 1
+        else:
+            out["whole_graph_waiting"] += 1
+        out["cycles"].append(" ".join(f"{c}:{state}" for c, state in late.items()
+                                      if state == "Running" or LIVEJAM_CLIENT.match(c)) + f" ({len(late)} late)")
+    return out
+
+
+def _cpu_side_by_side(pids: dict[str, int], seconds: float) -> dict[str, float]:
+    """Percent of one core for each process over the same window (its whole tree)."""
+    c0, w0 = {k: sum(_thread_cpu(p).values()) for k, p in pids.items()}, time.perf_counter()
+    time.sleep(seconds)
+    c1, wall = {k: sum(_thread_cpu(p).values()) for k, p in pids.items()}, time.perf_counter() - w0
+    return {k: round(100 * (c1[k] - c0[k]) / wall, 2) for k in pids}
+
+
+def _wait_for_inputs(count: int, timeout: float = 60.0) -> None:
+    """Until `count` livejam processes have their MIDI input port open."""
+    end = time.perf_counter() + timeout
+    api = system.api_id("jack")
+    ending = ":" + system.VIRTUAL_IN
+    while sum(p.endswith(ending) for p in system.list_ports(api)[1]) < count:
+        if time.perf_counter() > end:
+            raise RuntimeError(f"{count} livejam processes did not open their ports in {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def xruns_and_idle(model: str, minutes: float = 10.0, jack_log: str | None = None, idle_seconds: float = 30.0,
+                   windows: int = 3) -> dict:
+    """livejam's idle cost with the synth on against off: two livejam processes,
+    measured over the same windows, so what the machine does meanwhile falls on both.
+    Then xruns over a conversation with the synth on, from jackd's log, each missed
+    cycle put down to whom it names running."""
     from .live import LivejamProcess, _conversation
 
-    out = {}
-    for synth in (False, True):
-        lj = LivejamProcess(model, tui=False, extra=["--synth"] if synth else [])
-        lb = cap = None
-        try:
-            lb = lj.connect()
-            time.sleep(2.0)
-            out[f"idle_synth_{'on' if synth else 'off'}"] = _cpu_percent(lj.proc.pid, idle_seconds)
-            if synth:
-                cap = Capture("livejam-synth:synth out L", name="bench-xrun-count")
-                log_before = _log_lines(jack_log)
-                start = time.perf_counter()
-                phrases = int(minutes * 60 / 3.0)
-                _conversation(lb, phrases, 3.0)
-                out["conversation"] = {"minutes": round((time.perf_counter() - start) / 60, 2), "calls": phrases,
-                                       "cycles_the_capture_missed": cap.xruns}
-                if jack_log:
-                    lines = _log_lines(jack_log)[len(log_before):]
-                    named = [m.group(1) for line in lines if (m := LATE_CLIENT.search(line))]
-                    out["conversation"]["late_clients_in_jack_log"] = {c: named.count(c) for c in sorted(set(named))}
-                    out["conversation"]["xruns_naming_livejam"] = sum(1 for c in named if LIVEJAM_CLIENT.match(c))
-                    out["conversation"]["jack_log_lines"] = lines[-5:]
-                times, sig = cap.audio()
-                out["conversation"]["audio_heard_s"] = round(float((np.abs(sig) > QUIET).sum() / cap.rate), 1)
-        finally:
-            if cap is not None:
-                cap.close()
-            if lb is not None:
-                lb.close()
-            lj.stop()
-    on, off = out["idle_synth_on"]["percent"], out["idle_synth_off"]["percent"]
-    out["idle_on_minus_off_percent"] = round(on - off, 2)
+    on = LivejamProcess(model, tui=False, extra=["--synth"])
+    off = lb = None
+    try:
+        lb = on.connect()  # the keyboard and the DAW: on this livejam's ports, the only ones yet
+        off = LivejamProcess(model, tui=False)
+        _wait_for_inputs(2)
+        time.sleep(3.0)  # both past start-up (model load, the synth's SoundFont)
+        readings = [_cpu_side_by_side({"on": on.proc.pid, "off": off.proc.pid}, idle_seconds / windows)
+                    for _ in range(windows)]
+        off.stop()
+        off = None
+        differences = [r["on"] - r["off"] for r in readings]
+        out = {"idle": {"windows_s": round(idle_seconds / windows, 1), "synth_on": [r["on"] for r in readings],
+                        "synth_off": [r["off"] for r in readings],
+                        "on_minus_off_percent": [round(d, 2) for d in differences],
+                        "on_minus_off_median_percent": round(float(np.median(differences)), 2),
+                        "budget_percent": 1.0}}
+        counter = XrunCounter("livejam-synth:synth out L")
+        log_before = _log_lines(jack_log)
+        start = time.perf_counter()
+        phrases = int(minutes * 60 / 3.0)
+        _conversation(lb, phrases, 3.0)
+        heard = counter.result()
+        out["conversation"] = {"minutes": round((time.perf_counter() - start) / 60, 2), "calls": phrases, **heard}
+        if jack_log:
+            out["conversation"]["jack_log"] = blame(missed_cycles(_log_lines(jack_log)[len(log_before):]))
+    finally:
+        if lb is not None:
+            lb.close()
+        on.stop()
+        if off is not None:
+            off.stop()
     return out
 
 

@@ -19,8 +19,15 @@ class Loopback:
         self.keys = system.client("out", api, name + "-keys")
         self.daw = system.client("in", api, name + "-daw")
         self.daw.ignore_types(sysex=False, timing=not timing, active_sense=True)  # timing: hear MIDI clock too
-        self.keys.open_port(system.resolve(into, self.keys.get_ports(), "output"), "keys")
-        self.daw.open_port(system.resolve(listen, self.daw.get_ports(), "input"), "daw")
+        try:
+            self.keys.open_port(system.resolve(into, self.keys.get_ports(), "output"), "keys")
+            self.daw.open_port(system.resolve(listen, self.daw.get_ports(), "input"), "daw")
+        except Exception:
+            # livejam's ports not there yet: a caller that tries again must not leave
+            # these two clients in the server's graph (each one more thread per cycle).
+            self.keys.delete()
+            self.daw.delete()
+            raise
         self.received: list[tuple[float, mido.Message]] = []
         self.lock = threading.Lock()
         self.running = True
