@@ -37,6 +37,8 @@ from .xrun_counter import QUIET, XrunCounter
 from .live import _jack_period, _pct, _thread_cpu
 
 LATE_CLIENT = re.compile(r"client = (\S+) was not finished, state = (\w+)")  # jackd's line for a client late in its cycle
+FINISHED_LATE = re.compile(r"client (\S+) finished after current callback")  # jackd: done, but after the deadline
+SERVER_LATE = re.compile(r"Process XRun = (\d+) usec")  # jackd's timer woke late (its dummy and timed drivers)
 CYCLE_END = "Process error"  # jackd's line closing a cycle that missed its deadline
 LIVEJAM_CLIENT = re.compile(r"livejam(-synth)?(-\d+)?$")  # livejam's MIDI clients (JACK numbers a second) and the synth
 
@@ -140,32 +142,44 @@ def onsets(notes: int = 60, gap: float = 0.25, own_process: bool = True) -> dict
             "late_notes": [[k, round(float(x) * 1000, 2)] for k, x in enumerate(late) if x > period + 0.001]}
 
 
-def missed_cycles(lines: list[str]) -> list[dict[str, str]]:
+def missed_cycles(lines: list[str]) -> list[dict]:
     """jackd's log, grouped by the cycle that missed its deadline: for each, the
-    clients it names as not finished, with their state. jackd writes one line per
-    such client, then one line ending the cycle ("Process error")."""
-    cycles, late = [], {}
+    clients it names as not finished with their state ("late"), and how late jackd's
+    own timer woke that cycle, if it says ("server_late_us"). jackd writes one line
+    per such client (or one saying it finished after the deadline), then one
+    ending the cycle ("Process error")."""
+    cycles, late, server = [], {}, 0
     for line in lines:
         if m := LATE_CLIENT.search(line):
             late[m.group(1)] = m.group(2)
-        elif CYCLE_END in line and late:
-            cycles.append(late)
-            late = {}
+        elif m := FINISHED_LATE.search(line):
+            late[m.group(1)] = "Finished late"
+        elif m := SERVER_LATE.search(line):
+            server = max(server, int(m.group(1)))  # it says so just before the clients it made late
+        elif CYCLE_END in line:
+            if late:
+                cycles.append({"late": late, "server_late_us": server})
+            late, server = {}, 0
+        elif not late:
+            server = 0  # a late wake-up that made no client late
     if late:
-        cycles.append(late)
+        cycles.append({"late": late, "server_late_us": server})
     return cycles
 
 
-def blame(cycles: list[dict[str, str]]) -> dict:
-    """Who a missed cycle is down to. A client "Running" at the deadline had been
-    woken and had not finished: its own work, or the machine taking its CPU
-    mid-cycle. One "Triggered" was woken and had not yet run at all. A cycle with
-    no client running is a stall of the whole machine (every client waiting for a
-    CPU: on this VM the host's, seen as well with no livejam audio client in the
-    graph); one with a livejam client running is counted as livejam's."""
+def blame(cycles: list[dict]) -> dict:
+    """Who a missed cycle is down to, by what jackd's log can tell. A client
+    "Running" at the deadline had been woken and had not finished: its own work, or
+    the machine stalling it mid-cycle (on a VM the host takes a virtual CPU away
+    with no trace inside); one "Triggered" was woken and had not yet run. A cycle
+    with a livejam client running counts as livejam's, so "livejam_running" is an
+    upper bound on the cycles livejam caused; one with no client running is the
+    whole graph waiting for a CPU: the machine. "server_woke_late": cycles in
+    which jackd's own timer says it woke late, a stall of the machine's."""
     out = {"missed_cycles": len(cycles), "livejam_running": 0, "another_client_running": 0,
-           "whole_graph_waiting": 0, "cycles": []}
-    for late in cycles:
+           "whole_graph_waiting": 0, "server_woke_late": 0, "cycles": []}
+    for cycle in cycles:
+        late = cycle["late"]
         running = [c for c, state in late.items() if state == "Running"]
         if any(LIVEJAM_CLIENT.match(c) for c in running):
             out["livejam_running"] += 1
@@ -173,8 +187,10 @@ def blame(cycles: list[dict[str, str]]) -> dict:
             out["another_client_running"] += 1
         else:
             out["whole_graph_waiting"] += 1
-        out["cycles"].append(" ".join(f"{c}:{state}" for c, state in late.items()
-                                      if state == "Running" or LIVEJAM_CLIENT.match(c)) + f" ({len(late)} late)")
+        out["server_woke_late"] += cycle["server_late_us"] > 0
+        named = " ".join(f"{c}:{state}" for c, state in late.items() if state == "Running" or LIVEJAM_CLIENT.match(c))
+        server = f", jackd's timer {cycle['server_late_us']} us late" if cycle["server_late_us"] else ""
+        out["cycles"].append(f"{named} ({len(late)} late{server})")
     return out
 
 

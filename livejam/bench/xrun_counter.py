@@ -62,10 +62,10 @@ def _count(source: str) -> None:
     client.connect(source, port.name)
     print("ready", flush=True)
     sys.stdin.read()  # until the bench closes it
+    rate = client.samplerate  # 0 once closed
     client.deactivate()
     client.close()
-    print(json.dumps({"cycles_it_missed": seen["missed"], "heard_s": round(seen["loud"] / client.samplerate, 1)}),
-          flush=True)
+    print(json.dumps({"cycles_it_missed": seen["missed"], "heard_s": round(seen["loud"] / rate, 1)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,13 @@ def test_the_synths_idle_path_writes_exact_silence_on_both_ports(path, monkeypat
         for c in caps:
             _, sig = c.audio(since=idle_from + 0.02)
             assert len(sig) and not sig.any(), float(np.abs(sig).max())  # exact zeros, not the held block
+        # Still playing: a callback that failed would have been dropped by JACK, and
+        # a port nobody writes reads as silence too.
+        audio.output.synth.quiet = 0
+        again = time.perf_counter()
+        audio.output.send(mido.Message("note_on", note=67, velocity=110))
+        assert wait_for(lambda: all((np.abs(c.audio(since=again)[1]) > QUIET).any() for c in caps), 10), \
+            "the synth fell silent after its idle cycles"
     finally:
         for c in caps:
             c.close()

@@ -78,3 +78,43 @@ def test_no_sound_device_is_one_line(monkeypatch, capfd):
     with pytest.raises(LivejamError, match="no sound device for the synth .*MIDI out goes on") as err:
         DeviceAudio(lambda rate: SynthOutput(BlockSynth(rate=rate), FakeClock()))
     assert "\n" not in str(err.value) and capfd.readouterr().err == ""
+
+
+def test_jack_callback_a_note_after_idle_cycles_sounds_at_its_own_sample(monkeypatch):
+    """JACK's process callback, cycle by cycle on explicit times: a note, its voice
+    silenced, many idle cycles (zeroed, no block rendered), then a note 100 frames
+    into a cycle: it sounds 100 frames into the next block, not at the end of it
+    (a window left from the last sounding cycle, seconds before)."""
+    import types
+
+    from livejam.sound import live
+
+    frames, period = 256, 256 / RATE
+    now = [50.0]
+    monkeypatch.setattr(live.time, "perf_counter", lambda: now[0])
+    clock = types.SimpleNamespace(now=lambda: now[0])
+    audio = live.JackAudio.__new__(live.JackAudio)
+    audio.client = types.SimpleNamespace(frames_since_cycle_start=0)
+    audio.rate, audio.previous, audio.silence = RATE, None, b""
+    arrays = [np.ones(frames, np.float32) for _ in range(2)]
+    audio.ports = [types.SimpleNamespace(get_array=lambda a=a: a, get_buffer=lambda a=a: memoryview(a).cast("B"))
+                   for a in arrays]
+    audio.zero = audio._zeroing(types.SimpleNamespace())  # JACK-Client's public path: no libjack here
+    audio.output = SynthOutput(BlockSynth(rate=RATE), clock)
+    process = audio._process
+    taken = []
+
+    def cycle(k: int) -> None:
+        now[0] = 50.0 + k * period
+        process(frames)
+        taken.append(arrays[0].copy())
+
+    audio.output.send(mido.Message("note_on", note=60, velocity=100), at=50.0 + 10 / RATE)
+    audio.output.send(mido.Message("control_change", control=120), at=50.1)  # all sound off
+    for k in range(1, 200):  # ~1 s: the note, then idle
+        cycle(k)
+    assert onset(taken[0][:, None]) == 10
+    assert not taken[-1].any() and audio.output.synth.idle  # idle cycles, zeroed
+    audio.output.send(mido.Message("note_on", note=64, velocity=100), at=50.0 + 199 * period + 100 / RATE)
+    cycle(200)
+    assert onset(taken[-1][:, None]) == 100
