@@ -36,6 +36,8 @@ import subprocess
 import threading
 import time
 
+from tests.waiting import until  # noqa: F401  (the reliability tests import it from here)
+
 API_UNSPECIFIED, API_MACOSX_CORE, API_LINUX_ALSA, API_UNIX_JACK, API_WINDOWS_MM = 0, 1, 2, 3, 4
 NAMES = {API_MACOSX_CORE: "coremidi", API_LINUX_ALSA: "alsa", API_UNIX_JACK: "jack", API_WINDOWS_MM: "winmm"}
 APIS = {v: k for k, v in NAMES.items()}
@@ -315,16 +317,6 @@ def livejam_dies(rig) -> None:
     rig.output.closing = True  # and nothing of livejam is left to start another
     rig.output.pipe.close()
     rig.output.proc.wait(5)
-
-
-def until(done, timeout: float = 5.0) -> bool:
-    """Wait for a condition (the system's thread delivers, the watchdog sends from its own)."""
-    end = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.001)
-    return True
 
 
 def install(monkeypatch, kind: str) -> Graph:

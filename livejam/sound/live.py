@@ -247,9 +247,9 @@ def open_audio(make_output: Callable[[int], SynthOutput], on_lost: Callable | No
         import miniaudio
 
         return DeviceAudio(make_output, backends=[miniaudio.Backend.NULL], on_lost=on_lost)
-    if audio == "jack":
-        return JackAudio(make_output, name=name, on_lost=on_lost)
     try:
         return JackAudio(make_output, name=name, on_lost=on_lost)
     except LivejamError:
+        if audio == "jack":
+            raise
         return DeviceAudio(make_output, on_lost=on_lost)

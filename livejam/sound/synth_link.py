@@ -160,7 +160,7 @@ class SynthProcess:
         self.output = SynthTap(self.proc.stdin.fileno(), clock, self._tap_gone, _board(self.board.fileno()))
         if not self.ready.wait(STARTUP_SECONDS) or self.error is not None:
             why = self.error or f"it did not start within {STARTUP_SECONDS:.0f} s"
-            self._end()
+            self.close()
             raise LivejamError(why)
 
     def _read(self) -> None:
@@ -197,10 +197,6 @@ class SynthProcess:
 
     def close(self) -> None:
         """The child silences its voices, closes its audio and exits."""
-        self.closing = True
-        self._end()
-
-    def _end(self) -> None:
         self.closing = True
         for close in (lambda: os.close(self.life), self.proc.stdin.close, self.board.close):
             try:

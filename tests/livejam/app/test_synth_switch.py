@@ -12,6 +12,7 @@ from livejam.app.nomidi import NoMidiRig
 from livejam.conversation.events import Notice, SettingChanged
 from livejam.settings.config import LivejamConfig
 from livejam.sound import live, synth_link
+from tests.waiting import until
 
 ALSA = '''Client info
   cur  clients : 4
@@ -46,16 +47,6 @@ def test_alsa_says_how_many_listen_to_livejam_out():
 def null_audio(monkeypatch):
     """The synth's own process on miniaudio's null backend: real blocks, no sound card."""
     monkeypatch.setattr(synth_link, "AUDIO", "null")
-
-
-def until(cond, seconds: float = 10.0) -> bool:
-    """Waits on a condition another thread makes true (polled; bounded, never a fixed sleep)."""
-    end = time.monotonic() + seconds
-    while not cond():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def said(rig):
@@ -121,9 +112,7 @@ def test_the_offer_comes_once_after_start_if_the_player_never_chose(tiny_model, 
     rig.engine.subscribe(lambda e: got.append(e) if isinstance(e, Notice) else None)
     rig.start()
     try:
-        end = time.monotonic() + 10
-        while not got and time.monotonic() < end:
-            time.sleep(0.01)  # waiting on a condition: the offer's thread
+        until(lambda: got, 10)  # the offer's thread
     finally:
         rig.stop()
     assert len(got) == 1 and "press S" in got[0].message
@@ -138,7 +127,7 @@ def test_a_sound_device_that_stops_is_said_once_and_livejam_goes_on_over_midi(ti
     try:
         assert rig.audio.output in rig.engine.scheduler.taps
         rig.audio.device.stop()  # as a device unplugged: no more blocks asked for
-        assert until(lambda: rig.audio.output not in rig.engine.scheduler.taps)
+        assert until(lambda: rig.audio.output not in rig.engine.scheduler.taps, 10)
         time.sleep(0.5)  # more than the stall twice over: a second line would have come by now
         problems = [e.message for e in events if type(e).__name__ == "Problem"]
         assert len(problems) == 1 and "sound device" in problems[0], problems
@@ -160,7 +149,7 @@ def test_the_synths_process_ending_is_said_once_and_livejam_goes_on_over_midi(ti
         first = rig.audio
         assert isinstance(first, synth_link.SynthProcess) and first.output in rig.engine.scheduler.taps
         first.proc.kill()
-        assert until(lambda: first.output not in rig.engine.scheduler.taps)
+        assert until(lambda: first.output not in rig.engine.scheduler.taps, 10)
         for _ in range(3):  # a write into the dead pipe: no second line, no exception
             first.output.send(mido.Message("note_on", note=60))
         problems = [e.message for e in events if type(e).__name__ == "Problem"]

@@ -17,17 +17,9 @@ import pytest
 from livejam.bench.audio import QUIET, Capture
 from livejam.bench.loopback import Loopback
 from livejam.midi import system
+from tests.waiting import until
 
 pytestmark = pytest.mark.usefixtures("jack_server")
-
-
-def wait_for(cond, seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while not cond():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_the_answer_sounds_through_the_synth_with_its_midi_and_stops_with_livejam(api, livejam):
@@ -38,13 +30,13 @@ def test_the_answer_sounds_through_the_synth_with_its_midi_and_stops_with_liveja
     lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     period = cap.client.blocksize / cap.rate
     try:
-        assert wait_for(lambda: len(cap.audio()[0]) >= 10 * cap.client.blocksize, 10)  # the capture runs
+        assert until(lambda: len(cap.audio()[0]) >= 10 * cap.client.blocksize, 10, every=0.01)  # the capture runs
         released = lb.play([60, 64, 67], each=0.15)  # when the last key went up (sent: livejam hears it later)
         assert lj.wait_event("state", 10, state="answering"), lj.events  # ("answer" comes at its end)
-        assert wait_for(lambda: any(m.type == "note_on" and m.velocity > 0 for _, m in lb.messages()), 10), \
+        assert until(lambda: any(m.type == "note_on" and m.velocity > 0 for _, m in lb.messages()), 10, every=0.01), \
             "no answer over MIDI"
         ons = [t for t, m in lb.messages() if m.type == "note_on" and m.velocity > 0]
-        assert wait_for(lambda: cap.heard_until() > ons[0] + 0.3, 10)  # the blocks after it are in
+        assert until(lambda: cap.heard_until() > ons[0] + 0.3, 10, every=0.01)  # the blocks after it are in
         times, sig = cap.audio()
         loud = np.abs(sig) > QUIET
         # The answer cannot begin before 0.4 s of silence after the release livejam heard;
@@ -60,7 +52,7 @@ def test_the_answer_sounds_through_the_synth_with_its_midi_and_stops_with_liveja
         stopped = time.perf_counter()
         assert stopped < ons[0] + 3  # the 4 s answer still plays
         assert lj.stop() == 0
-        assert wait_for(lambda: cap.heard_until() > stopped + 0.6, 10)  # the capture heard on past the quit
+        assert until(lambda: cap.heard_until() > stopped + 0.6, 10, every=0.01)  # the capture heard on past the quit
         times, sig = cap.audio()
         after = (times > stopped + 0.3) & (np.abs(sig) > QUIET)
         assert not after.any(), times[after][-1] - stopped  # quitting silences it (the voices are cut first)
@@ -84,14 +76,15 @@ def test_killed_with_sigkill_mid_answer_the_synth_goes_silent_and_its_process_en
     look = jack.Client("test-look", no_start_server=True)
     try:
         lb.play([60, 64, 67], each=0.15)
-        assert wait_for(lambda: any(m.type == "note_on" and m.velocity > 0 for _, m in lb.messages()), 10), \
+        assert until(lambda: any(m.type == "note_on" and m.velocity > 0 for _, m in lb.messages()), 10, every=0.01), \
             "no answer over MIDI"
-        assert wait_for(lambda: (np.abs(cap.audio(time.perf_counter() - 0.2)[1]) > QUIET).any(), 10), \
+        assert until(lambda: (np.abs(cap.audio(time.perf_counter() - 0.2)[1]) > QUIET).any(), 10, every=0.01), \
             "the answer is not sounding"
         killed = time.perf_counter()
         lj.proc.send_signal(signal.SIGKILL)
         lj.proc.wait(timeout=10)
-        assert wait_for(lambda: not look.get_ports("livejam-synth:"), 10), "the synth's process outlived livejam"
+        assert until(lambda: not look.get_ports("livejam-synth:"), 10, every=0.01), \
+            "the synth's process outlived livejam"
         gone = time.perf_counter()
         times, sig = cap.audio()
         after = (times > killed + 0.15) & (np.abs(sig) > QUIET)
@@ -113,7 +106,7 @@ def test_jacks_graph_says_whether_anyone_listens_to_livejam_out(api, livejam):
     assert listeners(api, system.VIRTUAL_OUT) == 0
     lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     try:
-        assert wait_for(lambda: listeners(api, system.VIRTUAL_OUT) == 1, 5)
+        assert until(lambda: listeners(api, system.VIRTUAL_OUT) == 1, 5, every=0.01)
     finally:
         lb.close()
 
@@ -139,10 +132,10 @@ def test_the_synths_idle_path_writes_exact_silence_on_both_ports(path, monkeypat
     caps = [Capture(name, name=f"test-idle-capture-{i}") for i, name in enumerate(audio.names)]
     try:
         audio.output.send(mido.Message("note_on", note=60, velocity=110))
-        assert wait_for(lambda: all((np.abs(c.audio()[1]) > QUIET).any() for c in caps), 10), "no sound"
+        assert until(lambda: all((np.abs(c.audio()[1]) > QUIET).any() for c in caps), 10, every=0.01), "no sound"
         audio.output.synth.quiet = 10**9  # idle from now on, its voice still sounding
         idle_from = time.perf_counter()
-        assert wait_for(lambda: min(c.heard_until() for c in caps) > idle_from + 0.2, 10)
+        assert until(lambda: min(c.heard_until() for c in caps) > idle_from + 0.2, 10, every=0.01)
         for c in caps:
             _, sig = c.audio(since=idle_from + 0.02)
             assert len(sig) and not sig.any(), float(np.abs(sig).max())  # exact zeros, not the held block
@@ -151,7 +144,7 @@ def test_the_synths_idle_path_writes_exact_silence_on_both_ports(path, monkeypat
         audio.output.synth.quiet = 0
         again = time.perf_counter()
         audio.output.send(mido.Message("note_on", note=67, velocity=110))
-        assert wait_for(lambda: all((np.abs(c.audio(since=again)[1]) > QUIET).any() for c in caps), 10), \
+        assert until(lambda: all((np.abs(c.audio(since=again)[1]) > QUIET).any() for c in caps), 10, every=0.01), \
             "the synth fell silent after its idle cycles"
     finally:
         for c in caps:
