@@ -153,6 +153,7 @@ def _play(a) -> None:
         rig = LiveRig(cfg)
         rig.notices += notices
         rig.offer_later = _offer(cfg)
+        rig.process_ends_on_stop = True
         sys.exit(run_headless(rig, as_json=a.json))
     try:
         rig = LiveRig(cfg)  # asked for no MIDI system, it finds ALSA or JACK (system.find_system)
@@ -160,6 +161,7 @@ def _play(a) -> None:
         rig = NoMidiRig(cfg, f"No MIDI system: {problem}. Meanwhile the computer keyboard plays into the model.")
     rig.notices += notices
     rig.offer_later = _offer(cfg)
+    rig.process_ends_on_stop = True
     # The built-in synth is offered to whoever never chose it either way (flag or saved).
     rig.offer_synth = getattr(a, "synth", None) is None and "synth" not in settings_file.load()
     from .tui.app import LivejamApp

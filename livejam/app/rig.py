@@ -37,6 +37,9 @@ def offer_in_background(rig) -> None:
 class LiveRig:
     offer_later = None  # what finds a line to offer once playing (cli.py), or None
     offer_synth = False  # offer the built-in synth if nobody listens (the TUI, when the player never chose)
+    # The program ends with stop() (cli.py): its JACK input ports go with the process
+    # rather than being unregistered (system.close_client). A rig in a test stays False.
+    process_ends_on_stop = False
 
     def __init__(self, cfg: LivejamConfig) -> None:
         self.cfg = cfg
@@ -135,8 +138,8 @@ class LiveRig:
         synth_switch.detach(self)
         self.watcher.stop()
         for p in self.inputs:
-            p.close()
+            p.close(self.process_ends_on_stop)
         if self.clock_port:
-            self.clock_port.close()
+            self.clock_port.close(self.process_ends_on_stop)
         self.engine.stop()
         self.output.close()  # everything is released: the watchdog goes home quietly

@@ -9,6 +9,8 @@ import time
 
 import mido
 
+from . import system
+
 PANIC = "panic"  # the source a panic's own messages are sent under
 PANIC_CCS = ((123, 0), (64, 0), (120, 0))  # all notes off, sustain off, all sound off
 
@@ -49,6 +51,5 @@ def send_to_ports(api: int, ports: set[str], channels) -> int:
         except rtmidi.RtMidiError:
             pass  # a port that went away too: nothing sounds there any more
         finally:
-            out.close_port()
-            out.delete()
+            system.close_client(out, api)
     return reached

@@ -85,7 +85,7 @@ class _Port(ByName):
         try:
             idx = resolve(self.wanted, self.midi.get_ports(), "input" if self.kind == "in" else "output")
             if self.midi.is_port_open():
-                self.midi.close_port()
+                system.close_port(self.midi, self.api)
             self._guard(lambda: self.midi.open_port(idx, self.kind))
             self.name = self.midi.get_ports()[idx]
             self.connected = True
@@ -99,13 +99,13 @@ class _Port(ByName):
         with self.lock:
             self.connected = False
             if self.midi.is_port_open():
-                self.midi.close_port()
+                system.close_port(self.midi, self.api)
 
-    def close(self) -> None:
+    def close(self, process_ends: bool = False) -> None:
+        """process_ends: this process is on its way out (system.close_client)."""
         with self.lock:
             self.connected = False
-            self.midi.close_port()
-            self.midi.delete()
+            system.close_client(self.midi, self.api, process_ends)
 
 
 class InputPort(_Port):
@@ -173,13 +173,13 @@ class InputPort(_Port):
             last = time.perf_counter()
             self._deliver(event[0], t)
 
-    def close(self) -> None:
+    def close(self, process_ends: bool = False) -> None:
         self.running = False
         if self.poll:
             self.thread.join(timeout=1)
         else:
             self.midi.cancel_callback()
-        super().close()
+        super().close(process_ends)
 
 
 class OutputPort(_Port):

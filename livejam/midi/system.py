@@ -65,6 +65,31 @@ def client(kind: str, api: int, name: str = CLIENT):
         raise NoMidiSystem(no_midi_system_message(api, exc)) from exc
 
 
+def close_port(midi, api: int) -> None:
+    """Unregister an rtmidi client's port; on JACK, once the server has finished
+    with the graph's last changes (jack_settle.py: unregistering in the middle of
+    one can crash libjack)."""
+    if api_name(api) == "jack":
+        from .jack_settle import settle
+
+        settle()
+    midi.close_port()
+
+
+def close_client(midi, api: int, process_ends: bool = False) -> None:
+    """Close an rtmidi client, its port first. When this process is about to end,
+    a JACK client is left for the end to take, with no unregistering at all: the
+    server drops a client whose process ended, ports and connections with it (as
+    after kill -9), and a quitting livejam does not wait on the graph."""
+    if process_ends and api_name(api) == "jack":
+        import ctypes
+
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(midi))  # never freed: its C++ destructor would unregister
+        return
+    close_port(midi, api)  # (an rtmidi client with no port open makes it a no-op)
+    midi.delete()
+
+
 def no_midi_system_message(api: int, exc: Exception | None = None) -> str:
     name = api_name(api)
     if name == "jack":

@@ -73,11 +73,11 @@ class Port:
             self.open()
 
     def open(self) -> str:
-        from .system import resolve
+        from .system import close_port, resolve
 
         idx = resolve(self.wanted, self.midi.get_ports(), "output")
         if self.midi.is_port_open():
-            self.midi.close_port()
+            close_port(self.midi, self.api)
         self.midi.open_port(idx, "out")
         self.name = self.midi.get_ports()[idx]
         return self.name
@@ -85,9 +85,10 @@ class Port:
     def send(self, data: bytes) -> None:
         self.midi.send_message(data)
 
-    def close(self) -> None:
-        self.midi.close_port()
-        self.midi.delete()
+    def close(self, process_ends: bool = False) -> None:
+        from .system import close_client
+
+        close_client(self.midi, self.api, process_ends)
 
 
 def frame(payload: bytes) -> bytes:
@@ -138,8 +139,9 @@ def serve(fd: int, port, say) -> int:
     return 1
 
 
-def run(argv: list[str], fd: int, say) -> int:
-    """Open the port the arguments name, say so, then serve the pipe on fd."""
+def run(argv: list[str], fd: int, say, process_ends: bool = False) -> int:
+    """Open the port the arguments name, say so, then serve the pipe on fd;
+    process_ends: main() ends the process next (system.close_client)."""
     from .system import api_id
 
     p = argparse.ArgumentParser(prog="livejam.midi.watchdog_process")
@@ -156,7 +158,7 @@ def run(argv: list[str], fd: int, say) -> int:
     try:
         return serve(fd, port, say)
     finally:
-        port.close()
+        port.close(process_ends)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(line.replace("\n", " "), flush=True)
 
-    return run(sys.argv[1:] if argv is None else argv, sys.stdin.fileno(), say)
+    return run(sys.argv[1:] if argv is None else argv, sys.stdin.fileno(), say, process_ends=True)
 
 
 if __name__ == "__main__":

@@ -36,3 +36,40 @@ def test_asked_for_no_midi_system_it_tries_jack_after_the_platforms_own(monkeypa
     assert system.api_name(api) == "jack" and outs == ["synth:in"]
     with pytest.raises(NoMidiSystem, match="no ALSA sequencer"):
         system.find_system("alsa")  # asked for by name: no second guess
+
+
+class FakeClient:
+    """An rtmidi client that notes what was asked of it."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def close_port(self) -> None:
+        self.calls.append("close_port")
+
+    def delete(self) -> None:
+        self.calls.append("delete")
+
+
+@pytest.mark.parametrize("api_name, process_ends, closed", [
+    ("jack", True, False),  # left for the process's end: unregistering can crash libjack
+    ("jack", False, True),  # a port switch, a test's rig: closed now
+    ("alsa", True, True),  # ALSA has no such race: closed as ever
+])
+def test_a_jack_client_is_left_to_the_process_end_only_when_it_ends(monkeypatch, api_name, process_ends, closed):
+    import sys
+
+    from livejam.midi import system
+
+    from livejam.midi import jack_settle
+
+    monkeypatch.setattr(system, "api_name", lambda api: api_name)
+    midi = FakeClient()
+    monkeypatch.setattr(jack_settle, "settle", lambda: midi.calls.append("settle"))
+    refs = sys.getrefcount(midi)
+    system.close_client(midi, 0, process_ends)
+    # On JACK the port goes once the server has finished with the graph's changes (jack_settle.py).
+    settled = ["settle"] if api_name == "jack" else []
+    assert midi.calls == ([*settled, "close_port", "delete"] if closed else [])
+    # Left behind, it is kept alive for good: its C++ destructor would unregister the port.
+    assert sys.getrefcount(midi) == refs + (0 if closed else 1)
