@@ -162,8 +162,7 @@ class ClockSource:
         if self.daw is not None:
             self.daw.close()
         for m in (self.clock, self.clock_ears):
-            m.close_port()
-            m.delete()
+            system.close_client(m, self.api)
 
 
 def _sleep_until(t: float) -> None:

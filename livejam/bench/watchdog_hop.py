@@ -64,6 +64,7 @@ class _Ears:
     """A client listening to one of our ports, stamping arrivals with the wall clock."""
 
     def __init__(self, api: int, port: str) -> None:
+        self.api = api
         self.midi = system.client("in", api, "hop-ears")
         self.midi.open_port(system.resolve(port, self.midi.get_ports(), "input"), "ears")
         self.arrivals: list[float] = []
@@ -89,5 +90,4 @@ class _Ears:
     def close(self) -> None:
         self.running = False
         self.thread.join(timeout=1)
-        self.midi.close_port()
-        self.midi.delete()
+        system.close_client(self.midi, self.api)
