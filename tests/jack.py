@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from livejam.midi import system
+from livejam.midi.jack_settle import settle
+from tests.waiting import until
 from livejam.model.onnx_model import DEFAULT_MODEL
 
 
@@ -50,6 +53,17 @@ def jack_server():
     yield
     proc.terminate()
     proc.wait(timeout=10)
+
+
+def livejam_ports() -> list[str]:
+    """The JACK ports of livejam's clients (its own, its watchdog's, its synth's)."""
+    import jack
+
+    look = jack.Client("test-look", no_start_server=True)  # holds no ports: closing it unregisters none
+    try:
+        return [p.name for p in look.get_ports() if re.fullmatch(rf"{system.CLIENT}(-\d+|-synth)?", p.name.split(":")[0])]
+    finally:
+        look.close()
 
 
 class Livejam:
@@ -87,10 +101,15 @@ class Livejam:
         return False
 
     def stop(self, sig=signal.SIGINT) -> int:
+        """Stop it; return once its clients have left JACK's graph too (the server
+        drops them after the process ends) and the server has handled that, so the
+        test's own clients may close (livejam/midi/jack_settle.py)."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         rc = self.proc.wait(timeout=15)
         self.reader.join(timeout=5)
+        assert until(lambda: not livejam_ports(), 10, every=0.05), f"livejam's ports outlived it: {livejam_ports()}"
+        settle()
         return rc
 
 
@@ -163,7 +182,7 @@ class JackDevice:
     livejam reads ("NAME:out", a keyboard) or sends to ("NAME:in", a synth)."""
 
     def __init__(self, api: int, name: str, source: bool, destination: bool) -> None:
-        self.name, self.received, self.running = name, [], True
+        self.api, self.name, self.received, self.running = api, name, [], True
         self.out = self.inp = None
         if source:
             self.out = system.client("out", api, name)
@@ -184,6 +203,9 @@ class JackDevice:
                 self.received.append(list(ev[0]))
 
     def play(self, *messages: list[int]) -> None:
+        # A connection livejam just made carries MIDI from the cycle after the server
+        # switched graphs; sent in the cycle before, a note would be lost on the way.
+        settle()
         for m in messages:
             self.out.send_message(m)
 
@@ -193,8 +215,7 @@ class JackDevice:
             self.thread.join(timeout=1)
         for m in (self.out, self.inp):
             if m is not None:
-                m.close_port()
-                m.delete()
+                system.close_client(m, self.api)  # (unplugged, on the graph settled: jack_settle.py)
 
 
 class JackGraph:

@@ -41,7 +41,7 @@ def test_the_synth_vanishing_mid_answer_and_coming_back(api, livejam):
             return False
 
         assert answered(s, [60, 64, 67]), "no answer reached the synth"
-        s.delete()  # gone, mid-answer
+        system.close_client(s, api)  # gone, mid-answer
         assert lj.wait_event("port_lost", 5), lj.events
         s = synth(api)
         assert lj.wait_event("port_back", 5), lj.events
@@ -49,8 +49,8 @@ def test_the_synth_vanishing_mid_answer_and_coming_back(api, livejam):
         assert lj.proc.poll() is None
     finally:
         rc = lj.stop()
-        keys.delete()
-        s.delete()
+        system.close_client(keys, api)
+        system.close_client(s, api)
     assert rc == 0
 
 

@@ -141,4 +141,4 @@ def test_livejam_panic_releases_a_synth_stuck_for_any_other_reason(api):
         assert offs == set(range(128))
         assert [(m.control, m.value) for m in got if m.type == "control_change"] == [(123, 0), (64, 0), (120, 0)]
     finally:
-        synth.delete()
+        system.close_client(synth, api)

@@ -15,7 +15,7 @@ from livejam.midi import ports, system
 from livejam.timing.wallclock import WallClock
 from livejam.bench.loopback import Loopback
 from livejam.midi.sounding import hanging
-from tests.jack import judge_releases
+from tests.jack import judge_releases, livejam_ports
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
@@ -44,8 +44,7 @@ def test_chords_arrive_intact_through_the_polled_input(api):
             time.sleep(0.003)
         time.sleep(0.3)
     finally:
-        sender.close_port()
-        sender.delete()
+        system.close_client(sender, api)
         port.close()
     sent = [(kind, p) for ch in chords for kind in ("note_on", "note_off") for p in ch]
     received = [(m.type, m.note) for m in got]
@@ -124,6 +123,7 @@ def test_quitting_mid_answer_leaves_no_note_hanging(api, sig, livejam, tmp_path)
         lb.close()
     assert rc == 0
     assert lj.events[-1]["event"] == "stopped"
+    assert not livejam_ports()  # its JACK ports went with its process (the inputs are left to it: system.close_client)
     # Every note released (livejam's own record strictly; the DAW's when the server dropped nothing),
     # and then the panic CCs, as far as the DAW's side can be judged.
     if judge_releases(tmp_path, msgs):
@@ -142,8 +142,7 @@ def test_a_keyboard_that_vanishes_and_returns_is_picked_up_again(api, livejam):
     daw = system.client("in", api, "daw")
     daw.open_port(system.resolve(system.VIRTUAL_OUT, daw.get_ports(), "input"))
     try:
-        kbd.close_port()
-        kbd.delete()
+        system.close_client(kbd, api)
         assert lj.wait_event("port_lost", 5), lj.events
         kbd = keyboard()
         assert lj.wait_event("port_back", 5), lj.events
@@ -159,9 +158,8 @@ def test_a_keyboard_that_vanishes_and_returns_is_picked_up_again(api, livejam):
         assert lj.proc.poll() is None  # kept running throughout
     finally:
         lj.stop()
-        daw.close_port()
-        daw.delete()
-        kbd.delete()
+        system.close_client(daw, api)
+        system.close_client(kbd, api)
 
 
 def test_port_errors_are_one_line(api):

@@ -218,7 +218,7 @@ def test_switching_the_output_port_while_running(tiny_model):
     finally:
         lb.close()
         rig.stop()
-        synth.delete()
+        system.close_client(synth, rig.api)
 
 
 @pytest.mark.asyncio
