@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -61,7 +60,7 @@ def livejam_ports() -> list[str]:
 
     look = jack.Client("test-look", no_start_server=True)  # holds no ports: closing it unregisters none
     try:
-        return [p.name for p in look.get_ports() if re.fullmatch(rf"{system.CLIENT}(-\d+|-synth)?", p.name.split(":")[0])]
+        return [p.name for p in look.get_ports() if system.LIVEJAM_CLIENT.match(p.name.split(":")[0])]
     finally:
         look.close()
 
@@ -102,14 +101,13 @@ class Livejam:
 
     def stop(self, sig=signal.SIGINT) -> int:
         """Stop it; return once its clients have left JACK's graph too (the server
-        drops them after the process ends) and the server has handled that, so the
-        test's own clients may close (livejam/midi/jack_settle.py)."""
+        drops them after the process ends: the quit leaves its ports to it), so the
+        test's own clients close after that change (livejam/midi/jack_settle.py)."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         rc = self.proc.wait(timeout=15)
         self.reader.join(timeout=5)
         assert until(lambda: not livejam_ports(), 10, every=0.05), f"livejam's ports outlived it: {livejam_ports()}"
-        settle()
         return rc
 
 

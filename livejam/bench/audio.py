@@ -40,7 +40,6 @@ LATE_CLIENT = re.compile(r"client = (\S+) was not finished, state = (\w+)")  # j
 FINISHED_LATE = re.compile(r"client (\S+) finished after current callback")  # jackd: done, but after the deadline
 SERVER_LATE = re.compile(r"Process XRun = (\d+) usec")  # jackd's timer woke late (its dummy and timed drivers)
 CYCLE_END = "Process error"  # jackd's line closing a cycle that missed its deadline
-LIVEJAM_CLIENT = re.compile(r"livejam(-synth)?(-\d+)?$")  # livejam's MIDI clients (JACK numbers a second) and the synth
 
 
 class Capture:
@@ -181,14 +180,15 @@ def blame(cycles: list[dict]) -> dict:
     for cycle in cycles:
         late = cycle["late"]
         running = [c for c, state in late.items() if state == "Running"]
-        if any(LIVEJAM_CLIENT.match(c) for c in running):
+        if any(system.LIVEJAM_CLIENT.match(c) for c in running):
             out["livejam_running"] += 1
         elif running:
             out["another_client_running"] += 1
         else:
             out["whole_graph_waiting"] += 1
         out["server_woke_late"] += cycle["server_late_us"] > 0
-        named = " ".join(f"{c}:{state}" for c, state in late.items() if state == "Running" or LIVEJAM_CLIENT.match(c))
+        named = " ".join(f"{c}:{state}" for c, state in late.items()
+                         if state == "Running" or system.LIVEJAM_CLIENT.match(c))
         server = f", jackd's timer {cycle['server_late_us']} us late" if cycle["server_late_us"] else ""
         out["cycles"].append(f"{named} ({len(late)} late{server})")
     return out

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 
 from ..errors import LivejamError, NoMidiSystem
 
 CLIENT = "livejam"
 VIRTUAL_IN, VIRTUAL_OUT = "livejam in", "livejam out"
+# A JACK client name of livejam's: its MIDI clients (JACK numbers a second one) and the synth's.
+LIVEJAM_CLIENT = re.compile(rf"{CLIENT}(-synth)?(-\d+)?$")
 
 
 def rtmidi_module():

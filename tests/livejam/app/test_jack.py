@@ -15,7 +15,7 @@ from livejam.midi import ports, system
 from livejam.timing.wallclock import WallClock
 from livejam.bench.loopback import Loopback
 from livejam.midi.sounding import hanging
-from tests.jack import judge_releases, livejam_ports
+from tests.jack import judge_releases
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
@@ -123,7 +123,7 @@ def test_quitting_mid_answer_leaves_no_note_hanging(api, sig, livejam, tmp_path)
         lb.close()
     assert rc == 0
     assert lj.events[-1]["event"] == "stopped"
-    assert not livejam_ports()  # its JACK ports went with its process (the inputs are left to it: system.close_client)
+    # (lj.stop() has checked that its JACK ports went with its process: the inputs are left to it.)
     # Every note released (livejam's own record strictly; the DAW's when the server dropped nothing),
     # and then the panic CCs, as far as the DAW's side can be judged.
     if judge_releases(tmp_path, msgs):
