@@ -79,7 +79,6 @@ class _JackPorts:
     def connect(self, into: str, listen: str) -> None:
         """Our keys into `into`, `listen` into our DAW; a LivejamError (the ports
         are not there yet) leaves nothing connected."""
-        self._drain()
         targets = [p.name for p in self.patch.get_ports(is_midi=True, is_input=True) if p.name != self.daw_name]
         sources = [p.name for p in self.patch.get_ports(is_midi=True, is_output=True) if p.name != self.keys_name]
         dst = targets[system.resolve(into, targets, "output")]
@@ -96,12 +95,7 @@ class Loopback:
         self.poll = poll  # the bench polls every 0.2 ms to time answers; the tests need less and load the machine less
         self.jack = None
         if system.api_name(api) == "jack":
-            self.jack = _JackPorts.take(api, name, timing)
-            try:
-                self.jack.connect(into, listen)
-            except Exception:
-                self.jack.give_back()
-                raise
+            self.jack = _JackPorts.take(api, name, timing)  # drained when it was given back
             self.keys, self.daw = self.jack.keys, self.jack.daw
         else:
             self.keys = system.client("out", api, name + "-keys")
@@ -120,7 +114,13 @@ class Loopback:
         self.lock = threading.Lock()
         self.running = True
         self.thread = threading.Thread(target=self._poll, daemon=True)
-        self.thread.start()
+        self.thread.start()  # before connecting: what arrives is timed as it arrives, not when a late reader starts
+        if self.jack is not None:
+            try:
+                self.jack.connect(into, listen)
+            except Exception:
+                self.close()
+                raise
 
     def _poll(self) -> None:
         while self.running:
