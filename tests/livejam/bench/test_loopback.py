@@ -40,5 +40,6 @@ def test_the_ports_are_kept_and_patched_to_each_peer_in_turn(api):
             second.close()
     finally:
         look.close()
-        system.close_client(peer_in, api)
-        system.close_client(peer_out, api)
+        # Left to the process's end, not unregistered: a settled close still crashed libjack here once (CI).
+        system.close_client(peer_in, api, process_ends=True)
+        system.close_client(peer_out, api, process_ends=True)
