@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import LivejamError
 from ..midi.system import quiet_stderr
+from . import idle_cycle
 from .synth import DRUMS, BlockSynth
 
 STALLED_SECONDS = 1.0  # a default device that asks for no block this long has stopped
@@ -69,6 +70,13 @@ class SynthOutput:
         """What went out, taken in by the audio side at the start of each cycle: here
         nothing to do (send appends); the synth's own process reads its pipe."""
 
+    board = None  # the count of livejam's writes, where a pipe brings them (synth_process.PipedOutput)
+
+    def taken_up_to(self) -> int | None:
+        """The board's count up to which everything was taken (None: no board, or
+        more waits): until it moves, an idle cycle needs no Python (idle_cycle.py)."""
+        return None
+
     def block(self, frames: int, start: float, rate: int) -> np.ndarray:
         """The next `frames` frames, for what went out since `start` (the previous
         block's start): each message at (sent - start) into the block."""
@@ -107,6 +115,9 @@ class JackAudio:
     """livejam's synth as a JACK client with two audio ports, connected to the
     system's playback ports when there are any."""
 
+    python_cycles = 0  # the cycles that ran Python (the others: idle_cycle's machine code)
+    idle = None  # (idle_cycle.IdleCycle, its Python entry) while the machine code is JACK's callback
+
     def __init__(self, make_output: Callable[[int], SynthOutput], name: str = "livejam-synth",
                  on_lost: Callable | None = None) -> None:
         try:
@@ -124,7 +135,11 @@ class JackAudio:
         self.previous: float | None = None
         self.silence = b""
         self.zero = self._zeroing(jack)
-        self.client.set_process_callback(self._process)
+        if self.output.board is not None:
+            self.idle = idle_cycle.machine_code(jack, self.client, [getattr(p, "_ptr", None) for p in self.ports],
+                                                self._cycle, self.output.board)
+        if self.idle is None:
+            self.client.set_process_callback(self._process)
         self.client.set_shutdown_callback(self._shutdown)
         self.client.activate()
         playback = self.client.get_ports(is_physical=True, is_input=True, is_audio=True)
@@ -154,7 +169,16 @@ class JackAudio:
                 move(get(handle, frames), self.silence, 4 * frames)
         return zero
 
+    @property
+    def idle_path(self) -> str:
+        return "machine code" if self.idle is not None else "Python"
+
+    def _cycle(self, frames: int) -> int:  # called by idle_cycle's machine code: 0 goes on
+        self._process(frames)
+        return 0
+
     def _process(self, frames: int) -> None:
+        self.python_cycles += 1
         output = self.output
         output.take()
         if not output.sent and output.synth.idle:  # nothing to play, no voice left: as little as can be
@@ -162,6 +186,8 @@ class JackAudio:
             if len(self.silence) != 4 * frames:
                 self.silence = bytes(4 * frames)  # a block of float32 zeros, made once per block size
             self.zero(frames)  # one copy into each of JACK's buffers: no array made
+            if self.idle is not None and (seen := output.taken_up_to()) is not None:
+                self.idle[0].rest(seen)  # the next idle cycles run no Python
             return
         # The cycle's start on livejam's clock (JACK says how far into the cycle we woke).
         start = time.perf_counter() - self.client.frames_since_cycle_start / self.rate

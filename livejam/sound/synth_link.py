@@ -57,9 +57,9 @@ class SynthTap:
 
     name = "built-in synth"
 
-    def __init__(self, fd: int, clock, on_gone: Callable[[str], None], written=None) -> None:
+    def __init__(self, fd: int, clock, on_gone: Callable[[str], None], board=None) -> None:
         self.fd, self.clock, self.on_gone = fd, clock, on_gone
-        self.written, self.count = written, 0  # the board the child looks at (see PipedOutput)
+        self.board, self.count = board, 0  # the count of writes the child looks at (see PipedOutput)
         self.pending: collections.deque[bytes] = collections.deque()
         self.lock = threading.Lock()
         self.gone = False
@@ -118,8 +118,8 @@ class SynthTap:
 
     def _wrote(self) -> None:  # under the lock, after the write: the child reads the pipe once it sees this
         self.count += 1
-        if self.written is not None:
-            self.written[0] = self.count
+        if self.board is not None:
+            self.board[0] = self.count
 
     def _gone(self, why: str) -> None:  # under the lock
         self.gone = True

@@ -44,18 +44,22 @@ def take(data: bytes, output) -> bytes:
 class PipedOutput(SynthOutput):
     """The child's SynthOutput: the audio callback takes the records waiting in the
     pipe at the start of each cycle. It reads the pipe only when the board says
-    livejam wrote since (an idle cycle, nearly all of them, reads one word: a failed
-    read of an empty pipe costs the cold-cached callback ~25 us more), or when its
-    last read left records for the next cycle."""
+    livejam wrote since (a failed read of an empty pipe costs the cold-cached
+    callback ~25 us), or when its last read left records for the next cycle. On
+    JACK, the board is what idle_cycle.py's machine code watches: until it moves, a
+    silent synth's cycles run no Python."""
 
-    def __init__(self, fd: int, *args, written=None, **kwargs) -> None:
+    def __init__(self, fd: int, *args, board=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fd, self.rest, self.written, self.seen, self.more = fd, b"", written, 0, False
+        self.fd, self.rest, self.board, self.seen, self.more = fd, b"", board, 0, False
         os.set_blocking(fd, False)
 
+    def taken_up_to(self) -> int | None:
+        return None if self.board is None or self.more else self.seen
+
     def take(self) -> None:
-        if self.written is not None and not self.more:
-            count = self.written[0]
+        if self.board is not None and not self.more:
+            count = self.board[0]
             if count == self.seen:
                 return
             self.seen = count
@@ -102,7 +106,7 @@ def child(args: dict, life: int) -> int:
 
     def make_output(rate: int):
         return PipedOutput(0, BlockSynth(args["soundfont"], rate), _MonotonicClock(), args["volume"], programs,
-                           written=_board(args["board"]))
+                           board=_board(args["board"]))
 
     def lost(line: str) -> None:
         _say("lost", line)

@@ -148,8 +148,8 @@ def test_the_audio_side_reads_the_pipe_when_the_board_says_livejam_wrote_and_tak
     board.truncate(8)
     read, write = os.pipe()
     try:
-        tap = SynthTap(write, FakeClock(0.0), on_gone=lambda why: None, written=_board(board.fileno()))
-        out = PipedOutput(read, BlockSynth(rate=RATE), FakeClock(0.0), written=_board(board.fileno()))
+        tap = SynthTap(write, FakeClock(0.0), on_gone=lambda why: None, board=_board(board.fileno()))
+        out = PipedOutput(read, BlockSynth(rate=RATE), FakeClock(0.0), board=_board(board.fileno()))
         os.write(write, RECORD.pack(0.5, synth_link.SEND, 0, 3, bytes(mido.Message("note_on", note=40).bytes())))
         out.take()
         assert not out.sent  # in the pipe, but the board does not say so: an idle cycle reads one word
