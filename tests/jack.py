@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from livejam.midi import system
-from livejam.midi.jack_settle import settle
+from tests.jack_peer import Peer
 from tests.waiting import until
 from livejam.model.onnx_model import DEFAULT_MODEL
 
@@ -176,44 +176,26 @@ def judge_releases(record_dir, heard) -> bool:
 
 class JackDevice:
     """Hardware on a real JACK server, for the tests written against the fake
-    systems' Graph (tests/midi_systems.py): a client of this test with a port
-    livejam reads ("NAME:out", a keyboard) or sends to ("NAME:in", a synth)."""
+    systems' Graph (tests/midi_systems.py): a port livejam reads ("NAME:out", a
+    keyboard) or sends to ("NAME:in", a synth), each in a process of its own
+    (tests/jack_peer.py), so unplugging it unregisters nothing in the test's process."""
 
     def __init__(self, api: int, name: str, source: bool, destination: bool) -> None:
-        self.api, self.name, self.received, self.running = api, name, [], True
-        self.out = self.inp = None
-        if source:
-            self.out = system.client("out", api, name)
-            self.out.open_virtual_port("out")
-        if destination:
-            self.inp = system.client("in", api, name)
-            self.inp.ignore_types(sysex=True, timing=False, active_sense=True)
-            self.inp.open_virtual_port("in")
-            self.thread = threading.Thread(target=self._listen, daemon=True)
-            self.thread.start()
+        self.api, self.name = api, name
+        self.out = Peer("out", name, "out") if source else None
+        self.inp = Peer("in", name, "in") if destination else None
 
-    def _listen(self) -> None:
-        while self.running:
-            ev = self.inp.get_message()
-            if ev is None:
-                time.sleep(0.001)
-            else:
-                self.received.append(list(ev[0]))
+    @property
+    def received(self) -> list[list[int]]:
+        return self.inp.received if self.inp is not None else []
 
     def play(self, *messages: list[int]) -> None:
-        # A connection livejam just made carries MIDI from the cycle after the server
-        # switched graphs; sent in the cycle before, a note would be lost on the way.
-        settle()
-        for m in messages:
-            self.out.send_message(m)
+        self.out.play(*messages)  # on the graph settled: a connection livejam just made is live
 
     def close(self) -> None:
-        self.running = False
-        if self.inp is not None:
-            self.thread.join(timeout=1)
-        for m in (self.out, self.inp):
-            if m is not None:
-                system.close_client(m, self.api)  # (unplugged, on the graph settled: jack_settle.py)
+        for peer in (self.out, self.inp):
+            if peer is not None:
+                peer.close()
 
 
 class JackGraph:

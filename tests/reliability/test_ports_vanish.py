@@ -5,14 +5,13 @@ import pytest
 
 from livejam.midi import system
 from tests.jack import receive
+from tests.jack_peer import Peer
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
 
 def synth(api):
-    s = system.client("in", api, "vanishing-synth")
-    s.open_virtual_port("midi in")
-    return s
+    return Peer("in", "vanishing-synth", "midi in")  # its own process: unplugging it unregisters nothing here
 
 
 def heard(s, timeout: float) -> list[mido.Message]:
@@ -23,8 +22,7 @@ def heard(s, timeout: float) -> list[mido.Message]:
 def test_the_synth_vanishing_mid_answer_and_coming_back(api, livejam):
     s = synth(api)
     lj = livejam("--virtual", "--out", "vanishing-synth:midi in", "--answer-seconds", "4", "--silence", "0.4")
-    keys = system.client("out", api, "keys")
-    keys.open_port(system.resolve(system.VIRTUAL_IN, keys.get_ports(), "output"))
+    keys = Peer("out", "keys", target=system.VIRTUAL_IN)
     try:
         def call(pitches):
             for p in pitches:
@@ -41,7 +39,7 @@ def test_the_synth_vanishing_mid_answer_and_coming_back(api, livejam):
             return False
 
         assert answered(s, [60, 64, 67]), "no answer reached the synth"
-        system.close_client(s, api)  # gone, mid-answer
+        s.close()  # gone, mid-answer
         assert lj.wait_event("port_lost", 5), lj.events
         s = synth(api)
         assert lj.wait_event("port_back", 5), lj.events
@@ -49,8 +47,8 @@ def test_the_synth_vanishing_mid_answer_and_coming_back(api, livejam):
         assert lj.proc.poll() is None
     finally:
         rc = lj.stop()
-        system.close_client(keys, api)
-        system.close_client(s, api)
+        keys.close()
+        s.close()
     assert rc == 0
 
 

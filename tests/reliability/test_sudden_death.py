@@ -12,6 +12,7 @@ from livejam.midi import system
 from livejam.bench.loopback import Loopback
 from livejam.midi.sounding import hanging
 from tests.jack import judge_releases, receive
+from tests.jack_peer import Peer
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
@@ -129,8 +130,7 @@ def test_livejam_panic_releases_a_synth_stuck_for_any_other_reason(api):
     import subprocess
     import sys
 
-    synth = system.client("in", api, "stuck-synth")
-    synth.open_virtual_port("midi in")
+    synth = Peer("in", "stuck-synth", "midi in")
     try:
         r = subprocess.run([sys.executable, "-m", "livejam", "panic", "--api", "jack", "--out", "stuck-synth",
                             "--channel", "3"], capture_output=True, text=True, timeout=60)
@@ -141,4 +141,4 @@ def test_livejam_panic_releases_a_synth_stuck_for_any_other_reason(api):
         assert offs == set(range(128))
         assert [(m.control, m.value) for m in got if m.type == "control_change"] == [(123, 0), (64, 0), (120, 0)]
     finally:
-        system.close_client(synth, api)
+        synth.close()

@@ -16,6 +16,8 @@ from livejam.timing.wallclock import WallClock
 from livejam.bench.loopback import Loopback
 from livejam.midi.sounding import hanging
 from tests.jack import judge_releases
+from tests.jack_peer import Peer
+from tests.waiting import until
 
 pytestmark = pytest.mark.usefixtures("jack_server")
 
@@ -133,16 +135,13 @@ def test_quitting_mid_answer_leaves_no_note_hanging(api, sig, livejam, tmp_path)
 
 def test_a_keyboard_that_vanishes_and_returns_is_picked_up_again(api, livejam):
     def keyboard():
-        k = system.client("out", api, "vanishing-kbd")
-        k.open_virtual_port("keys")
-        return k
+        return Peer("out", "vanishing-kbd", "keys")
 
     kbd = keyboard()
     lj = livejam("--in", "vanishing-kbd:keys", "--virtual", "--answer-seconds", "1")
-    daw = system.client("in", api, "daw")
-    daw.open_port(system.resolve(system.VIRTUAL_OUT, daw.get_ports(), "input"))
+    daw = Peer("in", "daw", target=system.VIRTUAL_OUT)
     try:
-        system.close_client(kbd, api)
+        kbd.close()  # unplugged: its process ends, the server drops it
         assert lj.wait_event("port_lost", 5), lj.events
         kbd = keyboard()
         assert lj.wait_event("port_back", 5), lj.events
@@ -151,15 +150,12 @@ def test_a_keyboard_that_vanishes_and_returns_is_picked_up_again(api, livejam):
             time.sleep(0.1)
             kbd.send_message([0x80, p, 0])
         assert lj.wait_event("answer", 10), lj.events
-        got = []
-        while (ev := daw.get_message()) is not None:
-            got.append(ev[0])
-        assert any(b[0] & 0xF0 == 0x90 and b[2] > 0 for b in got)
+        assert until(lambda: any(b[0] & 0xF0 == 0x90 and b[2] > 0 for b in daw.received), 5, every=0.01)
         assert lj.proc.poll() is None  # kept running throughout
     finally:
         lj.stop()
-        system.close_client(daw, api)
-        system.close_client(kbd, api)
+        daw.close()
+        kbd.close()
 
 
 def test_port_errors_are_one_line(api):

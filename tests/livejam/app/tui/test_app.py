@@ -14,6 +14,7 @@ from livejam.midi.outputs import RecordingOutput
 from livejam.model.onnx_model import OnnxModel
 from livejam.app.tui.app import LivejamApp
 from tests.jack import receive
+from tests.jack_peer import Peer
 
 
 def make_app(model, **cfg):
@@ -205,8 +206,7 @@ def test_switching_the_output_port_while_running(tiny_model):
 
     rig = LiveRig(LivejamConfig.from_dict({"api": "jack", "virtual": True, "record": False, "seed": 3,
                                            "model": str(tiny_model), "answer_seconds": 1.0}))
-    synth = system.client("in", rig.api, "other-synth")
-    synth.open_virtual_port("midi in")
+    synth = Peer("in", "other-synth", "midi in")
     rig.start()
     lb = Loopback(rig.api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
     try:
@@ -218,7 +218,7 @@ def test_switching_the_output_port_while_running(tiny_model):
     finally:
         lb.close()
         rig.stop()
-        system.close_client(synth, rig.api)
+        synth.close()
 
 
 @pytest.mark.asyncio
