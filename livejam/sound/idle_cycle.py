@@ -74,31 +74,31 @@ def _cycle_ir(get_buffer: int, handles: list[int], python: int, board: int, stat
     frames, arg = fn.args
     entry, check, idle, busy = (fn.append_basic_block(n) for n in ("entry", "check", "idle", "busy"))
 
-    def pointer(address: int, to):  # an instruction, not a constant expression: a call needs its type
+    def pointer(b: ir.IRBuilder, address: int, to):  # an instruction, not a constant expression: a call needs its type
         return b.inttoptr(ir.Constant(i64, address), to)
 
     b = ir.IRBuilder(entry)
-    quiet_word = b.gep(pointer(state, i64p), [ir.Constant(i32, QUIET)])
+    quiet_word = b.gep(pointer(b, state, i64p), [ir.Constant(i32, QUIET)])
     quiet = b.load(quiet_word)
     b.cbranch(b.icmp_unsigned("!=", quiet, ir.Constant(i64, 0)), check, busy)
 
     b = ir.IRBuilder(check)
-    written = b.load_atomic(pointer(board, i64p), "monotonic", 8)  # another process writes it
-    seen = b.load(b.gep(pointer(state, i64p), [ir.Constant(i32, SEEN)]))
+    written = b.load_atomic(pointer(b, board, i64p), "monotonic", 8)  # another process writes it
+    seen = b.load(b.gep(pointer(b, state, i64p), [ir.Constant(i32, SEEN)]))
     b.cbranch(b.icmp_unsigned("==", written, seen), idle, busy)
 
     b = ir.IRBuilder(idle)
-    get = pointer(get_buffer, ir.FunctionType(i8p, [i8p, i32]).as_pointer())
+    get = pointer(b, get_buffer, ir.FunctionType(i8p, [i8p, i32]).as_pointer())
     memset = module.declare_intrinsic("llvm.memset", [i8p, i32])
     size = b.mul(frames, ir.Constant(i32, 4))  # float32 samples
     for handle in handles:
-        buffer = b.call(get, [pointer(handle, i8p), frames])
+        buffer = b.call(get, [pointer(b, handle, i8p), frames])
         b.call(memset, [buffer, ir.Constant(i8, 0), size, ir.Constant(i1, 0)])
     b.ret(ir.Constant(i32, 0))
 
     b = ir.IRBuilder(busy)
     b.store(ir.Constant(i64, 0), quiet_word)
-    call = pointer(python, ir.FunctionType(i32, [i32, i8p]).as_pointer())
+    call = pointer(b, python, ir.FunctionType(i32, [i32, i8p]).as_pointer())
     b.ret(b.call(call, [frames, arg]))
     return str(module)
 

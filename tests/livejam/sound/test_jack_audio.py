@@ -8,7 +8,9 @@ soon after quitting while the answer still had a second or more to play. The
 send-to-sound latency (within a period or two) is measured in the bench
 (`livejam bench --audio`, docs/BENCHMARKS.md): a Python reader's timestamps on a
 loaded 2-core machine are tens of ms late, so a test cannot hold it to that."""
+import contextlib
 import os
+import tempfile
 import time
 
 import mido
@@ -26,6 +28,31 @@ pytestmark = pytest.mark.usefixtures("jack_server")
 def _all_sound(caps, since: float = 0.0) -> bool:
     """Each capture has heard sound since `since`."""
     return all((np.abs(c.audio(since=since)[1]) > QUIET).any() for c in caps)
+
+
+@contextlib.contextmanager
+def piped_synth(name: str):
+    """The synth as its own process runs it (a PipedOutput fed through a pipe and a
+    board, as synth_link.py feeds it), here in the test's process: (tap, audio)."""
+    from livejam.sound.live import JackAudio
+    from livejam.sound.synth import BlockSynth
+    from livejam.sound.synth_link import SynthTap, _board
+    from livejam.sound.synth_process import PipedOutput
+    from livejam.timing.wallclock import WallClock
+
+    board = tempfile.TemporaryFile()
+    board.truncate(8)
+    read, write = os.pipe()
+    tap = SynthTap(write, WallClock(), on_gone=lambda why: None, board=_board(board.fileno()))
+    audio = JackAudio(lambda rate: PipedOutput(read, BlockSynth(rate=rate), WallClock(), board=_board(board.fileno())),
+                      name=name)
+    try:
+        yield tap, audio
+    finally:
+        audio.close()
+        os.close(read)
+        os.close(write)
+        board.close()
 
 
 def test_the_answer_sounds_through_the_synth_with_its_midi_and_stops_with_livejam(api, livejam):
@@ -159,59 +186,63 @@ def test_the_synths_idle_path_writes_exact_silence_on_both_ports(path, monkeypat
 
 
 def test_a_silent_synths_cycles_run_no_python_until_livejam_writes_and_they_are_exact_silence():
-    """The synth as its own process runs it (a PipedOutput fed through a pipe and a
-    board), here in the test's process: while it is silent JACK's cycles are
-    idle_cycle's machine code (the Python callback's count stands still while the
-    capture hears cycle after cycle of exact zeros); a note written by livejam
-    hands the cycle back to Python at once, and the silence after it goes back to
-    the machine code, zeros straight after a loud block."""
-    import tempfile
+    """While the synth is silent JACK's cycles are idle_cycle's machine code (the
+    Python callback's count stands still while the capture hears cycle after cycle
+    of exact zeros); a note written by livejam hands the cycle back to Python at
+    once, and the silence after it goes back to the machine code, zeros straight
+    after a loud block."""
+    with piped_synth("test-idle-machine") as (tap, audio):
+        caps = [Capture(name, name=f"test-idle-machine-capture-{i}") for i, name in enumerate(audio.names)]
+        period = audio.client.blocksize / audio.rate
 
-    from livejam.sound.live import JackAudio
-    from livejam.sound.synth import BlockSynth
-    from livejam.sound.synth_link import SynthTap, _board
-    from livejam.sound.synth_process import PipedOutput
-    from livejam.timing.wallclock import WallClock
+        def quiet_for(seconds: float) -> int:  # the Python cycles over `seconds` of cycles heard
+            since, before = time.perf_counter(), audio.python_cycles
+            assert until(lambda: min(c.heard_until() for c in caps) > since + seconds, 10, every=0.01)
+            return audio.python_cycles - before
 
-    board = tempfile.TemporaryFile()
-    board.truncate(8)
-    read, write = os.pipe()
-    tap = SynthTap(write, WallClock(), on_gone=lambda why: None, board=_board(board.fileno()))
-    audio = JackAudio(lambda rate: PipedOutput(read, BlockSynth(rate=rate), WallClock(), board=_board(board.fileno())),
-                      name="test-idle-machine")
-    caps = [Capture(name, name=f"test-idle-machine-capture-{i}") for i, name in enumerate(audio.names)]
-    period = audio.client.blocksize / audio.rate
+        try:
+            assert audio.idle_path == "machine code"
+            assert until(lambda: audio.output.synth.idle, 10, every=0.01)  # silent blocks rendered for 0.25 s
+            quiet_for(4 * period)  # the cycle that finds it idle is Python's
+            assert quiet_for(0.3) == 0  # ~56 cycles, none of them Python's
+            tap.send(mido.Message("note_on", note=60, velocity=110))
+            assert until(lambda: _all_sound(caps), 10, every=0.01), "no sound"
+            assert audio.python_cycles > 0
+            audio.output.synth.quiet = 10**9  # idle from now on, its voice still sounding
+            idle_from = time.perf_counter()
+            assert until(lambda: min(c.heard_until() for c in caps) > idle_from + 0.2, 10, every=0.01)
+            for c in caps:
+                _, sig = c.audio(since=idle_from + 4 * period)
+                assert len(sig) and not sig.any(), float(np.abs(sig).max())  # exact zeros, not the held block
+            quiet_for(4 * period)
+            assert quiet_for(0.3) == 0
+            audio.output.synth.quiet = 0
+            again = time.perf_counter()
+            tap.send(mido.Message("note_on", note=67, velocity=110))
+            assert until(lambda: _all_sound(caps, since=again), 10, every=0.01), \
+                "the synth stayed silent after its machine-code cycles"
+        finally:
+            for c in caps:
+                c.close()
 
-    def quiet_for(seconds: float) -> int:  # the Python cycles over `seconds` of cycles heard
-        since, before = time.perf_counter(), audio.python_cycles
-        assert until(lambda: min(c.heard_until() for c in caps) > since + seconds, 10, every=0.01)
-        return audio.python_cycles - before
 
-    try:
-        assert audio.idle_path == "machine code"
-        assert until(lambda: audio.output.synth.idle, 10, every=0.01)  # silent blocks rendered for 0.25 s
-        quiet_for(4 * period)  # the cycle that finds it idle is Python's
-        assert quiet_for(0.3) == 0  # ~56 cycles, none of them Python's
-        tap.send(mido.Message("note_on", note=60, velocity=110))
-        assert until(lambda: _all_sound(caps), 10, every=0.01), "no sound"
-        assert audio.python_cycles > 0
-        audio.output.synth.quiet = 10**9  # idle from now on, its voice still sounding
-        idle_from = time.perf_counter()
-        assert until(lambda: min(c.heard_until() for c in caps) > idle_from + 0.2, 10, every=0.01)
-        for c in caps:
-            _, sig = c.audio(since=idle_from + 4 * period)
-            assert len(sig) and not sig.any(), float(np.abs(sig).max())  # exact zeros, not the held block
-        quiet_for(4 * period)
-        assert quiet_for(0.3) == 0
-        audio.output.synth.quiet = 0
-        again = time.perf_counter()
-        tap.send(mido.Message("note_on", note=67, velocity=110))
-        assert until(lambda: _all_sound(caps, since=again), 10, every=0.01), \
-            "the synth stayed silent after its machine-code cycles"
-    finally:
-        for c in caps:
-            c.close()
-        audio.close()
-        os.close(read)
-        os.close(write)
-        board.close()
+def test_where_the_machine_code_cannot_be_built_the_python_callback_plays_every_cycle(monkeypatch):
+    """No llvmlite, or an LLVM that fails: the synth plays as before, its idle cycles in Python."""
+    from livejam.sound import idle_cycle
+
+    def fails(*args):
+        raise ImportError("no llvmlite here")
+
+    monkeypatch.setattr(idle_cycle, "IdleCycle", fails)
+    with piped_synth("test-idle-python") as (tap, audio):
+        cap = Capture(audio.names[0], name="test-idle-python-capture")
+        try:
+            assert audio.idle_path == "Python"
+            assert until(lambda: audio.output.synth.idle, 10, every=0.01)
+            before, since = audio.python_cycles, time.perf_counter()
+            assert until(lambda: cap.heard_until() > since + 0.2, 10, every=0.01)
+            assert audio.python_cycles - before >= 20  # ~37 cycles in 0.2 s, each of them Python's
+            tap.send(mido.Message("note_on", note=60, velocity=110))
+            assert until(lambda: _all_sound([cap]), 10, every=0.01), "no sound"
+        finally:
+            cap.close()
