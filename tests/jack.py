@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from livejam.midi import system
-from tests.jack_peer import Peer
+from tests.jack_peer import Peer, graph_ports
 from tests.waiting import until
 from livejam.model.onnx_model import DEFAULT_MODEL
 
@@ -56,13 +56,7 @@ def jack_server():
 
 def livejam_ports() -> list[str]:
     """The JACK ports of livejam's clients (its own, its watchdog's, its synth's)."""
-    import jack
-
-    look = jack.Client("test-look", no_start_server=True)  # holds no ports: closing it unregisters none
-    try:
-        return [p.name for p in look.get_ports() if system.LIVEJAM_CLIENT.match(p.name.split(":")[0])]
-    finally:
-        look.close()
+    return [p for p in graph_ports() if system.LIVEJAM_CLIENT.match(p.split(":")[0])]
 
 
 class Livejam:

@@ -103,9 +103,9 @@ def _cycle_ir(get_buffer: int, handles: list[int], python: int, board: int, stat
     return str(module)
 
 
-def machine_code(jack, client, handles: list, python: Callable[[int], int], board) -> tuple | None:
+def machine_code(jack, client, handles: list, python: Callable[[int], int], board) -> IdleCycle | None:
     """Installs the machine-code callback on JACK-Client's (inactive) `client`:
-    (IdleCycle, the Python callback's cffi handle), both to be kept while the
+    the IdleCycle (holding the Python callback's cffi handle), to be kept while the
     client runs; None where it cannot be made here (no llvmlite, a JACK-Client
     without its cffi handles, an LLVM that fails): the caller then installs its
     Python callback as it would have. `python(frames)` returns 0, or non-zero to
@@ -122,7 +122,8 @@ def machine_code(jack, client, handles: list, python: Callable[[int], int], boar
         return None
     if lib.jack_set_process_callback(client._ptr, ffi.cast("JackProcessCallback", cycle.address), ffi.NULL):
         return None
-    return cycle, entry
+    cycle.entry = entry  # the machine code calls it: alive as long as the cycle
+    return cycle
 
 
 def _address(ffi, cdata) -> int:

@@ -116,7 +116,7 @@ class JackAudio:
     system's playback ports when there are any."""
 
     python_cycles = 0  # the cycles that ran Python (the others: idle_cycle's machine code)
-    idle = None  # (idle_cycle.IdleCycle, its Python entry) while the machine code is JACK's callback
+    idle = None  # the idle_cycle.IdleCycle while its machine code is JACK's callback
 
     def __init__(self, make_output: Callable[[int], SynthOutput], name: str = "livejam-synth",
                  on_lost: Callable | None = None) -> None:
@@ -134,10 +134,10 @@ class JackAudio:
         self.ports = [self.client.outports.register(n) for n in PORT_NAMES]
         self.previous: float | None = None
         self.silence = b""
+        self.handles = [getattr(p, "_ptr", None) for p in self.ports]  # libjack's, where JACK-Client shows them
         self.zero = self._zeroing(jack)
         if self.output.board is not None:
-            self.idle = idle_cycle.machine_code(jack, self.client, [getattr(p, "_ptr", None) for p in self.ports],
-                                                self._cycle, self.output.board)
+            self.idle = idle_cycle.machine_code(jack, self.client, self.handles, self._cycle, self.output.board)
         if self.idle is None:
             self.client.set_process_callback(self._process)
         self.client.set_shutdown_callback(self._shutdown)
@@ -157,14 +157,13 @@ class JackAudio:
         has them), two C calls a port and no Python object made; else its public
         get_buffer(), which also asks the block size and wraps the buffer each time."""
         lib, ffi = getattr(jack, "_lib", None), getattr(jack, "_ffi", None)
-        handles = [getattr(p, "_ptr", None) for p in self.ports]
-        if lib is None or ffi is None or None in handles:
+        if lib is None or ffi is None or None in self.handles:
             def zero(frames: int) -> None:
                 for port in self.ports:
                     port.get_buffer()[:] = self.silence
             return zero
 
-        def zero(frames: int, get=lib.jack_port_get_buffer, move=ffi.memmove) -> None:
+        def zero(frames: int, get=lib.jack_port_get_buffer, move=ffi.memmove, handles=tuple(self.handles)) -> None:
             for handle in handles:
                 move(get(handle, frames), self.silence, 4 * frames)
         return zero
@@ -187,7 +186,7 @@ class JackAudio:
                 self.silence = bytes(4 * frames)  # a block of float32 zeros, made once per block size
             self.zero(frames)  # one copy into each of JACK's buffers: no array made
             if self.idle is not None and (seen := output.taken_up_to()) is not None:
-                self.idle[0].rest(seen)  # the next idle cycles run no Python
+                self.idle.rest(seen)  # the next idle cycles run no Python
             return
         # The cycle's start on livejam's clock (JACK says how far into the cycle we woke).
         start = time.perf_counter() - self.client.frames_since_cycle_start / self.rate
