@@ -9,22 +9,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = ROOT / "data" / "bundled"
+KEYBOARD_DIR = ROOT / "data" / "keyboard"  # the default model's corpus, rendered (never committed)
 
 
 def _corpus(a) -> None:
     from .data import ingest
 
-    if a.bundled:
+    if not a.bundled and not a.folder:
+        from .keyboard import build_keyboard, default_sources
+
+        src = Path(a.sources) if a.sources else default_sources(ROOT)
+        out = Path(a.out or KEYBOARD_DIR)
+        s = build_keyboard(src, out, workers=a.workers, limit=a.limit, collections=tuple(a.only))
+        print(f"rendered {s['pieces']} pieces ({s['files']} files) to {out} in {s['seconds']} s, "
+              f"{len(s['failed'])} failed (reasons in {out / 'SOURCES.md'}); credits in {out / 'ATTRIBUTION.md'}")
+        folder = out
+    elif a.bundled:
         from .bundled import build_bundled
 
         out = Path(a.out or BUNDLED_DIR)
         s = build_bundled(out, workers=a.workers, limit=a.limit)
         print(f"wrote {s['pieces']} pieces to {out} in {s['seconds']} s ({len(s['skipped'])} skipped); sources and licences in {out / 'SOURCES.md'}")
         folder = out
-    elif a.folder:
-        folder = Path(a.folder)
     else:
-        sys.exit("give a folder of MIDI files, or --bundled to build the bundled corpus")
+        folder = Path(a.folder)
     c = ingest(folder)
     print(json.dumps({k: v for k, v in c.summary.items() if k != "skipped_reasons"}, indent=2))
 
@@ -106,6 +114,16 @@ def _judge(a) -> None:
     from .judge import judge, parse_overrides, report
     from .judge_live import judge_adaptation, judge_phrase_end, report_live
 
+    if a.part == "keyboard":
+        from .judge_keyboard import judge_keyboard, report_keyboard
+
+        others = dict(x.split("=", 1) for x in a.compare or [])
+        result = judge_keyboard(Path(a.model), Path(a.data or KEYBOARD_DIR), others, per_piece=a.per_piece,
+                                overrides=parse_overrides(a.set), max_calls=a.max_calls)
+        if a.out:
+            Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2) if a.json else report_keyboard(result))
+        return
     parts = {"answers", "adaptation", "phrase-end"} if a.part == "all" else {a.part}
     if a.mode == "accompany":
         parts = {"accompany"}
@@ -148,10 +166,14 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="bin/train", description="Train, export and evaluate livejam models.")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    c = sub.add_parser("corpus", help="build the bundled corpus and/or ingest a folder of MIDI files")
-    c.add_argument("folder", nargs="?", help="folder of .mid/.midi files to ingest")
-    c.add_argument("--bundled", action="store_true", help="render music21's public-domain corpus to MIDI")
-    c.add_argument("--out", help=f"where --bundled writes (default {BUNDLED_DIR.relative_to(ROOT)})")
+    c = sub.add_parser("corpus", help="render the keyboard corpus (default), or ingest a folder of MIDI files")
+    c.add_argument("folder", nargs="?", help="folder of .mid/.midi files to ingest instead")
+    c.add_argument("--sources", help="folder holding mutopia/, lieder/, pianomidi/ (default ../shared/corpus)")
+    c.add_argument("--only", nargs="+", default=["mutopia", "lieder", "pianomidi"],
+                   choices=["mutopia", "lieder", "pianomidi"], help="render only these collections")
+    c.add_argument("--bundled", action="store_true", help="render music21's score corpus instead (the old default)")
+    c.add_argument("--out", help=f"where the render goes (default {KEYBOARD_DIR.relative_to(ROOT)}, "
+                                 f"or {BUNDLED_DIR.relative_to(ROOT)} with --bundled)")
     c.add_argument("--workers", type=int)
     c.add_argument("--limit", type=int, help="only the N smallest source files (for a quick try)")
     c.set_defaults(func=_corpus)
@@ -212,8 +234,10 @@ def main(argv: list[str] | None = None) -> None:
     j.add_argument("--seeds", type=int, default=3)
     j.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="a runtime setting for every answer, e.g. key_adherence=0 (repeatable)")
-    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end", "accompany"], default="all",
+    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end", "accompany", "keyboard"],
+                   default="all",
                    help="answers: each call alone; adaptation: 20-call styled sessions with adapt on and off; "
+                        "keyboard: NLL and answers on held-out pieces of the keyboard corpus (--data); "
                         "phrase-end: the wait after a call's true end and answers inside its rests; accompany: "
                         "accompany mode along written melodies (the same as --mode accompany)")
     j.add_argument("--mode", choices=["answer", "accompany"], default="answer",
@@ -225,6 +249,11 @@ def main(argv: list[str] | None = None) -> None:
     j.add_argument("--threshold", type=float, action="append",
                    help="model phrase-end thresholds to judge (repeatable; default: the runtime's)")
     j.add_argument("--out", help="also write the full result (every answer) as JSON here")
+    j.add_argument("--data", help=f"keyboard part: the rendered corpus (default {KEYBOARD_DIR.relative_to(ROOT)})")
+    j.add_argument("--compare", action="append", metavar="NAME=MODEL.onnx",
+                   help="keyboard part: judge this model too, beside --model (repeatable)")
+    j.add_argument("--per-piece", dest="per_piece", type=int, default=2, help="keyboard part: calls cut per piece")
+    j.add_argument("--max-calls", dest="max_calls", type=int, default=160, help="keyboard part: at most this many calls")
     j.add_argument("--json", action="store_true")
     j.set_defaults(func=_judge)
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -26,6 +27,8 @@ from livejam.midi.files import MidiFileError, read_messages
 MIDI_SUFFIXES = {".mid", ".midi"}
 SPLITS = ("train", "valid", "test")
 CACHE_NAME = ".livejam-cache"
+COMPOSER_HOLDOUT = 0.12  # share of the smaller composers whose every piece is held out (test)
+COMPOSER_HOLDOUT_MAX = 20  # pieces: a composer with more always trains
 CHUNK = 256  # files encoded together: numpy's per-call cost is paid once per chunk
 # Bumped when what a file means changes (the cache is then rebuilt).
 INGEST_RULES = "live-encoder-3"  # 3: notes sustained at the end end at the last release
@@ -100,6 +103,8 @@ class Corpus:
 
 def _fingerprint(files: list[Path], root: Path, seed: int, fractions) -> str:
     h = hashlib.sha256(f"{vocab.VOCAB_ID}|{INGEST_RULES}|{seed}|{fractions}".encode())
+    if (root / "PIECES.json").is_file():
+        h.update((root / "PIECES.json").read_bytes())
     for f in files:
         st = f.stat()
         h.update(f"{f.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
@@ -114,6 +119,35 @@ def assign_splits(names: list[str], seed: int, fractions=(0.9, 0.05, 0.05)) -> l
         u = int(hashlib.sha256(f"{seed}:{name}".encode()).hexdigest()[:8], 16) / 16**8
         out.append("train" if u < fractions[0] else "valid" if u < fractions[0] + fractions[1] else "test")
     return out
+
+
+def composer_key(name: str) -> str:
+    """One composer across collections: Mutopia's 'BachJS', Lieder's 'Bach' and
+    piano-midi.de's 'Bach' are all 'bach' (the first capitalised word)."""
+    m = re.match(r"[A-Z][^A-Z\s,_]+", name)
+    return (m.group(0) if m else name).lower()
+
+
+def split_keyboard(groups: list[dict], seed: int, fractions=(0.9, 0.05, 0.05)) -> list[str]:
+    """Splits for a rendered corpus: by piece (movements of one piece together), and
+    some composers held out whole in the test split, so the judge can score music
+    by composers the model never heard. Only composers with few pieces are held out
+    (a Bach or a Chopin would take too much of the training data with them)."""
+    per = Counter(composer_key(g["composer"]) for g in groups)
+    out = []
+    by_piece = assign_splits([g["piece"] for g in groups], seed, fractions)
+    for g, split in zip(groups, by_piece):
+        c = composer_key(g["composer"])
+        u = int(hashlib.sha256(f"{seed}:composer:{c}".encode()).hexdigest()[:8], 16) / 16**8
+        out.append("test" if per[c] <= COMPOSER_HOLDOUT_MAX and u < COMPOSER_HOLDOUT else split)
+    return out
+
+
+def piece_groups(root: Path) -> dict[str, dict]:
+    """File (relative to root) -> its piece, composer, collection and licence, from
+    the PIECES.json a rendered corpus carries (training/keyboard.py); {} without one."""
+    f = Path(root) / "PIECES.json"
+    return json.loads(f.read_text()) if f.is_file() else {}
 
 
 def _ingest_chunk(job: tuple[str, list[str]]) -> tuple[list[tuple[str, object, object]], Counter]:
@@ -170,7 +204,12 @@ def ingest(root: Path, cache: Path | None = None, seed: int = 0, quiet: bool = F
         if pool:
             pool.close()
     seconds = time.perf_counter() - t0
-    splits = assign_splits(kept, seed, fractions)
+    # A rendered corpus names each file's piece (movements of one piece share a split).
+    groups = piece_groups(root)
+    if groups:
+        splits = split_keyboard([groups.get(k, {"piece": k, "composer": k}) for k in kept], seed, fractions)
+    else:
+        splits = assign_splits(kept, seed, fractions)
     pieces, no, to = [], 0, 0
     for name, split, n, t in zip(kept, splits, notes, tokens):
         pieces.append(Piece(name, split, no, len(n), to, len(t)).__dict__)

@@ -199,3 +199,23 @@ def test_huge_delta_time_is_refused_or_bounded(tmp_path):
         assert "timing" in str(exc)
     else:
         assert notes[:, 1].max() <= 24 * 3600
+
+
+def test_a_rendered_corpus_splits_by_piece_and_holds_some_small_composers_out_whole():
+    from collections import defaultdict
+
+    from training.data import COMPOSER_HOLDOUT_MAX, composer_key, split_keyboard
+
+    groups = [{"piece": f"big/{i // 3}", "composer": "BachJS"} for i in range(300)]  # 100 pieces, 3 movements
+    groups += [{"piece": f"c{c}/{i}", "composer": f"Poet{c}A"} for c in range(26) for i in range(4)]
+    splits = split_keyboard(groups, seed=0)
+    by_piece, by_composer = defaultdict(set), defaultdict(set)
+    for g, s in zip(groups, splits):
+        by_piece[g["piece"]].add(s)
+        by_composer[composer_key(g["composer"])].add(s)
+    assert all(len(s) == 1 for s in by_piece.values())  # movements of a piece together
+    assert "train" in by_composer["bach"] and len(by_composer["bach"]) > 1  # too big to hold out
+    held = [c for c, s in by_composer.items() if s == {"test"}]
+    assert 1 <= len(held) <= 10 and "bach" not in held
+    assert composer_key("BachJS") == composer_key("Bach") == composer_key("Bach,_Johann_Sebastian") == "bach"
+    assert COMPOSER_HOLDOUT_MAX < 100
