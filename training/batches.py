@@ -24,7 +24,68 @@ class Augment:
     timing_ms: float = 12.0  # std of onset/release jitter
     velocity_std: float = 10.0  # per-note velocity jitter around a per-window level
     human: float = 0.5  # share of windows that get tempo, timing and velocity changes
+    rubato: float = 0.04  # std of the log-tempo random walk, per 2 s of music (a player's give and take)
+    pedal: float = 0.5  # share of humanised windows pedalled legato, changing with the bass
+    voicing: float = 8.0  # velocity a player gives the top of a chord over its inner notes
     enabled: bool = True
+
+
+RUBATO_KNOT = 2.0  # seconds between the tempo walk's steps
+RUBATO_LIMIT = 0.15  # the walk never strays further than this from the window's tempo (log)
+PEDAL_LIFT = 0.08  # s: the pedal comes back down this long after a change; a release before that is dry
+PEDAL_HOLD = 2.5  # s: a player lifts the pedal rather than hold one harmony longer
+CHORD = 0.03  # s: onsets this close are one chord
+
+
+def rubato(t: np.ndarray, rng: np.random.Generator, std: float) -> np.ndarray:
+    """Times through a smooth tempo curve: a random walk on log-tempo with a step
+    every RUBATO_KNOT seconds, applied piecewise-linearly, so the order and the
+    overlaps of notes survive and only the pace breathes."""
+    end = float(t.max()) if len(t) else 0.0
+    knots = np.arange(0.0, end + 2 * RUBATO_KNOT, RUBATO_KNOT)
+    walk = np.clip(np.cumsum(rng.normal(0, std, len(knots) - 1)), -RUBATO_LIMIT, RUBATO_LIMIT)
+    warped = np.concatenate([[0.0], np.cumsum(RUBATO_KNOT * np.exp(walk))])
+    return np.interp(t, knots, warped)
+
+
+def pedal_legato(n: np.ndarray) -> np.ndarray:
+    """Notes as a pianist's sustain pedal leaves them: the pedal changes at each new
+    bass note (the lowest of a chord, in the lower half of the window) and is down
+    again PEDAL_LIFT later; a note released while it is down sounds on to the next
+    change, unless that is over PEDAL_HOLD away."""
+    if len(n) < 2:
+        return n
+    starts = n[:, 0]
+    order = np.argsort(starts, kind="stable")
+    cluster = np.concatenate([[0], np.cumsum(np.diff(starts[order]) > CHORD)])
+    lowest = np.full(cluster[-1] + 1, 128.0)
+    np.minimum.at(lowest, cluster, n[order, 2])
+    first = np.concatenate([[0], np.nonzero(np.diff(cluster))[0] + 1])
+    changes = starts[order][first][lowest < np.median(n[:, 2])]
+    if len(changes) == 0:
+        return n
+    k = np.searchsorted(changes, n[:, 1], side="right")  # the change after each release
+    has_next = k < len(changes)
+    nxt = np.where(has_next, changes[np.minimum(k, len(changes) - 1)], n[:, 1])
+    prev = np.where(k > 0, changes[np.maximum(k - 1, 0)], -np.inf)
+    held = has_next & (n[:, 1] >= prev + PEDAL_LIFT) & (nxt - n[:, 1] <= PEDAL_HOLD)
+    out = n.copy()
+    out[held, 1] = nxt[held]
+    return out
+
+
+def voice(n: np.ndarray, gain: float) -> np.ndarray:
+    """The top note of each chord (onsets within CHORD) a little louder: the melody
+    a pianist brings out."""
+    if len(n) < 2 or gain <= 0:
+        return n
+    order = np.argsort(n[:, 0], kind="stable")
+    cluster = np.concatenate([[0], np.cumsum(np.diff(n[order, 0]) > CHORD)])
+    top = np.full(cluster[-1] + 1, -1.0)
+    np.maximum.at(top, cluster, n[order, 2])
+    out = n.copy()
+    out[order, 3] += np.where(n[order, 2] == top[cluster], gain, -gain / 2)
+    return out
 
 
 def augment_notes(notes: np.ndarray, rng: np.random.Generator, aug: Augment) -> np.ndarray:
@@ -39,6 +100,10 @@ def augment_notes(notes: np.ndarray, rng: np.random.Generator, aug: Augment) -> 
     if rng.random() >= aug.human:
         return n
     n[:, :2] *= rng.uniform(1 - aug.stretch, 1 + aug.stretch)
+    if aug.rubato > 0:
+        n[:, :2] = rubato(n[:, :2].ravel(), rng, aug.rubato).reshape(-1, 2)
+    if rng.random() < aug.pedal:
+        n = pedal_legato(n)
     if aug.timing_ms > 0:
         jitter = rng.normal(0, aug.timing_ms / 1000, size=(len(n), 2))
         dur = n[:, 1] - n[:, 0]
@@ -46,7 +111,9 @@ def augment_notes(notes: np.ndarray, rng: np.random.Generator, aug: Augment) -> 
         n[:, 1] = n[:, 0] + np.maximum(dur + jitter[:, 1], 0.02)
     # Scores carry one velocity for everything; players do not.
     level = rng.uniform(45, 110)
-    n[:, 3] = np.clip(level + (n[:, 3] - n[:, 3].mean()) + rng.normal(0, aug.velocity_std, len(n)), 1, 127)
+    n[:, 3] = level + (n[:, 3] - n[:, 3].mean()) + rng.normal(0, aug.velocity_std, len(n))
+    n = voice(n, aug.voicing)
+    n[:, 3] = np.clip(n[:, 3], 1, 127)
     return n
 
 
