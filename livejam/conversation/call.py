@@ -22,6 +22,11 @@ MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor and the raised 7th of 
 # whatever the scale says: a blue note, a modal colour, played on purpose.
 DWELL = 0.08
 NOTE_WEIGHT_CAP = 1.0  # seconds: one long pedalled note must not outweigh the melody
+# Two hands: a call whose sound splits into a low and a high cluster this far apart
+# (centre to centre), each holding at least this share of it, was played by two hands.
+HANDS_APART = 12
+HAND_SHARE = 0.15
+HAND_EDGE = 0.05  # a hand's reach: its pitches from this quantile to 1 - this, so a stray note does not stretch it
 NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
@@ -84,6 +89,42 @@ class Profile:
     seconds: float
     pitches: tuple[int, ...]  # in onset order (a chord low to high)
     onsets: tuple[float, ...]
+    # Where the hands played, low to high: (lowest, highest) pitch of each; one
+    # range for a one-hand call, two when a left hand played well below a right.
+    hands: tuple[tuple[float, float], ...] = ()
+
+
+def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """x sorted ascending."""
+    c = np.cumsum(w) / w.sum()
+    return float(x[min(int(np.searchsorted(c, q)), len(x) - 1)])
+
+
+def hands_of(pitch: np.ndarray, weight: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """The pitch range of each hand: the best split of the sounding time into a low
+    and a high cluster (1-D 2-means, every cut tried), kept as two hands only when
+    they lie an octave apart and each holds a fair share; else one range."""
+    order = np.argsort(pitch, kind="stable")
+    x, w = pitch[order].astype(np.float64), weight[order].astype(np.float64)
+
+    def reach(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+        return (_weighted_quantile(a, b, HAND_EDGE), _weighted_quantile(a, b, 1 - HAND_EDGE))
+
+    if len(x) < 2 or x[-1] - x[0] < HANDS_APART:
+        return (reach(x, w),)
+    cw, cxw, cxxw = np.cumsum(w), np.cumsum(w * x), np.cumsum(w * x * x)
+    total_w, total_xw, total_xxw = cw[-1], cxw[-1], cxxw[-1]
+    lw, lxw, lxxw = cw[:-1], cxw[:-1], cxxw[:-1]  # low cluster = x[:i+1]
+    hw, hxw, hxxw = total_w - lw, total_xw - lxw, total_xxw - lxxw
+    within = (lxxw - lxw**2 / lw) + (hxxw - hxw**2 / hw)
+    valid = x[1:] > x[:-1]  # never cut between two sounds of one pitch
+    within[~valid] = np.inf
+    i = int(np.argmin(within))
+    low_share = lw[i] / total_w
+    apart = hxw[i] / hw[i] - lxw[i] / lw[i]
+    if apart < HANDS_APART or min(low_share, 1 - low_share) < HAND_SHARE:
+        return (reach(x, w),)
+    return (reach(x[: i + 1], w[: i + 1]), reach(x[i + 1 :], w[i + 1 :]))
 
 
 def profile_of(notes) -> Profile:
@@ -94,7 +135,7 @@ def profile_of(notes) -> Profile:
     pitch = np.array([p for _, _, p, _ in notes], float)
     seconds = max(max(e for _, e, _, _ in notes) - notes[0][0], 0.01)
     return Profile(estimate_key(notes), float((pitch * dur).sum() / dur.sum()), len(notes) / seconds, seconds,
-                   tuple(int(p) for p in pitch), tuple(s for s, _, _, _ in notes))
+                   tuple(int(p) for p in pitch), tuple(s for s, _, _, _ in notes), hands_of(pitch, dur))
 
 
 class HeardCall:

@@ -16,7 +16,7 @@ from .call import Profile
 ON = slice(vocab.NOTE_ON, vocab.NOTE_ON + 128)
 NEVER = -1e4  # rules a note out, yet leaves the sampler something if nothing else is allowed
 KEY_NATS = 6.0  # out-of-key penalty at key adherence just under 1
-REGISTER_FREE = 5  # semitones either side of the aim with no pull at all
+REGISTER_FREE = 5  # semitones beyond a hand's range of the call with no pull at all
 REGISTER_NATS = 0.6  # penalty per semitone beyond that
 DENSITY_GAIN = 1.5  # nats per note ahead of or behind the aimed-for count
 DENSITY_LIMIT = 8.0
@@ -50,8 +50,13 @@ class Steering:
                 out = ~np.isin(pitches % 12, list(call.key.pitch_classes))
                 static[out] = NEVER if cfg.key_adherence >= 1 else -KEY_NATS * cfg.key_adherence
             if call.pitches:
-                excess = np.maximum(np.abs(pitches - (call.center + cfg.register)) - REGISTER_FREE, 0)
-                static -= REGISTER_NATS * excess
+                # Each pitch is pulled toward the nearest hand of the call: a two-hand
+                # call keeps its left hand low and its right hand high, and the gap
+                # between them costs what leaving either hand costs.
+                hands = call.hands or ((call.center, call.center),)
+                away = np.min([np.maximum(np.maximum(lo + cfg.register - pitches, pitches - hi - cfg.register), 0)
+                               for lo, hi in hands], axis=0)
+                static -= REGISTER_NATS * np.maximum(away - REGISTER_FREE, 0)
             self._static_for, self._static_values = (cfg.key_adherence, cfg.register), static
         return self._static_values
 

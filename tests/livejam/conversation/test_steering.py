@@ -87,3 +87,26 @@ def test_strict_key_through_the_engine_keeps_every_answer_note_in_the_calls_key(
         played = [m.note for _, m in r.out.notes_on()]
         assert played and all(key.contains(p) for p in played), (key.name, played)
         r.out.messages.clear()
+
+
+# A two-hand call: a left hand on C2-G2 under a right-hand tune around C5.
+TWO_HANDS = [(i * 0.5, i * 0.5 + 0.5, p, 70) for i, p in enumerate([36, 43, 36, 43, 38, 43, 36, 43])] + [
+    (i * 0.25, i * 0.25 + 0.25, p, 85) for i, p in enumerate([72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 76, 79, 84, 79, 72])]
+
+
+def test_a_two_hand_call_is_heard_as_two_hands_and_one_hand_as_one():
+    assert profile_of(TWO_HANDS).hands == ((36, 43), (71, 84))
+    assert len(profile_of(C_MAJOR_CALL).hands) == 1
+    # A single low note under a tune is a stray note, not a left hand.
+    assert len(profile_of(C_MAJOR_CALL + [(0.0, 0.1, 36, 80)]).hands) == 1
+
+
+def test_register_keeps_each_hand_where_the_call_had_it():
+    z = steer(TWO_HANDS).logits(np.zeros(vocab.VOCAB_SIZE), [], 0.0)
+    assert on(z, 36) == 0 and on(z, 40) == 0 and on(z, 76) == 0 and on(z, 84) == 0  # inside either hand
+    assert on(z, 58) < -3 and on(z, 58) < on(z, 50)  # the empty middle costs what leaving a hand costs
+    assert on(z, 20) < on(z, 30) <= 0 and on(z, 108) < on(z, 95) <= 0
+    # Pulled toward the mean pitch alone (about 58), both hands would be 15-20 semitones off it.
+    assert profile_of(TWO_HANDS).center == pytest.approx(57.7, abs=0.5)
+    up = steer(TWO_HANDS, register=12).logits(np.zeros(vocab.VOCAB_SIZE), [], 0.0)
+    assert on(up, 52) == 0 and on(up, 96) == 0 and on(up, 28) < on(z, 28)  # the register control moves both hands
