@@ -44,7 +44,7 @@ def _fit(a) -> None:
     if a.config:
         d = json.loads(Path(a.config).read_text())
     cfg = TrainConfig.from_dict(d)
-    cfg.data = a.data or cfg.data or str(BUNDLED_DIR)
+    cfg.data = a.data or cfg.data or str(KEYBOARD_DIR)
     cfg.out = a.out or cfg.out
     for f in fields(cfg):
         v = getattr(a, f.name, None)
@@ -59,7 +59,7 @@ def _fit(a) -> None:
     if a.no_augment:
         cfg.augment.enabled = False
     if not Path(cfg.data).is_dir():
-        sys.exit(f"{cfg.data} is not a folder; run `bin/train corpus --bundled` first or give --data DIR")
+        sys.exit(f"{cfg.data} is not a folder; run `bin/train corpus` first or give --data DIR")
     print(json.dumps(fit(cfg), indent=2))
 
 
@@ -74,7 +74,7 @@ def _eval(a) -> None:
     from .data import ingest
     from .evaluate import evaluate_model, evaluate_ngram
 
-    corpus = ingest(Path(a.data or BUNDLED_DIR), quiet=True)
+    corpus = ingest(Path(a.data or KEYBOARD_DIR), quiet=True)
     splits = tuple(a.split)
     if a.baseline == "ngram":
         result = {"baseline": "ngram (interpolated Witten-Bell)", **evaluate_ngram(corpus, splits)}
@@ -159,7 +159,7 @@ def _judge(a) -> None:
 def _bench(a) -> None:
     from .bench import run_bench
 
-    print(json.dumps(run_bench(Path(a.data or BUNDLED_DIR), Path(a.model), files=a.files), indent=2))
+    print(json.dumps(run_bench(Path(a.data or KEYBOARD_DIR), Path(a.model), files=a.files), indent=2))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     c.set_defaults(func=_corpus)
 
     f = sub.add_parser("fit", help="train a model")
-    f.add_argument("--data", help="folder of MIDI files (default: the bundled corpus)")
+    f.add_argument("--data", help="folder of MIDI files (default: the keyboard corpus, data/keyboard)")
     f.add_argument("--out", help="run folder (resumes if it holds a checkpoint)")
     f.add_argument("--config", help="JSON file of TrainConfig settings")
     for name, typ in (("seq_len", int), ("batch", int), ("lr", float), ("warmup", int), ("max_steps", int),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +64,8 @@ def export(run: Path, out: Path, summary: str = "", extra: dict | None = None, m
     )
     m = onnx.load(str(tmp))
     data = saved.get("data", {})
+    licence = data_licence(Path(data["root"])) if data.get("root") else None
+    best = Path(run) / "best.pt" if Path(run).is_dir() else Path(run)
     meta = {
         "vocab": vocab.VOCAB_ID,
         "model_config": json.dumps({"layers": cfg.layers, "hidden": cfg.hidden, "embedding": cfg.embedding,
@@ -71,6 +75,9 @@ def export(run: Path, out: Path, summary: str = "", extra: dict | None = None, m
                                "valid_accuracy": saved["metrics"].get("valid_accuracy"),
                                "step": saved["metrics"].get("step"), **(extra or {})}),
         "content_hash": content_hash(model),
+        # When its weights were made (the checkpoint's time), not when this file was written or copied.
+        "trained": time.strftime("%Y-%m-%d %H:%M", time.localtime(best.stat().st_mtime)),
+        **({"licence": licence["licence"]} if licence else {}),
         "summary": summary or f"GRU {cfg.layers}x{cfg.hidden} over {vocab.VOCAB_ID}",
         **{k: json.dumps(v) for k, v in (more or {}).items()},
     }
@@ -84,7 +91,31 @@ def export(run: Path, out: Path, summary: str = "", extra: dict | None = None, m
     if report["max_abs_diff"] > PARITY_LIMIT:
         out.unlink()
         raise SystemExit(f"export failed parity: ONNX Runtime differs from PyTorch by {report['max_abs_diff']:.2e}")
+    if licence and licence["attribution"].is_file():
+        # The credits the data's licences ask for travel with the weights.
+        shutil.copy(licence["attribution"], out.parent / "ATTRIBUTION.md")
+        report["attribution"] = str(out.parent / "ATTRIBUTION.md")
+    if licence:
+        report["licence"] = licence["licence"]
     return report
+
+
+def data_licence(root: Path) -> dict | None:
+    """The licence a model trained on a rendered corpus (training/keyboard.py) carries:
+    CC BY-SA 4.0 when any piece is share-alike, else CC BY 4.0 when any asks for
+    credit, else CC0; None for data without a manifest (your own recordings)."""
+    summary = root / "summary.json"
+    if not summary.is_file():
+        return None
+    s = json.loads(summary.read_text())
+    names = {k for c in s["by_collection"].values() for k in c["licences"]}
+    if s.get("share_alike"):
+        name = "CC BY-SA 4.0"
+    elif any(n.startswith("CC BY") for n in names):
+        name = "CC BY 4.0"
+    else:
+        name = "CC0 1.0"
+    return {"licence": name, "attribution": root / "ATTRIBUTION.md"}
 
 
 @torch.no_grad()

@@ -62,7 +62,7 @@ def default_sources(root: Path) -> Path:
 # -- what there is to render ---------------------------------------------------
 
 def _ly_header(text: str, key: str) -> str:
-    m = re.search(rf'^\s*{key}\s*=\s*"([^"]*)"', text, re.M)
+    m = re.search(rf'(?:^|\s){key}\s*=\s*"([^"]*)"', text)
     return m.group(1).strip() if m else ""
 
 

@@ -61,8 +61,13 @@ def _read_entry(path: Path, kind: str) -> ModelEntry:
                  f"{personal.get('minutes', '?')} min of your playing")
     else:
         about = f"{data.get('pieces', '?')} pieces, {data.get('hours', '?')} h"
+    if meta.get("licence"):
+        about += f"; model licence {meta['licence']}"
     nll = (meta.get("metrics") or {}).get("valid_nll")
-    return ModelEntry(name, path, kind, personal.get("created", created), about,
+    # When the weights were trained, from the model's own metadata: a copied or
+    # installed file's date says nothing about the model.
+    created = personal.get("created") or meta.get("trained") or created
+    return ModelEntry(name, path, kind, created, about,
                       None if nll is None else float(nll), personal.get("heldout_nll"))
 
 

@@ -75,3 +75,38 @@ def test_not_a_model_is_one_clear_line(tmp_path):
     with pytest.raises(LivejamError) as e:
         OnnxModel(tmp_path / "x.onnx")
     assert "\n" not in str(e.value) and "bin/train export" in str(e.value)
+
+
+def test_a_model_trained_on_the_rendered_corpus_carries_its_licence_and_credits(tmp_path):
+    from training.keyboard import summarise, write_manifests
+
+    data = tmp_path / "keyboard"
+    data.mkdir()
+    results = [
+        {"piece": "mutopia/A/a", "collection": "mutopia", "composer": "BachJS", "title": "Invention 1",
+         "licence": "Public Domain", "by": "Someone", "ref": "Mutopia-1", "files": ["mutopia/A/a/0.mid"],
+         "notes": 100, "error": ""},
+        {"piece": "pianomidi/b", "collection": "pianomidi", "composer": "Chopin", "title": "Op 28 No 4",
+         "licence": "CC BY-SA 3.0 DE", "by": "Bernd Krueger", "ref": "chp_op28_4.mid",
+         "files": ["pianomidi/b/0.mid"], "notes": 100, "error": ""},
+        {"piece": "mutopia/C/c", "collection": "mutopia", "composer": "X", "title": "Lost", "licence": "Public Domain",
+         "by": "", "ref": "", "files": [], "notes": 0, "error": "lilypond: error"},
+    ]
+    write_manifests(data, results, summarise(results, 1.0))
+    credits = (data / "ATTRIBUTION.md").read_text()
+    assert "Bernd Krueger" in credits and "Invention 1" in credits and "Lost" not in credits
+    assert "CC BY-SA 4.0" in credits
+    torch.manual_seed(0)
+    model = PerformanceGRU(ModelConfig(embedding=16, hidden=24, layers=1)).eval()
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.save({"model": model.state_dict(), "config": {"model": model.cfg.to_dict()},
+                "metrics": {"valid_nll": 1.5, "step": 10}, "data": {"root": str(data), "pieces": 2}}, run / "best.pt")
+    out = tmp_path / "shipped" / "default.onnx"
+    report = export(run, out)
+    meta = OnnxModel(out).metadata
+    assert meta["licence"] == report["licence"] == "CC BY-SA 4.0"
+    assert len(meta["trained"]) == 16 and (out.parent / "ATTRIBUTION.md").read_text() == credits
+    # Only public-domain pieces: no share-alike term to carry.
+    write_manifests(data, results[:1], summarise(results[:1], 1.0))
+    assert export(run, out)["licence"] == "CC0 1.0" and "None is share-alike" in (out.parent / "ATTRIBUTION.md").read_text()

@@ -56,3 +56,18 @@ def test_a_model_name_on_the_command_line_is_the_models_path(tiny_model, tmp_pat
     shutil.copy(tiny_model, tmp_path / "jazz.onnx")
     assert cli._config(cli_args(model="jazz")).model == str(tmp_path / "jazz.onnx")
     assert cli._config(cli_args(model=str(tiny_model))).model == str(tiny_model)
+
+
+def test_a_model_is_listed_with_when_it_was_trained_not_the_files_date(tiny_model, tmp_path, monkeypatch):
+    import onnx
+
+    m = onnx.load(str(tiny_model))
+    m.metadata_props.add(key="trained", value="2026-12-07 16:05")
+    m.metadata_props.add(key="licence", value="CC BY-SA 4.0")
+    onnx.save(m, str(tmp_path / "copied.onnx"))  # written now: the file's date is today's
+    monkeypatch.setattr(registry, "models_dir", lambda: tmp_path)
+    entry = {e.name: e for e in registry.list_models()}["copied"]
+    assert entry.created == "2026-12-07 16:05" and "model licence CC BY-SA 4.0" in entry.about
+    shutil.copy(tiny_model, tmp_path / "plain.onnx")  # an older model without the entry: the file's date
+    plain = {e.name: e for e in registry.list_models()}["plain"]
+    assert plain.created != "2026-12-07 16:05" and "licence" not in plain.about
