@@ -166,7 +166,7 @@ def nll_report(corpus: Corpus, models: dict, orders=range(3, 8)) -> dict:
     """NLL per event on the test split, pieces held out and composers held out
     apart, for each model (name -> OnnxModel path) and the best n-gram."""
     from .evaluate import onnx_nll
-    from .ngram import evaluate_orders
+    from .ngram import NGram
 
     groups = piece_groups(Path(corpus.summary["root"]))
     composer = lambda i: composer_key(groups.get(corpus.pieces[i].name, {}).get("composer", "?"))  # noqa: E731
@@ -175,13 +175,18 @@ def nll_report(corpus: Corpus, models: dict, orders=range(3, 8)) -> dict:
     sets = {"pieces held out": [i for i in test if composer(i) in trained],
             "composers held out": [i for i in test if composer(i) not in trained]}
     train_tokens = corpus.split_tokens("train")
+    held = {name: [corpus.piece_tokens(i) for i in ids] for name, ids in sets.items()}
+    by_order: dict[str, dict[int, float]] = {name: {} for name in sets}
+    for n in orders:  # each order fitted once, scored on both sets
+        gram = NGram(n).fit(train_tokens)
+        for name, toks in held.items():
+            by_order[name][n] = gram.nll(toks) if toks else float("nan")
     out = {}
     for name, ids in sets.items():
-        toks = [corpus.piece_tokens(i) for i in ids]
-        by_order = evaluate_orders(train_tokens, toks, orders)
-        best = min(by_order, key=by_order.get)
+        toks = held[name]
+        best = min(by_order[name], key=by_order[name].get)
         row = {"pieces": len(ids), "composers": len({composer(i) for i in ids}), "tokens": int(sum(map(len, toks))),
-               "ngram": by_order[best], "ngram_order": best}
+               "ngram": by_order[name][best], "ngram_order": best}
         for label, path in models.items():
             row[label] = onnx_nll(Path(path), toks)["nll"]
         out[name] = row

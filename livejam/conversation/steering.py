@@ -16,7 +16,7 @@ from .call import Profile
 ON = slice(vocab.NOTE_ON, vocab.NOTE_ON + 128)
 NEVER = -1e4  # rules a note out, yet leaves the sampler something if nothing else is allowed
 KEY_NATS = 6.0  # out-of-key penalty at key adherence just under 1
-REGISTER_FREE = 5  # semitones beyond a hand's range of the call with no pull at all
+REGISTER_FREE = 3  # semitones beyond a hand's range of the call with no pull at all
 REGISTER_NATS = 0.6  # penalty per semitone beyond that
 DENSITY_GAIN = 1.5  # nats per note ahead of or behind the aimed-for count
 DENSITY_LIMIT = 8.0

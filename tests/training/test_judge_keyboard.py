@@ -53,3 +53,28 @@ def test_calls_are_cut_with_what_the_piece_played_next(tmp_path):
         assert cont[:, 0].min() >= 0 and cont[:, 0].max() < CALL_SECONDS
         # The continuation is the piece's next notes: the line goes on by its step.
         assert (cont[0, 2] - call[-1, 2]) % 12 == 1
+
+
+def test_the_judge_scores_held_out_pieces_and_composers_and_answers_them(tiny_corpus, tmp_path):
+    import json
+    import shutil
+
+    from livejam.model.onnx_model import DEFAULT_MODEL
+    from training.data import find_midi_files
+    from training.judge_keyboard import judge_keyboard, report_keyboard
+
+    root = tmp_path / "kb"
+    shutil.copytree(tiny_corpus, root, ignore=shutil.ignore_patterns(".livejam-cache"))
+    files = [str(f.relative_to(root)) for f in find_midi_files(root)]
+    # Forty pieces by forty composers: the small ones the split holds out whole land in the test split.
+    (root / "PIECES.json").write_text(json.dumps(
+        {f: {"piece": f, "collection": "x", "composer": f"Poet{i}A", "title": f, "licence": "CC0 1.0"}
+         for i, f in enumerate(files)}))
+    r = judge_keyboard(DEFAULT_MODEL, root, {"again": str(DEFAULT_MODEL)}, per_piece=2, max_calls=8)
+    held = r["nll"]["composers held out"]
+    assert held["pieces"] >= 1 and held["composers"] == held["pieces"]
+    assert held["model"] == pytest.approx(held["again"]) and 0 < held["model"] < held["ngram"] * 3
+    f = r["features"]["model"]
+    assert 0 < f["phrases"] <= 8 and f["phrases"] % 2 == 0
+    assert 0 <= f["answers_vs_continuations"]["mean"] <= 1 and 0 <= f["ceiling"]["mean"] <= 1
+    assert "composers held out" in report_keyboard(r) and "ceiling" in report_keyboard(r)
