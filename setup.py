@@ -9,7 +9,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED = ("default.onnx", "MODEL_CARD.md")
+SHIPPED = ("default.onnx", "MODEL_CARD.md", "ATTRIBUTION.md")  # the credits its licence asks for travel with it
 
 
 class BuildWithModel(build_py):

@@ -270,7 +270,7 @@ def write_manifests(out: Path, results: list[dict], summary: dict) -> None:
     head = [
         "# Attribution: the music livejam's default model learned from",
         "",
-        "The model's weights were trained on the pieces below (rendered to MIDI by "
+        "The model's weights were trained (and checked) on the pieces below (rendered to MIDI by "
         "`bin/train corpus`). Every piece is credited with its source and licence. "
         + ("Some are CC BY-SA, so the model file is licensed CC BY-SA 4.0 "
            "(https://creativecommons.org/licenses/by-sa/4.0/); livejam's code stays MIT."
