@@ -17,9 +17,11 @@ import numpy as np
 
 from ..model import vocab
 from ..timing.bars import LinearTimeline
+from .call import CHORD_SECONDS
 
 MIN_NOTE_SECONDS = 0.06
 LAST_ONSET_SECONDS = 0.12
+CHORD_STEPS = round(CHORD_SECONDS * vocab.STEPS_PER_SECOND)  # onsets this close are one chord (as in the call)
 ON = np.arange(vocab.NOTE_ON, vocab.NOTE_ON + 128)
 OFF = np.arange(vocab.NOTE_OFF, vocab.NOTE_OFF + 128)
 
@@ -41,6 +43,7 @@ class Answer:
         self.model, self.sampler, self.cfg, self.steering = model, sampler, cfg, steering
         self.style = style  # adaptation.SessionCache: tonight's playing, mixed in by the adapt control
         self.pitches: list[int] = []  # the answer's line, onset order (what steering looks at)
+        self.onsets, self.last_onset_step = 0, -1 - CHORD_STEPS  # onsets struck, a chord once (what density counts)
         self.dec = vocab.StreamDecoder(step=start_step, velocity_bin=velocity_bin)
         self.step0 = start_step
         # Steps -> clock times: seconds from the start, or bars and beats (bars.py).
@@ -105,7 +108,8 @@ class Answer:
             if self.style is not None and self.cfg.adapt > 0:
                 logits = self.style.mixed(logits, self.pitches, self.style.weight(self.cfg.adapt), self.last_event)
             if self.steering is not None:
-                logits = self.steering.logits(logits, self.pitches, (self.dec.step - self.step0) / vocab.STEPS_PER_SECOND)
+                logits = self.steering.logits(logits, self.pitches, (self.dec.step - self.step0) / vocab.STEPS_PER_SECOND,
+                                              self.onsets, self.dec.step - self.last_onset_step <= CHORD_STEPS)
             tok = self.sampler.sample(logits, self.allowed())
             out += self._feed(tok)
         return out
@@ -132,6 +136,8 @@ class Answer:
                 self.started = True
                 self.notes_played += 1
                 self.pitches.append(pitch)
+                if step - self.last_onset_step > CHORD_STEPS:  # else it joins the chord just struck
+                    self.onsets, self.last_onset_step = self.onsets + 1, step
                 out.append((self.timeline.on_time(step, pitch),
                             mido.Message("note_on", channel=channel, note=pitch, velocity=vel)))
             else:

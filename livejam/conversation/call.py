@@ -26,6 +26,7 @@ NOTE_WEIGHT_CAP = 1.0  # seconds: one long pedalled note must not outweigh the m
 # (centre to centre), each holding at least this share of it, was played by two hands.
 HANDS_APART = 12
 HAND_SHARE = 0.15
+CHORD_SECONDS = 0.03  # notes struck this close together are one chord, one event
 HAND_EDGE = 0.05  # a hand's reach: its pitches from this quantile to 1 - this, so a stray note does not stretch it
 NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
@@ -92,6 +93,9 @@ class Profile:
     # Where the hands played, low to high: (lowest, highest) pitch of each; one
     # range for a one-hand call, two when a left hand played well below a right.
     hands: tuple[tuple[float, float], ...] = ()
+    # Onsets per second with a chord counted once (notes struck within CHORD_SECONDS):
+    # what the density control matches, so a pianist's chords are not heard as speed.
+    event_rate: float = 0.0
 
 
 def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -134,8 +138,11 @@ def profile_of(notes) -> Profile:
     dur = np.array([min(max(e - s, 0.01), NOTE_WEIGHT_CAP) for s, e, _, _ in notes])
     pitch = np.array([p for _, _, p, _ in notes], float)
     seconds = max(max(e for _, e, _, _ in notes) - notes[0][0], 0.01)
+    starts = np.array([s for s, _, _, _ in notes])
+    events = 1 + int((np.diff(starts) > CHORD_SECONDS).sum())
     return Profile(estimate_key(notes), float((pitch * dur).sum() / dur.sum()), len(notes) / seconds, seconds,
-                   tuple(int(p) for p in pitch), tuple(s for s, _, _, _ in notes), hands_of(pitch, dur))
+                   tuple(int(p) for p in pitch), tuple(s for s, _, _, _ in notes), hands_of(pitch, dur),
+                   events / seconds)
 
 
 class HeardCall:

@@ -60,14 +60,20 @@ class Steering:
             self._static_for, self._static_values = (cfg.key_adherence, cfg.register), static
         return self._static_values
 
-    def logits(self, logits: np.ndarray, played: list[int], seconds: float) -> np.ndarray:
+    def logits(self, logits: np.ndarray, played: list[int], seconds: float, events: int | None = None,
+               in_chord: bool = False) -> np.ndarray:
         """The biased logits for the next token, given the answer's pitches so far
-        (onset order) and how far into the answer it is."""
+        (onset order), how far into the answer it is, how many onsets it has struck
+        (a chord once; default one per note) and whether a note now joins the chord
+        just struck."""
         z = np.array(logits, dtype=np.float64)
         on = self._static().copy()
-        rate = self.cfg.density * self.call.rate
-        if rate > 0:
-            ahead = len(played) - (1 + rate * seconds)  # the first note is due at once
+        # Density counts onsets, a chord once (the call's too): notes joining the
+        # chord being struck are neither held back nor asked for.
+        rate = self.cfg.density * (self.call.event_rate or self.call.rate)
+        if rate > 0 and not in_chord:
+            struck = len(played) if events is None else events
+            ahead = struck - (1 + rate * seconds)  # the first onset is due at once
             on -= float(np.clip(DENSITY_GAIN * ahead, -DENSITY_LIMIT, DENSITY_LIMIT))
         echo = self.cfg.echo
         if echo != 0:

@@ -110,3 +110,21 @@ def test_register_keeps_each_hand_where_the_call_had_it():
     assert profile_of(TWO_HANDS).center == pytest.approx(57.7, abs=0.5)
     up = steer(TWO_HANDS, register=12).logits(np.zeros(vocab.VOCAB_SIZE), [], 0.0)
     assert on(up, 52) == 0 and on(up, 96) == 0 and on(up, 28) < on(z, 28)  # the register control moves both hands
+
+
+def test_density_counts_a_chord_once_so_chords_are_not_heard_as_speed():
+    # Half notes as four-note chords: 2 onsets a second, 8 notes a second.
+    block = [(b * 0.5, b * 0.5 + 0.5, p, 70) for b in range(8) for p in (48, 52, 55, 60)]
+    call = profile_of(block)
+    assert call.rate == pytest.approx(8.0) and call.event_rate == pytest.approx(2.0)
+    s = steer(block, density=1.0)
+    # One second in, two chords struck (8 notes): 1 + 2 x 1.0 onsets were due, so the
+    # third is asked for, as one single note would be.
+    on_time = s.logits(np.zeros(vocab.VOCAB_SIZE), [48, 52, 55, 60] * 2, 1.0, events=2)
+    assert on(on_time, 57) == pytest.approx(1.5)
+    # Joining the chord just struck is never held back, however many notes it has.
+    joining = s.logits(np.zeros(vocab.VOCAB_SIZE), [48, 52, 55, 60] * 3, 1.0, events=3, in_chord=True)
+    assert on(joining, 57) == 0
+    # Counted note by note, as before, the same chords read as far ahead.
+    by_note = s.logits(np.zeros(vocab.VOCAB_SIZE), [48, 52, 55, 60] * 2, 1.0)
+    assert on(by_note, 57) < on(on_time, 57) - 5
