@@ -147,7 +147,7 @@ class LivejamConfig:
     lowest: int = _opt(21, "lowest answer pitch", lo=0, hi=127, flag=None)
     highest: int = _opt(108, "highest answer pitch", lo=0, hi=127, flag=None)
     polyphony: int = _opt(8, "most answer notes sounding at once", lo=1, hi=32, flag=None)
-    max_note_seconds: float = _opt(4.0, "longest answer note, seconds", lo=0.05, hi=30.0, saved=False, flag=None)
+    max_note_seconds: float = _opt(2.0, "longest answer note, seconds", lo=0.05, hi=30.0, saved=False, flag=None)
     lookahead: float = _opt(0.3, "seconds sampled ahead of playback", lo=0.02, hi=2.0, saved=False, flag=None)
     watchdog: bool = _opt(True, "send through a watchdog process that releases every note if livejam is killed "
                           "(--no-watchdog: straight to the port)", saved=False, play_only=True)
