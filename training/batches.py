@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from livejam.conversation.call import chord_groups
 from livejam.model import vocab
 
 from .data import Corpus
@@ -34,7 +35,6 @@ RUBATO_KNOT = 2.0  # seconds between the tempo walk's steps
 RUBATO_LIMIT = 0.15  # the walk never strays further than this from the window's tempo (log)
 PEDAL_LIFT = 0.08  # s: the pedal comes back down this long after a change; a release before that is dry
 PEDAL_HOLD = 2.5  # s: a player lifts the pedal rather than hold one harmony longer
-CHORD = 0.03  # s: onsets this close are one chord
 
 
 def rubato(t: np.ndarray, rng: np.random.Generator, std: float) -> np.ndarray:
@@ -57,7 +57,7 @@ def pedal_legato(n: np.ndarray) -> np.ndarray:
         return n
     starts = n[:, 0]
     order = np.argsort(starts, kind="stable")
-    cluster = np.concatenate([[0], np.cumsum(np.diff(starts[order]) > CHORD)])
+    cluster = chord_groups(starts[order])
     lowest = np.full(cluster[-1] + 1, 128.0)
     np.minimum.at(lowest, cluster, n[order, 2])
     first = np.concatenate([[0], np.nonzero(np.diff(cluster))[0] + 1])
@@ -75,12 +75,12 @@ def pedal_legato(n: np.ndarray) -> np.ndarray:
 
 
 def voice(n: np.ndarray, gain: float) -> np.ndarray:
-    """The top note of each chord (onsets within CHORD) a little louder: the melody
+    """The top note of each chord (livejam's chord rule) a little louder: the melody
     a pianist brings out."""
     if len(n) < 2 or gain <= 0:
         return n
     order = np.argsort(n[:, 0], kind="stable")
-    cluster = np.concatenate([[0], np.cumsum(np.diff(n[order, 0]) > CHORD)])
+    cluster = chord_groups(n[order, 0])
     top = np.full(cluster[-1] + 1, -1.0)
     np.maximum.at(top, cluster, n[order, 2])
     out = n.copy()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from livejam.conversation.call import estimate_key
+from livejam.conversation.call import chord_groups, estimate_key
 from livejam.model import vocab
 from livejam.offline.respond import respond
 from livejam.settings.config import LivejamConfig
@@ -32,7 +32,6 @@ from .judge import as_messages, as_notes
 
 CALL_SECONDS = 6.0  # a call as long as the external check's
 MIN_NOTES = 8  # a window with fewer notes says too little to judge
-CHORD = 0.03  # onsets this close are one chord
 FEATURES = ("polyphony", "chords", "range", "pc_entropy", "ioi", "length", "rate", "in_key")
 
 
@@ -47,7 +46,7 @@ def features(notes, key=None) -> dict:
     grid = np.arange(start, end, 0.01)
     sounding = ((n[:, 0][None, :] <= grid[:, None]) & (grid[:, None] < n[:, 1][None, :])).sum(1)
     onsets = n[:, 0]
-    groups = np.concatenate([[0], np.cumsum(np.diff(onsets) > CHORD)])
+    groups = chord_groups(onsets)
     sizes = np.bincount(groups)
     firsts = onsets[np.concatenate([[0], np.nonzero(np.diff(groups))[0] + 1])]
     pc = np.bincount(n[:, 2].astype(int) % 12, minlength=12) / len(n)

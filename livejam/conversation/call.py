@@ -98,6 +98,14 @@ class Profile:
     event_rate: float = 0.0
 
 
+def chord_groups(starts: np.ndarray) -> np.ndarray:
+    """The chord each onset belongs to (starts ascending): an onset within
+    CHORD_SECONDS of the one before joins its chord. One rule for the call, the
+    answer's density, training's pianist and the judge."""
+    starts = np.asarray(starts, np.float64)
+    return np.concatenate([[0], np.cumsum(np.diff(starts) > CHORD_SECONDS)]).astype(np.int64)
+
+
 def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     """x sorted ascending."""
     c = np.cumsum(w) / w.sum()
@@ -138,8 +146,7 @@ def profile_of(notes) -> Profile:
     dur = np.array([min(max(e - s, 0.01), NOTE_WEIGHT_CAP) for s, e, _, _ in notes])
     pitch = np.array([p for _, _, p, _ in notes], float)
     seconds = max(max(e for _, e, _, _ in notes) - notes[0][0], 0.01)
-    starts = np.array([s for s, _, _, _ in notes])
-    events = 1 + int((np.diff(starts) > CHORD_SECONDS).sum())
+    events = 1 + int(chord_groups([s for s, _, _, _ in notes])[-1])
     return Profile(estimate_key(notes), float((pitch * dur).sum() / dur.sum()), len(notes) / seconds, seconds,
                    tuple(int(p) for p in pitch), tuple(s for s, _, _, _ in notes), hands_of(pitch, dur),
                    events / seconds)

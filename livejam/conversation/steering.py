@@ -70,7 +70,7 @@ class Steering:
         on = self._static().copy()
         # Density counts onsets, a chord once (the call's too): notes joining the
         # chord being struck are neither held back nor asked for.
-        rate = self.cfg.density * (self.call.event_rate or self.call.rate)
+        rate = self.cfg.density * self.call.event_rate
         if rate > 0 and not in_chord:
             struck = len(played) if events is None else events
             ahead = struck - (1 + rate * seconds)  # the first onset is due at once
