@@ -62,11 +62,8 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def score_notes(score) -> list[tuple[float, float, int, int]]:
-    """(start s, end s, pitch, velocity) of every note in a music21 score: ties
-    merged, the score's tempo marks followed, repeats played as written.
-    (music21's own MIDI writer does this too, but its stripTies and deep copies
-    cost seconds a score; this walk costs a tenth of the parse.)"""
+def tempo_map(score):
+    """Quarter-length offset -> seconds, following the score's tempo marks."""
     bounds = score.metronomeMarkBoundaries()  # [(start ql, end ql, MetronomeMark)]
     spans = []
     t = 0.0
@@ -81,7 +78,15 @@ def score_notes(score) -> list[tuple[float, float, int, int]]:
                 return t0 + (ql - a) * spq
         a, b, t0, spq = spans[-1]
         return t0 + (ql - a) * spq
+    return seconds
 
+
+def score_notes(score) -> list[tuple[float, float, int, int]]:
+    """(start s, end s, pitch, velocity) of every note in a music21 score: ties
+    merged, the score's tempo marks followed, repeats played as written.
+    (music21's own MIDI writer does this too, but its stripTies and deep copies
+    cost seconds a score; this walk costs a tenth of the parse.)"""
+    seconds = tempo_map(score)
     out = []
     parts = list(score.parts) or [score]
     for part in parts:
