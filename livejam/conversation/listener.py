@@ -8,6 +8,7 @@ import numpy as np
 
 from ..model import vocab
 from ..model.encoder import StreamEncoder
+from .phrase_head import PhraseHead
 
 # The longest rest the model is told about. Training never shows gaps over ~2 s, and
 # an hour of silence would otherwise be 3,600 TIME_SHIFTs in one call: far outside
@@ -28,6 +29,8 @@ class Listener:
         the keys down now, so none count as held: their releases are ignored, and a
         key whose note-off was lost cannot outlive the switch."""
         self.model = model or self.model
+        # The model's judge of a release (--phrase-end model), if it carries one.
+        self.phrase_head = PhraseHead.from_metadata(getattr(self.model, "metadata", None) or {})
         self.encoder = StreamEncoder(live=True)
         self.state = self.model.initial_state(1)
         # Logits before any token: the model's view of how a piece starts.
@@ -59,8 +62,13 @@ class Listener:
     def settled_logits(self) -> np.ndarray:
         """The logits after everything played so far has been heard (a note released
         in its first step included): what the model expects next."""
-        self.feed(self.encoder.settle())
+        self.feed(self.settle())
         return self.logits
+
+    def settle(self) -> list[int]:
+        """The NOTE_OFFs still due one step on (a note released in its first step),
+        as tokens not yet heard."""
+        return self.encoder.settle()
 
     def ahead(self, t: float) -> tuple[int, np.ndarray, np.ndarray]:
         """(step, state, logits) as if the silence up to `t` were heard, without

@@ -1,9 +1,10 @@
 """Phrase end: when has the player finished a call?
 
 Default: every key up (the sustain pedal counts as holding) and no new note for
-the silence threshold. With --phrase-end model: when the model, having heard the
-last release, judges a long gap likely (model_gap_due), from FLOOR on and never
-later than the silence threshold. With a tempo: every key up at a bar line of the call's
+the silence threshold. With --phrase-end model: when the model's phrase head
+(phrase_head.py) hears an ending after the last release, or, for a model without
+one, when the model judges a long gap likely (model_gap_due); from FLOOR on and
+never later than the silence threshold. With a tempo: every key up at a bar line of the call's
 grid (bars.py). A manual end (a CC or key) ends it at once. Pure logic on
 the times it is given; the engine asks it when the next decision is due.
 """
@@ -17,8 +18,8 @@ import numpy as np
 from ..model import vocab
 
 FLOOR = 0.15  # seconds: the earliest a phrase may end after the last release
-# The model's judgement: P(the gap lasts the silence threshold | it has lasted this
-# long) at least this. Tuned by `bin/train judge` (docs/BENCHMARKS.md).
+# A model without a phrase head: P(the gap lasts the silence threshold | it has lasted
+# this long) at least this. Tuned by `bin/train judge` (docs/BENCHMARKS.md).
 THRESHOLD = 0.7
 _SHIFT = slice(vocab.TIME_SHIFT, vocab.TIME_SHIFT + vocab.MAX_SHIFT)
 
@@ -63,7 +64,9 @@ class PhraseDetector:
         # With a tempo: (call start, last release) -> the bar line the call ends on,
         # or None (free time): then the silence rule.
         self.bar_due: Callable[[float, float], float | None] | None = None
-        self.model_threshold = THRESHOLD
+        # --phrase-end model's threshold, when a judge tunes it; None: the model's own
+        # (its phrase head's, else THRESHOLD for the gap odds).
+        self.model_threshold: float | None = None
         self.reset()
 
     def reset(self) -> None:

@@ -5,6 +5,7 @@ drives it and the scheduler plays what it schedules."""
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
 import mido
 
@@ -16,7 +17,7 @@ from .adaptation import SessionCache
 from .answer import Answer
 from .call import HeardCall, pitch_name
 from .events import AnswerEnded, HeldLong, Interrupted, PhraseEnded
-from .phrase import PhraseDetector, model_gap_due
+from .phrase import THRESHOLD, PhraseDetector, model_gap_due
 from .steering import Steering
 
 PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
@@ -214,8 +215,16 @@ class Conversation:
         p = self.phrases
         if self.cfg.phrase_rule != "model" or not p.in_call or self.listener.held or self.answer is not None:
             p.model_gap = None  # over an answer (--overlap) the model has not heard the call yet
+            return
+        self._hear(self.listener.settle())  # a note released in its first step: the call's too
+        head = self.listener.phrase_head
+        if head is not None:
+            if p.model_threshold is not None:
+                head = replace(head, threshold=p.model_threshold)
+            p.model_gap = head.gap(self.listener.state, self.listener.logits, self.call.notes, self.cfg.silence)
         else:
-            p.model_gap = model_gap_due(self.listener.settled_logits(), self.cfg.silence, p.model_threshold)
+            p.model_gap = model_gap_due(self.listener.logits, self.cfg.silence,
+                                        p.model_threshold if p.model_threshold is not None else THRESHOLD)
 
     def bar_known(self) -> bool:
         """Does the tempo say where bar 1 is? (A followed clock joined mid-song, or
