@@ -1,4 +1,4 @@
-"""`bin/train`: corpus, fit, export, eval, sample, judge, personal, bench."""
+"""`bin/train`: corpus, fit, export, eval, sample, judge, personal, phrase-end, bench."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = ROOT / "data" / "bundled"
 KEYBOARD_DIR = ROOT / "data" / "keyboard"  # the default model's corpus, rendered (never committed)
+PHRASES_DIR = ROOT / "data" / "phrases"  # the Lieder's phrase ends, read from the scores (never committed)
 
 
 def _corpus(a) -> None:
@@ -105,6 +106,29 @@ def _personal(a) -> None:
 
     personal(Path(a.data) if a.data else None, include_answers=a.include_answers, from_scratch=a.from_scratch,
              name=a.name, steps=a.steps, threads=a.threads or 0, base=Path(a.base) if a.base else None)
+
+
+def _phrase_end(a) -> None:
+    from .data import piece_groups
+    from .keyboard import default_sources
+    from .phrase_end import fit_head, write_head
+    from .phrase_labels import label_lieder
+
+    src = Path(a.sources) if a.sources else default_sources(ROOT)
+    labels = label_lieder(src, PHRASES_DIR / "lieder.json", workers=a.workers)
+    data = Path(a.data or KEYBOARD_DIR)
+    groups = piece_groups(data)
+    if not groups:  # a model not trained on the rendered corpus: the songs split among themselves
+        print(f"no PIECES.json in {data}: the songs are split by piece among themselves")
+        groups = {p: {"piece": p, "composer": p.split("/")[1].split(",")[0]} for p in labels}
+    from livejam.model.onnx_model import OnnxModel
+
+    seed = (OnnxModel(a.model).metadata.get("training_data") or {}).get("seed", 0)
+    fitted = fit_head(Path(a.model), labels, groups, seed=seed)
+    print(json.dumps(fitted["report"], indent=2))
+    if a.out:
+        write_head(Path(a.model), Path(a.out), fitted["spec"])
+        print(f"wrote {a.out} with its phrase head (threshold {fitted['spec']['threshold']})")
 
 
 def _judge(a) -> None:
@@ -256,6 +280,15 @@ def main(argv: list[str] | None = None) -> None:
     j.add_argument("--max-calls", dest="max_calls", type=int, default=160, help="keyboard part: at most this many calls")
     j.add_argument("--json", action="store_true")
     j.set_defaults(func=_judge)
+
+    ph = sub.add_parser("phrase-end", help="fit the model's phrase-end head on the Lieder's marked phrase ends")
+    ph.add_argument("--model", default=str(ROOT / "exported" / "default.onnx"))
+    ph.add_argument("--out", help="write the model with its head here (may be --model itself)")
+    ph.add_argument("--sources", help="folder holding lieder/ (default ../shared/corpus)")
+    ph.add_argument("--data", help=f"the rendered corpus the model learned from, for its split "
+                                   f"(default {KEYBOARD_DIR.relative_to(ROOT)})")
+    ph.add_argument("--workers", type=int)
+    ph.set_defaults(func=_phrase_end)
 
     b = sub.add_parser("bench", help="ingest files/s vs mido, training tokens/s, step latency ORT vs PyTorch")
     b.add_argument("--data")

@@ -20,6 +20,7 @@ import numpy as np
 
 from livejam.conversation.adaptation import SessionCache
 from livejam.conversation.phrase import THRESHOLD
+from livejam.conversation.phrase_head import PhraseHead
 from livejam.conversation.engine import Engine
 from livejam.conversation.events import PhraseEnded
 from livejam.midi.outputs import RecordingOutput
@@ -136,7 +137,10 @@ def judge_phrase_end(model, overrides: dict | None = None, threshold: float | No
                      "inside_rest": bool(inside)})
     waits = [r["wait"] for r in rows if r["wait"] is not None]
     with_rests = [r for r in rows if r["rests"]]
-    return {"settings": {"phrase_rule": cfg.phrase_rule, "silence": cfg.silence, "threshold": threshold or THRESHOLD},
+    head = PhraseHead.from_metadata(getattr(model, "metadata", None) or {})
+    own = head.threshold if head is not None else THRESHOLD
+    return {"settings": {"phrase_rule": cfg.phrase_rule, "silence": cfg.silence, "threshold": threshold or own,
+                         "judge": "phrase head" if head is not None else "gap odds"},
             "calls": len(rows),
             "mean_wait": float(np.mean(waits)), "max_wait": float(np.max(waits)),
             "inside_rest_share": float(np.mean([r["inside_rest"] for r in rows])),

@@ -29,7 +29,7 @@ from pathlib import Path
 from livejam.recording import recordings
 from livejam.midi.files import write_messages
 from livejam.model.registry import list_models, models_dir
-from livejam.model.onnx_model import DEFAULT_MODEL
+from livejam.model.onnx_model import DEFAULT_MODEL, OnnxModel
 
 from .data import ingest
 from .evaluate import onnx_nll
@@ -197,12 +197,15 @@ def _personal(data, include_answers, from_scratch, name, steps, threads, models,
         "include_answers": include_answers, "steps": summary["step"], "stopped": summary["stopped"],
         "train_seconds": round(time.perf_counter() - started, 1),
     }
+    # The base's phrase head reads the model's gap odds and the call, not its state
+    # (phrase_end.LAYERS): it stays true for the fine-tuned model, and goes with it.
+    head = {"phrase_head": h} if (h := OnnxModel(base).metadata.get("phrase_head")) else {}
     export(run, out, summary=f"personal model from {len(sessions)} sessions, fine-tuned from {base.name}",
-           more={"personal": info})
+           more={"personal": info, **head})
     mine_nll = onnx_nll(out, held_rows)["nll"]
     info["heldout_nll"] = {"base": round(base_nll, 4), "personal": round(mine_nll, 4)}
     export(run, out, summary=f"personal model from {len(sessions)} sessions, fine-tuned from {base.name}",
-           more={"personal": info})  # again, now with its held-out figures inside
+           more={"personal": info, **head})  # again, now with its held-out figures inside
     card = _card(name, info)
     out.with_suffix(".md").write_text(card)
     better = mine_nll < base_nll

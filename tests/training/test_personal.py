@@ -98,10 +98,21 @@ def test_a_later_run_continues_from_the_last_personal_model(tiny_model, tmp_path
     clock = FakeClock(1000.0)
     for _ in range(3):
         session(rec_dir, clock, 48)
-    personal(rec_dir, models=models, work=work, base=tiny_model, steps=40, name="one", say=lambda *a: None)
+    from livejam.conversation.phrase_head import CALL_FEATURES, ELAPSED_FEATURES
+    from training.phrase_end import write_head
+
+    n = len(CALL_FEATURES + ELAPSED_FEATURES)
+    head = {"features": list(CALL_FEATURES + ELAPSED_FEATURES), "layers": [], "weights": [0.5] * n, "bias": -1.0,
+            "mean": [0.0] * n, "scale": [1.0] * n, "threshold": 0.9}
+    headed = tmp_path / "headed.onnx"
+    write_head(tiny_model, headed, head)
+    personal(rec_dir, models=models, work=work, base=headed, steps=40, name="one", say=lambda *a: None)
     session(rec_dir, clock, 48)  # a new session
     again = personal(rec_dir, models=models, work=work, steps=40, name="two", say=lambda *a: None)
     assert again["base"] == "one.onnx" and again["sessions"] == 4
+    # The base's phrase head reads no state: it goes with each model fine-tuned from it.
+    assert OnnxModel(models / "one.onnx").metadata["phrase_head"] == head
+    assert OnnxModel(models / "two.onnx").metadata["phrase_head"] == head
     fresh = personal(rec_dir, models=models, work=work, steps=10, name="three", from_scratch=True,
                      say=lambda *a: None)
     assert fresh["base"] == "default.onnx"
