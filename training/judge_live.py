@@ -19,8 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from livejam.conversation.adaptation import SessionCache
-from livejam.conversation.phrase import THRESHOLD
-from livejam.conversation.phrase_head import PhraseHead
+from livejam.conversation.phrase import THRESHOLD, PhraseHead
 from livejam.conversation.engine import Engine
 from livejam.conversation.events import PhraseEnded
 from livejam.midi.outputs import RecordingOutput

@@ -4,7 +4,7 @@
    (phrase_labels.py; cached in data/phrases/).
 2. Listen: each song's line through the model as livejam hears a call (rests over
    2 s heard as 2 s, as the listener caps them), stopping at every rest to take
-   what the head reads there (phrase_head.call_features).
+   what the head reads there (phrase.call_features).
 3. Fit: a logistic head, ending against breath, judged at each moment of the
    silence (every STEP from the floor to the silence threshold: a discrete-time
    hazard), on the model's training songs (the split the model was trained with);
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from livejam.conversation.phrase_head import CALL_FEATURES, ELAPSED_FEATURES, STEP, call_features, elapsed_features
-from livejam.conversation.phrase import FLOOR, model_gap_due
+from livejam.conversation.phrase import (CALL_FEATURES, ELAPSED_FEATURES, FLOOR, STEP, call_features,
+                                         elapsed_features, model_gap_due)
 from livejam.model import vocab
 
 from .data import split_keyboard

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..model import vocab
 from ..model.encoder import StreamEncoder
-from .phrase_head import PhraseHead
+from .phrase import PhraseHead
 
 # The longest rest the model is told about. Training never shows gaps over ~2 s, and
 # an hour of silence would otherwise be 3,600 TIME_SHIFTs in one call: far outside

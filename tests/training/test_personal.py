@@ -98,7 +98,7 @@ def test_a_later_run_continues_from_the_last_personal_model(tiny_model, tmp_path
     clock = FakeClock(1000.0)
     for _ in range(3):
         session(rec_dir, clock, 48)
-    from livejam.conversation.phrase_head import CALL_FEATURES, ELAPSED_FEATURES
+    from livejam.conversation.phrase import CALL_FEATURES, ELAPSED_FEATURES
     from training.phrase_end import write_head
 
     n = len(CALL_FEATURES + ELAPSED_FEATURES)

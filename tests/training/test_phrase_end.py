@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from livejam.conversation.listener import Listener
-from livejam.conversation.phrase_head import CALL_FEATURES, ELAPSED_FEATURES
+from livejam.conversation.phrase import CALL_FEATURES, ELAPSED_FEATURES
 from livejam.model.onnx_model import OnnxModel
 from tests.livejam.conftest import tiny_model  # noqa: F401  (fixture)
 from training.phrase_end import SILENCE, _fit_logistic, expand, figures, first_end, fit_head, listen, moments, write_head
