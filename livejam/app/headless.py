@@ -1,6 +1,7 @@
 """`livejam play --headless`: no screen, one line per phrase and answer (or JSON
-lines). Ctrl-C, SIGTERM and a closed terminal (SIGHUP) stop it cleanly with every
-note released; Ctrl-Z releases every note before it suspends. It sleeps
+lines). Ctrl-C, SIGTERM and a closed terminal (SIGHUP; on Windows Ctrl-Break and
+the console window closing) stop it cleanly with every note released; Ctrl-Z
+(POSIX) releases every note before it suspends. It sleeps
 until the engine has something to say: no polling."""
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import time
 
 from ..conversation.events import Event, Panicked, StateChanged
+from .stopping import StopRequests
 
 PAUSE_SECONDS = 1.0  # Ctrl-Z suspends after the panic is done, or after this at the latest
 FLUSH_SECONDS = 0.05  # a few MIDI-server periods for the panic to leave the process
@@ -30,12 +32,9 @@ def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
     events: queue.SimpleQueue = queue.SimpleQueue()
     stop, suspend = object(), object()
 
-    def on_signal(signum, frame):
-        events.put(suspend if signum == signal.SIGTSTP else stop)
-
-    # Ctrl-C, kill, and the terminal closing (SIGHUP): an orderly stop, every note released.
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP):
-        signal.signal(sig, on_signal)
+    # Ctrl-C, kill, the terminal closing (SIGHUP; on Windows Ctrl-Break and the
+    # console window closing): an orderly stop, every note released (stopping.py).
+    requests = StopRequests(lambda: events.put(stop), lambda: events.put(suspend)).install()
 
     def say(kind: str, words: str, data: dict) -> None:
         if as_json:
@@ -75,14 +74,20 @@ def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
                 # until its server thread runs (JACK: the next period); stopping now
                 # would stop that thread too. (Through the watchdog they have left.)
                 time.sleep(FLUSH_SECONDS)
-                os.kill(os.getpid(), signal.SIGSTOP)
+                if sys.platform != "win32":  # only POSIX suspends (StopRequests.suspends)
+                    os.kill(os.getpid(), signal.SIGSTOP)
     finally:
-        rig.stop()
-        while not events.empty():
-            ev = events.get()
-            if ev is not stop and ev is not suspend:
-                say_event(ev)
-        rec = str(rig.recorder.path) if rig.recorder else None
-        say("stopped", "stopped: every note released" + (f"; recording in {rec}" if rec else ""),
-            {"recording": rec, "figures": {k: v if v is None else round(v, 4) for k, v in rig.engine.figures.read().items()}})
+        try:
+            rig.stop()
+            while not events.empty():
+                ev = events.get()
+                if ev is not stop and ev is not suspend:
+                    say_event(ev)
+            rec = str(rig.recorder.path) if rig.recorder else None
+            say("stopped", "stopped: every note released" + (f"; recording in {rec}" if rec else ""),
+                {"recording": rec,
+                 "figures": {k: v if v is None else round(v, 4) for k, v in rig.engine.figures.read().items()}})
+        finally:
+            requests.released()  # a console closing on Windows waits for this before the process ends
+            requests.restore()
     return 0

@@ -113,6 +113,8 @@ class LivejamProcess:
                 "--seed", "0", "--silence", str(SILENCE), "--answer-seconds", str(ANSWER_SECONDS), "--no-record",
                 *([] if tui else ["--json"]), *(extra or [])]
         if tui:
+            if sys.platform == "win32":  # (a check mypy --platform win32 reads)
+                raise RuntimeError("the TUI bench runs livejam on a pseudo-terminal: POSIX only")
             master, slave = pty.openpty()
             import fcntl
             import struct

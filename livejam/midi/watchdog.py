@@ -32,11 +32,25 @@ START_SECONDS = 20.0  # the watchdog's Python start and python-rtmidi import, on
 REOPEN_SECONDS = 5.0
 
 
+# Windows' process-creation flags (subprocess names them only on Windows).
+DETACHED_PROCESS, CREATE_NEW_PROCESS_GROUP = 0x00000008, 0x00000200
+
+
+def spawn_options(platform: str = sys.platform) -> dict:
+    """How the watchdog is started apart from livejam's terminal, so what ends livejam
+    there does not end it too: a Ctrl-C, a hang-up, a console window closing. POSIX:
+    a session of its own. Windows: no console at all (closing livejam's console
+    sends every process attached to it CTRL_CLOSE_EVENT, and the default handler
+    ends them at once), and a process group of its own (no Ctrl-C or Ctrl-Break)."""
+    if platform.startswith("win"):
+        return {"creationflags": DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
 def spawn_process(argv: list[str]):
     """The watchdog as its own process (tests may run it on a thread instead)."""
     return subprocess.Popen([sys.executable, "-m", "livejam.midi.watchdog_process", *argv],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
-                            start_new_session=True)  # a Ctrl-C at the terminal is livejam's to handle
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, **spawn_options())
 
 
 class WatchedOutput(ByName):

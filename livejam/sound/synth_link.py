@@ -63,6 +63,8 @@ class SynthTap:
         self.pending: collections.deque[bytes] = collections.deque()
         self.lock = threading.Lock()
         self.gone = False
+        if sys.platform == "win32":  # (a check mypy --platform win32 reads)
+            raise RuntimeError("the synth's own process is POSIX only (IN_PROCESS)")
         os.set_blocking(fd, False)
 
     def send(self, msg, source: str = "answer", at: float | None = None) -> None:

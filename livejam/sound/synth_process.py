@@ -52,6 +52,8 @@ class PipedOutput(SynthOutput):
     def __init__(self, fd: int, *args, board=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fd, self.rest, self.board, self.seen, self.more = fd, b"", board, 0, False
+        if sys.platform == "win32":  # (a check mypy --platform win32 reads)
+            raise RuntimeError("the synth's own process is POSIX only (synth_link.IN_PROCESS)")
         os.set_blocking(fd, False)
 
     def taken_up_to(self) -> int | None:

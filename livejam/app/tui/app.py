@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -22,6 +23,8 @@ from textual.message import Message
 from textual.widgets import Footer, Header, RichLog, Static
 
 from ...settings import config
+from .. import stopping
+from ..stopping import StopRequests
 from ...conversation.events import Event, ModelLoaded, PortBack, PortLost, PortsChanged, SettingChanged, StateChanged
 from . import piano
 from .roll import COLOURS, PianoRoll
@@ -79,6 +82,7 @@ class LivejamApp(App):
         self.asked: set[str] = set()  # settings this screen asked the engine to change
         self.changed: dict = {}  # ...and what they became: all that is saved on quit
         self.unmounted = threading.Event()  # livejam stopped in order (on_unmount)
+        self.stop_requests: StopRequests | None = None  # Windows' console stops (stopping.py)
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -111,9 +115,15 @@ class LivejamApp(App):
         self.engine.subscribe(self._from_engine)
         if self.start_rig:
             self.rig.start()
-            # kill (SIGTERM) and the terminal closing (SIGHUP) quit as `q` does: every note released.
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hung_up)
+            loop = asyncio.get_running_loop()
+            if stopping.windows():
+                # Windows: Ctrl-Break and the console window closing quit as `q` does (the loop
+                # takes no signal handlers there); the close waits for on_unmount's releases.
+                self.stop_requests = StopRequests(lambda: loop.call_soon_threadsafe(self.exit)).install()
+            elif sys.platform != "win32":
+                # kill (SIGTERM) and the terminal closing (SIGHUP) quit as `q` does: every note released.
+                loop.add_signal_handler(signal.SIGTERM, self.exit)
+                loop.add_signal_handler(signal.SIGHUP, self._hung_up)
         self.show_ports()
         self.show_state(self.engine.conversation.state)
         self.show_controls()
@@ -147,6 +157,9 @@ class LivejamApp(App):
         if self.save_settings and self.changed:
             self.save_settings(self.changed)
         self.unmounted.set()
+        if self.stop_requests is not None:
+            self.stop_requests.released()
+            self.stop_requests.restore()
 
     # -- what the engine says ------------------------------------------------
     def _from_engine(self, event: Event) -> None:
