@@ -148,6 +148,11 @@ class Scheduler:
             for wire in wires:
                 self.output.send(wire)
         except Exception as exc:  # a lost port must not stop the music thread
+            if releases(msg):
+                # Meant to end: the note is no longer this source's (a synth that got its
+                # note-on and not this is reset by the panic a lost port brings). Kept, it
+                # would withhold another source's note-off of that pitch when the port is back.
+                self.voices.sent(tag, msg)
             if self.on_error:
                 self.on_error(exc)
             return
@@ -180,3 +185,8 @@ class Scheduler:
             for msg in tracker.release_messages():
                 self._send(msg, tag, now, None)
 
+
+def releases(msg: mido.Message) -> bool:
+    """A note-off (or a note-on of velocity 0) or a pedal let up."""
+    return (msg.type == "note_off" or (msg.type == "note_on" and msg.velocity == 0)
+            or (msg.type == "control_change" and msg.control == 64 and msg.value < 64))

@@ -74,3 +74,30 @@ def test_real_clock_thread_sends_in_order_and_never_early():
     s.stop()
     assert [m.note for _, m in out.messages] == [40 + k for k in range(20)]
     assert all(t >= t0 + k * 0.01 for k, (t, _) in enumerate(out.messages))
+
+
+def test_a_release_that_fails_while_the_port_is_lost_still_ends_the_note_in_its_tracker():
+    """The answer's C is on; the port goes; the answer's release of C fails. When the
+    port is back, the player's own note-off of C (passed through) must not be
+    withheld as if the answer still held C: the synth would hang on it."""
+    class Flaky(RecordingOutput):
+        down = False
+
+        def send(self, msg):
+            if self.down:
+                raise OSError("port gone")
+            super().send(msg)
+
+    clock = FakeClock(0.0)
+    out = Flaky(clock)
+    s = Scheduler(out, clock, on_error=lambda exc: None)
+    s.send_now(on(60), "answer")
+    out.down = True
+    s.send_now(off(60), "answer")  # meant to be released: it is no longer the answer's
+    s.send_now(on(62), "answer")  # never sounded: not tracked as sounding either
+    assert not s.voices.sources["answer"].sounding
+    out.down = False
+    s.send_now(on(60), "thru")
+    s.send_now(off(60), "thru")
+    assert out.messages[-1][1] == off(60)  # passed on, not withheld for the answer
+    assert not s.voices.sources["thru"].sounding
