@@ -315,7 +315,7 @@ def livejam_dies(rig) -> None:
     """What the kernel does when livejam is killed: its end of the watchdog's pipe
     closes (the watchdog a thread here, or a real process through JACK)."""
     rig.output.closing = True  # and nothing of livejam is left to start another
-    rig.output.pipe.close()
+    rig.output.stdin.close()
     rig.output.proc.wait(5)
 
 

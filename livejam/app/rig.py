@@ -79,11 +79,21 @@ class LiveRig:
         sounds if livejam dies), or straight to the port with --no-watchdog."""
         if not self.cfg.watchdog:
             return ports.OutputPort(self.api, name)
-        return WatchedOutput(self.api, name, on_restart=self._watchdog_restarted)
+        return WatchedOutput(self.api, name, on_restart=self._watchdog_restarted, on_lost=self._output_failed)
 
     def _watchdog_restarted(self, line: str) -> None:
         self.engine.emit(Problem, message=line)
         self.engine.command("panic")  # what the dead one left sounding, through the new one
+
+    def _output_failed(self, why: str, back: bool) -> None:
+        """The watchdog's port failed a send (said once), or sends again."""
+        name = self.output.name
+        if back:
+            self.engine.emit(Problem, message=f"MIDI output {name} works again; everything released")
+            self.engine.command("panic")  # what the failed sends left sounding
+        else:
+            self.engine.emit(Problem, message=f"MIDI output {name} failed a send ({why}); "
+                                              "livejam keeps sending and says when it works again")
 
     def _first(self, available: list[str], what: str, hint: str) -> str:
         if not available:

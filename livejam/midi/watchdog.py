@@ -19,17 +19,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from typing import Callable
 
 import mido
 
 from ..errors import LivejamError
+from ..pipes import Pipe
 from .ports import ByName
 from .system import VIRTUAL_OUT, api_name
 from .watchdog_process import frame
 
 START_SECONDS = 20.0  # the watchdog's Python start and python-rtmidi import, on a loaded machine
 REOPEN_SECONDS = 5.0
+CLOSE_SECONDS = 2.0  # quitting waits this long at most for the watchdog to take the last releases
+RECOVER_SECONDS, RECOVER_TRIES = 0.5, 120  # a named output that failed a send: reopened this often, a minute long
 
 
 # Windows' process-creation flags (subprocess names them only on Windows).
@@ -55,18 +59,25 @@ def spawn_process(argv: list[str]):
 
 class WatchedOutput(ByName):
     """livejam's output (the Output interface of outputs.py, and a port the watcher
-    can watch): each message goes into the watchdog's pipe, one write each."""
+    can watch): each message goes into the watchdog's pipe, which never blocks the
+    sender (pipes.py). A watchdog that stops taking is replaced, one that fails a
+    send says so and sends again when it can; both are said once, in one line."""
 
     kind = "out"
 
     def __init__(self, api: int, wanted: str | None, virtual_name: str = VIRTUAL_OUT,
-                 on_restart: Callable[[str], None] | None = None) -> None:
-        self.api, self.wanted, self.virtual_name, self.on_restart = api, wanted, virtual_name, on_restart
-        self.lock = threading.RLock()  # one writer at a time; a restart in between
+                 on_restart: Callable[[str], None] | None = None,
+                 on_lost: Callable[[str, bool], None] | None = None) -> None:
+        self.api, self.wanted, self.virtual_name = api, wanted, virtual_name
+        self.on_restart, self.on_lost = on_restart, on_lost
+        self.lock = threading.RLock()  # starts, restarts, reopens and the close, one at a time; never a send
         self.replies: list[str] = []
         self.replied = threading.Condition()
+        self.requests = 0  # reopen requests made: each reply names its own
         self.closing = False
         self.connected = False
+        self.ended_why = ""  # why livejam ended the last watchdog itself (it stopped taking)
+        self.failing = False  # its port failed a send and has not sent since
         self.name = virtual_name if wanted is None else wanted
         self._start()
 
@@ -75,10 +86,13 @@ class WatchedOutput(ByName):
         argv = ["--api", api_name(self.api), "--virtual-name", self.virtual_name]
         if self.wanted is not None:
             argv += ["--out", self.name if self.connected else self.wanted]
-        self.proc = spawn_process(argv)  # looked up here: tests put a thread in its place
-        self.pipe = self.proc.stdin  # unbuffered: each record is one write(), atomic under PIPE_BUF
+        proc = spawn_process(argv)  # looked up here: tests put a thread in its place
         self.replies.clear()
-        threading.Thread(target=self._read, args=(self.proc,), name="livejam-watchdog", daemon=True).start()
+        self.proc = proc
+        # The one file object of the pipe's write end, kept so closing it closes the fd.
+        self.stdin = proc.stdin
+        self.pipe = Pipe(proc.stdin.fileno(), lambda why: self._stopped_taking(proc, why), name="livejam-watchdog")
+        threading.Thread(target=self._read, args=(proc,), name="livejam-watchdog", daemon=True).start()
         word, rest = self._reply(START_SECONDS)
         if word != "open":
             self.closing = True  # its reader must not start another
@@ -90,8 +104,16 @@ class WatchedOutput(ByName):
 
     def _read(self, proc) -> None:
         for line in proc.stdout:
+            word, _, rest = line.decode(errors="replace").rstrip("\n").partition(" ")
+            if word in ("lost", "back"):  # a send failed, or works again: said, not a reply
+                self.failing = word == "lost"
+                if self.on_lost is not None and not self.closing:
+                    self.on_lost(rest if word == "lost" else "", word == "back")
+                if self.failing and self.wanted is not None:
+                    threading.Thread(target=self._recover, name="livejam-watchdog-recover", daemon=True).start()
+                continue
             with self.replied:
-                self.replies.append(line.decode(errors="replace").rstrip("\n"))
+                self.replies.append(f"{word} {rest}")
                 self.replied.notify_all()
         with self.replied:  # the pipe closed: the watchdog is gone
             self.replies.append("gone ")
@@ -99,32 +121,60 @@ class WatchedOutput(ByName):
         if not self.closing and proc is self.proc:
             self._restart()
 
-    def _reply(self, timeout: float) -> tuple[str, str]:
+    def _reply(self, timeout: float, request: int | None = None) -> tuple[str, str]:
+        """The next reply (to `request`, a reopen's number: replies to earlier ones,
+        come too late, are dropped; a "gone" answers any)."""
+        def mine(r: str) -> bool:
+            return request is None or r.startswith(f"{request} ") or r.startswith("gone ")
+
         with self.replied:
-            self.replied.wait_for(lambda: any(not r.startswith("lost ") for r in self.replies), timeout)
+            self.replied.wait_for(lambda: any(mine(r) for r in self.replies), timeout)
             for i, r in enumerate(self.replies):
-                if not r.startswith("lost "):
-                    del self.replies[i]
+                if mine(r):
+                    del self.replies[:i + 1]
+                    if request is not None and r.startswith(f"{request} "):
+                        r = r.partition(" ")[2]
                     word, _, rest = r.partition(" ")
                     return word, rest
         return "", ""
+
+    def _recover(self) -> None:
+        """A named output failed a send: open it by name again until it works (a
+        device replugged between two looks of the port watcher keeps its name, so
+        the watcher never asks)."""
+        for _ in range(RECOVER_TRIES):
+            time.sleep(RECOVER_SECONDS)
+            if not self.failing or self.closing:
+                return
+            if self.reopen():
+                return
+
+    def _stopped_taking(self, proc, why: str) -> None:
+        """The pipe's verdict (under its lock: only hands over). A watchdog that
+        stopped taking (its send stuck on a dead server) is ended, so its reader
+        starts another; one whose process ended is restarted by its reader anyway."""
+        if self.closing or proc is not self.proc or "stopped taking" not in why:
+            return
+        self.ended_why = why
+        threading.Thread(target=proc.kill, name="livejam-watchdog-end", daemon=True).start()
 
     def _restart(self) -> None:
         with self.lock:
             if self.closing:
                 return
             try:
-                self.pipe.close()
+                self.stdin.close()
             except OSError:
                 pass
             self.proc.wait()  # it is gone: reap it
+            why, self.ended_why = self.ended_why or "the watchdog process died", ""
             try:
                 self._start()
             except LivejamError as exc:
                 self.connected = False
-                self._say(f"the watchdog process died and could not be restarted: {exc}")
+                self._say(f"{why} and could not be restarted: {exc}")
                 return
-        self._say("the watchdog process died; started a new one"
+        self._say(f"{why}; started a new one"
                   + ("" if self.wanted else f" (connect your synth to '{self.virtual_name}' again)"))
 
     def _say(self, line: str) -> None:
@@ -133,49 +183,45 @@ class WatchedOutput(ByName):
 
     def _end(self) -> None:
         try:
-            self.pipe.close()
+            self.stdin.close()
         except OSError:
             pass
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
 
     # -- the Output interface --------------------------------------------------
     def send(self, msg: mido.Message) -> None:
-        with self.lock:
-            if not self.connected:
-                raise LivejamError(f"MIDI output {self.name} is gone")
-            self._put(msg.bytes())
-
-    def _put(self, payload: bytes) -> bool:
-        try:
-            self.pipe.write(frame(payload))
-            return True
-        except (OSError, ValueError):
-            return False  # the watchdog died this instant (its reader restarts it), or was sent home
+        if not self.connected:
+            raise LivejamError(f"MIDI output {self.name} is gone")
+        self.pipe.write(frame(msg.bytes()))  # never waits; a watchdog that stopped taking is being replaced
 
     def close(self) -> None:
-        """livejam released everything itself: the watchdog goes home quietly."""
+        """livejam released everything itself: the watchdog goes home quietly (what
+        waits in the pipe first, CLOSE_SECONDS at most: a stuck one cannot hold the quit)."""
         with self.lock:
             self.closing = True
-            self._put(b"bye")
+            if self.pipe.write(frame(b"bye")):
+                self.pipe.drain(CLOSE_SECONDS)
             self.connected = False
             self._end()
 
     # -- what the port watcher asks besides present() (an output by name can vanish and come back) --
     def lost(self) -> None:
-        with self.lock:
-            self.connected = False
+        self.connected = False
 
     def reopen(self, raise_errors: bool = False) -> bool:
         with self.lock:
-            if not self._put(b"reopen"):
+            self.requests += 1
+            n = self.requests
+            if not self.pipe.write(frame(b"reopen %d" % n)):
                 return False
-            word, rest = self._reply(REOPEN_SECONDS)
+            word, rest = self._reply(REOPEN_SECONDS, n)
             if word == "open":
                 self.name, self.connected = rest, True
                 return True
         if raise_errors:
-            raise LivejamError(f"could not open MIDI output {self.wanted}: {rest}")
+            raise LivejamError(f"could not open MIDI output {self.wanted}: {rest or 'no answer from the watchdog'}")
         return False

@@ -8,8 +8,9 @@ No model, no onnxruntime: python-rtmidi, mido and the standard library only.
 The pipe (livejam -> here) carries records: two bytes of length, big-endian, then
 the payload. A payload whose first byte is a MIDI status byte (>= 0x80) is a
 message to send; otherwise it is a word: `bye` (livejam released everything
-itself: go quietly) or `reopen` (the port came back: open it by name again).
-Back to livejam, one line each: `open NAME`, `failed WHY`, `lost WHY`."""
+itself: go quietly) or `reopen N` (the port came back: open it by name again).
+Back to livejam, one line each: `open NAME` (started), `N open NAME` or `N failed WHY`
+(to reopen N), `lost WHY` (a send failed), `back` (a send works again)."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,7 @@ import time
 
 import mido
 
+from ..threads import ask_for_realtime
 from .panic import sequence
 from .sounding import NoteTracker
 
@@ -110,26 +112,34 @@ def records(fd: int):
 
 
 def serve(fd: int, port, say) -> int:
-    """Send what comes through the pipe until `bye` (0) or the pipe closing (1: livejam died)."""
-    keeper, gone = Keeper(), False
+    """Send what comes through the pipe until `bye` (0) or the pipe closing (1: livejam died).
+    A send that fails is said once (`lost`); every later message is tried again, and
+    the first that goes says `back` (a device replugged within a second, a CoreMIDI
+    send error that passes): nothing is latched silent."""
+    keeper, failing = Keeper(), False
     for data in records(fd):
         if data[0] >= 0x80:
             keeper.saw(data)
-            if not gone:
-                try:
-                    port.send(data)
-                except Exception as exc:  # the device went away: livejam's watcher will say so
-                    gone = True
+            try:
+                port.send(data)
+            except Exception as exc:  # the device went away, or hiccupped
+                if not failing:
                     say(f"lost {exc}")
+                failing = True
+            else:
+                if failing:
+                    say("back")
+                failing = False
         elif data == b"bye":
             time.sleep(FLUSH_SECONDS)  # livejam's own last releases may still wait for the server's thread
             return 0
-        elif data == b"reopen":
+        elif data.startswith(b"reopen"):
+            request = data[len(b"reopen"):].strip().decode()  # the reply names the request it answers
+            tag = f"{request} " if request else ""
             try:
-                say(f"open {port.open()}")
-                gone = False
+                say(f"{tag}open {port.open()}")  # a failing port says `back` at its next send that goes
             except Exception as exc:
-                say(f"failed {exc}")
+                say(f"{tag}failed {exc}")
     for data in keeper.release():
         try:
             port.send(data)
@@ -165,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C at the terminal is livejam's to handle (Windows sends it to the whole
     # console; elsewhere this process has a session of its own anyway).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Every note livejam plays waits for this process's wake-up: it asks for the
+    # real-time priority the scheduler's thread has, where the OS grants it.
+    ask_for_realtime()
 
     def say(line: str) -> None:
         print(line.replace("\n", " "), flush=True)

@@ -26,7 +26,6 @@ import collections
 import json
 import mmap
 import os
-import select
 import struct
 import subprocess
 import sys
@@ -36,14 +35,13 @@ import time
 from typing import Callable
 
 from ..errors import LivejamError
+from ..pipes import Pipe
 from .live import CHANNEL_TYPES, ROLES
 
 RECORD = struct.Struct("<dBBB3s2x")  # due time, kind, role, length, MIDI bytes: 16 bytes, atomic in a pipe
 SEND, CUT, ALL_OFF = 0, 1, 2
 OTHER = 255  # a source that is no role (a panic's CCs): every lane of its channel
 STARTUP_SECONDS = 20.0  # a large SoundFont takes seconds to load
-BEHIND_SECONDS = 2.0  # a child that takes no record this long has stopped
-FLUSH_RECORDS = 32  # written by the flushing thread at a time
 TAKE_RECORDS = 256  # read in one audio cycle at most: a burst's rest waits in the pipe for the next cycles
 IN_PROCESS = os.name != "posix"  # Windows: in livejam's process (see above)
 AUDIO = "auto"  # JACK if a server runs, else the default device (live.open_audio says the others)
@@ -51,82 +49,34 @@ AUDIO = "auto"  # JACK if a server runs, else the default device (live.open_audi
 
 class SynthTap:
     """The scheduler's tap (send, cut, close) writing records into the child's
-    stdin. A write never waits: a pipe that is full for once (a panic's burst on a
-    machine with small pipes) keeps the rest in order for a flushing thread; nothing
-    is dropped, so no note-off is lost."""
+    stdin through a pipe that never waits (pipes.py): a pipe that is full for once
+    (a panic's burst on a machine with small pipes) keeps the rest in order for a
+    flushing thread; nothing is dropped, so no note-off is lost."""
 
     name = "built-in synth"
 
     def __init__(self, fd: int, clock, on_gone: Callable[[str], None], board=None) -> None:
-        self.fd, self.clock, self.on_gone = fd, clock, on_gone
-        self.board, self.count = board, 0  # the count of writes the child looks at (see PipedOutput)
-        self.pending: collections.deque[bytes] = collections.deque()
-        self.lock = threading.Lock()
-        self.gone = False
         if sys.platform == "win32":  # (a check mypy --platform win32 reads)
             raise RuntimeError("the synth's own process is POSIX only (IN_PROCESS)")
-        os.set_blocking(fd, False)
+        self.clock, self.on_gone = clock, on_gone
+        self.board, self.count = board, 0  # the count of writes the child looks at (see PipedOutput)
+        self.pipe = Pipe(fd, on_gone, name="livejam-synth", on_wrote=self._wrote)
 
     def send(self, msg, source: str = "answer", at: float | None = None) -> None:
         if msg.type in CHANNEL_TYPES:  # clock and Start/Stop are for the wire only
             data = bytes(msg.bytes())
-            self._write(RECORD.pack(self.clock.now() if at is None else at, SEND, _role(source), len(data), data))
+            self.pipe.write(RECORD.pack(self.clock.now() if at is None else at, SEND, _role(source), len(data), data))
 
     def cut(self, source: str) -> None:
-        self._write(RECORD.pack(self.clock.now(), CUT, _role(source), 0, b""))
+        self.pipe.write(RECORD.pack(self.clock.now(), CUT, _role(source), 0, b""))
 
     def close(self) -> None:
-        self._write(RECORD.pack(self.clock.now(), ALL_OFF, OTHER, 0, b""))
+        self.pipe.write(RECORD.pack(self.clock.now(), ALL_OFF, OTHER, 0, b""))
 
-    def _write(self, record: bytes) -> None:
-        with self.lock:
-            if self.gone:
-                return
-            if not self.pending:
-                try:
-                    os.write(self.fd, record)  # <= PIPE_BUF: all of it or none
-                    self._wrote()
-                    return
-                except BlockingIOError:
-                    threading.Thread(target=self._flush, name="livejam-synth-flush", daemon=True).start()
-                except OSError:
-                    self._gone("its process has ended")
-                    return
-            self.pending.append(record)
-
-    def _flush(self) -> None:
-        """Writes what waits, in order, as the child takes it: FLUSH_RECORDS at a
-        time (512 bytes, POSIX's least PIPE_BUF: a write of it is whole or nothing)."""
-        while True:
-            with self.lock:
-                if not self.pending or self.gone:
-                    return
-            _, writable, _ = select.select([], [self.fd], [], BEHIND_SECONDS)
-            with self.lock:
-                try:
-                    if not writable:
-                        self._gone("it stopped taking what livejam plays")
-                        return
-                    count = min(FLUSH_RECORDS, len(self.pending))
-                    os.write(self.fd, b"".join(self.pending[i] for i in range(count)))
-                    for _ in range(count):
-                        self.pending.popleft()
-                    self._wrote()
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    self._gone("its process has ended")
-                    return
-
-    def _wrote(self) -> None:  # under the lock, after the write: the child reads the pipe once it sees this
+    def _wrote(self) -> None:  # under the pipe's lock, after a write: the child reads the pipe once it sees this
         self.count += 1
         if self.board is not None:
             self.board[0] = self.count
-
-    def _gone(self, why: str) -> None:  # under the lock
-        self.gone = True
-        self.pending.clear()
-        self.on_gone(why)
 
 
 def _role(source: str | None) -> int:

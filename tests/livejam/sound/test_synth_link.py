@@ -15,6 +15,7 @@ import numpy as np
 from livejam.sound import synth_link
 from livejam.sound.live import SynthOutput
 from livejam.sound.synth import BlockSynth
+from livejam import pipes
 from livejam.sound.synth_link import RECORD, SynthTap
 from livejam.sound.synth_process import take
 from livejam.timing.wallclock import FakeClock
@@ -99,7 +100,7 @@ def test_a_full_pipe_never_holds_up_the_scheduler_and_nothing_is_lost_or_reorder
     sender.start()
     sender.join(30)
     assert not sender.is_alive(), "a send waited on the full pipe"
-    assert tap.pending  # the rest waits, in order
+    assert tap.pipe.buffer  # the rest waits, in order
     got = b""
     while len(got) < count * RECORD.size:
         got += os.read(read, 1 << 16)  # the child taking it: the flushing thread writes on
@@ -111,7 +112,7 @@ def test_a_full_pipe_never_holds_up_the_scheduler_and_nothing_is_lost_or_reorder
 
 
 def test_a_child_that_stops_taking_is_said_once(monkeypatch):
-    monkeypatch.setattr(synth_link, "BEHIND_SECONDS", 0.2)
+    monkeypatch.setattr(pipes, "BEHIND_SECONDS", 0.2)
     read, write = os.pipe()
     gone = []
     tap = SynthTap(write, FakeClock(0.0), on_gone=gone.append)
@@ -121,7 +122,7 @@ def test_a_child_that_stops_taking_is_said_once(monkeypatch):
     for t in flusher:
         t.join(10)
     tap.send(mido.Message("note_off", note=61))
-    assert gone == ["it stopped taking what livejam plays"] and not tap.pending
+    assert gone == ["it stopped taking what livejam sends"] and not tap.pipe.buffer
     os.close(read)
     os.close(write)
 

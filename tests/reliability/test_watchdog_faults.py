@@ -1,0 +1,115 @@
+"""The watchdog's faults, on the MIDI systems' fakes (tests/midi_systems.py) and with
+a real process that stops reading: a watchdog whose send is stuck (RtMidi's JACK
+sendMessage spins on a full ring buffer when the server is gone) never blocks
+livejam's sends nor its quit, and is replaced with one line; a send that fails is
+said once and tried again, a named output replugged between two looks of the port
+watcher is opened again, and "back" is said; a reply that comes too late to one
+reopen is not taken for the next."""
+import os
+import subprocess
+import sys
+import threading
+
+import mido
+import pytest
+
+from livejam import pipes
+from livejam.midi import system, watchdog
+from livejam.midi.watchdog import WatchedOutput
+from livejam.midi.watchdog_process import frame, serve
+from tests.midi_systems import install, until
+
+# A watchdog whose send is stuck: it opened its port, then takes nothing more.
+STUCK = "import time; print('open livejam out', flush=True); time.sleep(120)"
+
+
+def stuck_process(argv):
+    return subprocess.Popen([sys.executable, "-c", STUCK], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            bufsize=0, start_new_session=True)
+
+
+def test_a_watchdog_that_stops_taking_never_blocks_a_send_or_the_quit_and_is_replaced(monkeypatch):
+    install(monkeypatch, "alsa")
+    monkeypatch.setattr(watchdog, "spawn_process", stuck_process)
+    monkeypatch.setattr(pipes, "BEHIND_SECONDS", 0.5)
+    monkeypatch.setattr(watchdog, "CLOSE_SECONDS", 0.5)
+    said = []
+    out = WatchedOutput(system.api_id("alsa"), None, on_restart=said.append)
+    first = out.proc
+
+    def play() -> None:  # far more than a pipe holds (64 KiB): a blocking write would stop here
+        for k in range(30000):
+            out.send(mido.Message("note_on" if k % 2 == 0 else "note_off", note=60, velocity=90 * (k % 2 == 0)))
+
+    sender = threading.Thread(target=play, daemon=True)
+    sender.start()
+    sender.join(60)
+    assert not sender.is_alive(), "a send waited on the watchdog"
+    assert until(lambda: any("stopped taking" in line and "started a new one" in line for line in said), 20), said
+    assert first.poll() is not None and out.proc is not first  # the stuck one ended, another in its place
+    closer = threading.Thread(target=out.close, daemon=True)
+    closer.start()
+    closer.join(30)
+    assert not closer.is_alive(), "quitting waited on a stuck watchdog"
+    assert out.proc.poll() is not None
+
+
+class Flaky:
+    """A port whose sends of one pitch fail (a device gone for a moment)."""
+
+    def __init__(self, failing_note: int) -> None:
+        self.failing_note, self.sent = failing_note, []
+
+    def send(self, data: bytes) -> None:
+        if data[1] == self.failing_note:
+            raise OSError("the device is gone")
+        self.sent.append(bytes(data))
+
+
+def test_a_failed_send_is_said_once_and_the_next_ones_are_tried_again():
+    port, said = Flaky(62), []
+    r, w = os.pipe()
+    messages = [bytes([0x90, 60, 90]), bytes([0x90, 62, 90]), bytes([0x80, 62, 0]), bytes([0x90, 64, 90])]
+    os.write(w, b"".join(frame(m) for m in messages) + frame(b"bye"))
+    assert serve(r, port, said.append) == 0
+    os.close(r), os.close(w)
+    assert said == ["lost the device is gone", "back"]  # the second failure in a row is not said again
+    assert port.sent == [messages[0], messages[3]]  # the one after the failures went out
+
+
+def test_a_named_output_replugged_between_two_looks_is_opened_again_and_said(monkeypatch, tiny_model):
+    graph = install(monkeypatch, "winmm")
+    monkeypatch.setattr(watchdog, "RECOVER_SECONDS", 0.05)
+    synth = graph.plug("Synth", source=False)
+    events = []
+    out = WatchedOutput(system.api_id("winmm"), "Synth", on_lost=lambda why, back: events.append(back))
+    try:
+        out.send(mido.Message("note_on", note=60, velocity=90))
+        assert until(lambda: [0x90, 60, 90] in synth.received)
+        graph.unplug(synth)
+        out.send(mido.Message("note_off", note=60))  # fails: said once
+        assert until(lambda: events == [False])
+        synth = graph.plug("Synth", source=False)  # the same name again: the watcher saw nothing
+        assert until(lambda: _sent_and_heard(out, synth), 10), "the replugged output was never opened again"
+        assert until(lambda: events[-1] is True)  # "works again" said
+    finally:
+        out.close()
+
+
+def _sent_and_heard(out, synth) -> bool:
+    out.send(mido.Message("note_on", note=67, velocity=80))
+    return until(lambda: [0x90, 67, 80] in synth.received, 0.2)
+
+
+def test_a_reopen_reply_that_comes_too_late_is_not_taken_for_the_next(monkeypatch):
+    graph = install(monkeypatch, "alsa")
+    graph.plug("Synth", source=False)
+    out = WatchedOutput(system.api_id("alsa"), "Synth")
+    try:
+        with out.replied:  # a late reply to an earlier reopen (1), then this one's (2)
+            out.replies += ["1 failed too late", "2 open Synth:0"]
+        out.requests = 1
+        assert out._reply(1.0, 2) == ("open", "Synth:0")
+        assert out.replies == []
+    finally:
+        out.close()
