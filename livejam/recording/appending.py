@@ -20,18 +20,17 @@ from mido.midifiles.midifiles import write_track
 from ..midi.files import TEMPO, TICKS_PER_BEAT, TICKS_PER_SECOND, read_tracks, write_messages
 
 NTRKS_OFFSET = 10  # "MThd", length (4), format (2), then the track count (2)
-MAX_TRACKS = 65535
+# The count is 16 bits; mido (our reader, and `bin/train personal`'s) reads it signed,
+# so a file of more chunks reads as none: compacted before it gets there.
+MAX_TRACKS = 32767
 
 
 class AppendingMidiFile:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.tracks = 1
-        header = struct.pack(">4sLhhh", b"MThd", 6, 1, self.tracks, TICKS_PER_BEAT)
-        conductor = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=TEMPO, time=0)])
         with open(self.path, "xb") as f:  # never over another session's file
-            f.write(header + _chunk(conductor))
-        self.size = self.path.stat().st_size
+            f.write(_empty())
+        self.tracks, self.size = 1, self.path.stat().st_size
 
     def append(self, parts: list[tuple[str, list[tuple[float, mido.Message]]]]) -> int:
         """Add a chunk per (name, [(seconds from the start, message)]) that has
@@ -58,11 +57,20 @@ class AppendingMidiFile:
     def compact(self) -> None:
         """Rewrite as one track per name (through a temporary file and a rename)."""
         parts = [(name, events) for name, events in read_tracks(self.path).items() if events]
-        if not parts:
-            return  # nothing recorded: the empty file stays as it is
-        write_messages(self.path, parts)  # the tempo goes in the first part's track
-        self.tracks = len(parts)
+        if parts:
+            write_messages(self.path, parts)  # the tempo goes in the first part's track
+        else:  # nothing recorded in all those chunks: the empty file it began as
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_bytes(_empty())
+            tmp.replace(self.path)
+        self.tracks = max(1, len(parts))
         self.size = self.path.stat().st_size
+
+
+def _empty() -> bytes:
+    """A MIDI file of its tempo alone."""
+    conductor = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=TEMPO, time=0)])
+    return struct.pack(">4sLhhh", b"MThd", 6, 1, 1, TICKS_PER_BEAT) + _chunk(conductor)
 
 
 def _track(name: str, events: list[tuple[float, mido.Message]]) -> mido.MidiTrack:

@@ -68,6 +68,7 @@ class SessionRecorder:
         self.clock = clock
         self.t0 = clock.now()
         self.lock = threading.Lock()  # the answer track is written from the scheduler thread
+        self.appending = threading.Lock()  # the writer thread's appends and the close's
         self.new: dict[str, list[tuple[float, mido.Message]]] = {"player": [], "livejam": []}  # not yet on disk
         self.held = {name: Held() for name in self.new}
         self.on_error = None  # (message) once when the file cannot be written
@@ -107,7 +108,13 @@ class SessionRecorder:
             self.flush()
 
     def flush(self) -> Path | None:
-        """Append what was added since the last write; None if nothing was written."""
+        """Append what was added since the last write; None if nothing was written.
+        One append at a time: a close that gave up waiting for a slow writer thread
+        appends after it, never beside it."""
+        with self.appending:
+            return self._flush()
+
+    def _flush(self) -> Path | None:
         with self.lock:
             if not any(self.new.values()):
                 return None

@@ -87,8 +87,10 @@ def test_bytes_mangled_anywhere_load_or_are_refused_in_one_line(real_file, tmp_p
 
 def test_a_mangled_file_that_loads_is_answered_with_every_note_ended(real_file, tmp_path):
     raw = bytearray(real_file)
-    raw[40] ^= 0x10  # one event's status changed: a different message, still a file
+    first_on = raw.index(0x90, raw.index(b"MTrk"))
+    raw[first_on] = 0xA0  # the first note-on became poly aftertouch: its note-off now ends nothing
     call = outcome(bytes(raw), tmp_path)
-    if call is not None:
-        answer = respond(call, LivejamConfig(seed=1, record=False))
-        assert hanging(answer) == {}
+    assert call is not None, "the mangled file was meant to load"  # else nothing below would run
+    assert len(call) < len(outcome(real_file, tmp_path))  # one note fewer: the mangling took effect
+    answer = respond(call, LivejamConfig(seed=1, record=False))
+    assert answer and hanging(answer) == {}
