@@ -47,7 +47,8 @@ class Pipe:
         with self.lock:
             if self.gone:
                 return False
-            if self.stuck_since is not None and time.monotonic() - self.stuck_since > BEHIND_SECONDS:
+            since = self.stuck_since  # read once: the flushing thread clears it outside the lock
+            if since is not None and time.monotonic() - since > BEHIND_SECONDS:
                 self._gone("it stopped taking what livejam sends")
                 return False
             if not self.buffer and self.non_blocking:

@@ -19,6 +19,7 @@ from typing import Callable
 import mido
 
 from ..midi.feedback import EchoDetector
+from ..midi.sounding import GESTURES
 from ..model.sampler import Sampler
 from ..settings import config
 from ..threads import name_this_thread
@@ -229,8 +230,16 @@ class Engine:
 
     def played(self, msg: mido.Message, t: float) -> None:
         self.events_in += 1
+        if msg.type in GESTURES:
+            # A bend, vibrato, pressure: the player's, passed through and recorded as
+            # played; the model hears notes and pedals only.
+            if self.cfg.thru:
+                self.scheduler.send_now(msg, "thru")
+            if self.recorder and self.recording:
+                self.recorder.player(msg, t)
+            return
         if msg.type not in ("note_on", "note_off", "control_change"):
-            return  # clock, sysex, aftertouch...: not part of the conversation
+            return  # clock, sysex...: not part of the conversation
         if self._echo(msg, t):
             return
         if msg.type == "control_change" and self.controls.from_cc(msg):

@@ -11,7 +11,9 @@ TEMPO = 500_000  # 120 bpm: 960 ticks per second
 TICKS_PER_SECOND = TICKS_PER_BEAT * 1_000_000 / TEMPO
 
 
-PLAYED = ("note_on", "note_off", "control_change")
+# What a file's reader keeps: notes, controllers, and the player's bends and pressure
+# (a recording compacted at the session's end keeps what was played).
+PLAYED = ("note_on", "note_off", "control_change", "pitchwheel", "aftertouch", "polytouch")
 
 
 class MidiFileError(Exception):

@@ -2,7 +2,9 @@
 the scheduler's panic, a port switch, the watchdog after livejam died (over
 what it saw go out), and `livejam panic` (over every pitch). In order: a
 NOTE_OFF for every note known to sound (or, when what sounds is not known, for
-every pitch), then all-notes-off, sustain off and all-sound-off on each channel."""
+every pitch) and every gesture a source left away from rest put back (the bend
+centred, the mod wheel and the soft and sostenuto pedals down to rest), then
+all-notes-off, sustain off and all-sound-off on each channel."""
 from __future__ import annotations
 
 import time
@@ -24,7 +26,9 @@ def sequence(channels, sounding: dict | None = None) -> list[tuple[str, mido.Mes
     if sounding is None:
         out = [(PANIC, mido.Message("note_off", channel=ch, note=p, velocity=0)) for ch in chans for p in range(128)]
     else:
-        out = [(source, m) for source, tracker in sounding.items() for m in tracker.note_offs()]
+        # Each source's gestures put back too (a bend centred, the soft pedal up): CC121
+        # would reset them all, but also what livejam never touched on some synths.
+        out = [(source, m) for source, tracker in sounding.items() for m in tracker.note_offs() + tracker.gestures_back()]
     return out + [(PANIC, mido.Message("control_change", channel=ch, control=c, value=v))
                   for ch in chans for c, v in PANIC_CCS]
 

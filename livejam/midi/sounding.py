@@ -1,7 +1,9 @@
 """Which notes (and pedals) livejam has sounding on an output, per source
 (answer, thru, metronome), so every NOTE_ON gets its NOTE_OFF and every pedal
-comes up; how the sources share one output without cutting each other
-(`Sounding`); and the one note-balance check (`hanging`) tests use."""
+comes up; which of the player's other gestures a source left away from rest
+(a bent pitch, pressure, the mod wheel, expression, the soft and sostenuto
+pedals), so each is put back; how the sources share one output without cutting
+each other (`Sounding`); and the one note-balance check (`hanging`) tests use."""
 from __future__ import annotations
 
 import mido
@@ -9,6 +11,10 @@ import mido
 from .panic import PANIC
 
 PEDAL = 64
+# Controllers a player moves besides the sustain pedal, and where each rests: what a
+# source's release (and every exit path) puts back when it left one elsewhere.
+AT_REST_CCS = {1: 0, 11: 127, 66: 0, 67: 0}  # mod wheel, expression, sostenuto, soft pedal
+GESTURES = ("pitchwheel", "aftertouch", "polytouch")
 
 
 class NoteTracker:
@@ -16,9 +22,14 @@ class NoteTracker:
         self.sounding: dict[tuple[int, int], int] = {}  # (channel, pitch) -> count of unmatched ons
         self.pedals: set[int] = set()  # channels this source holds the sustain pedal down on
         self.channels: set[int] = set()  # every channel this source sent a note or a pedal on
+        # Gestures left away from rest: (kind, channel, controller or pitch) -> the message that puts it back.
+        self.moved: dict[tuple[str, int, int], mido.Message] = {}
 
     def sent(self, msg: mido.Message) -> None:
         """Note a message that went out."""
+        if msg.type in GESTURES or (msg.type == "control_change" and msg.control in AT_REST_CCS):
+            self._moved(msg)
+            return
         if msg.type == "control_change" and msg.control == PEDAL:
             self.channels.add(msg.channel)
             (self.pedals.add if msg.value >= 64 else self.pedals.discard)(msg.channel)
@@ -46,9 +57,37 @@ class NoteTracker:
             out += [mido.Message("note_off", channel=ch, note=p, velocity=0)] * n
         return out
 
+    def _moved(self, msg: mido.Message) -> None:
+        if msg.type == "pitchwheel":
+            key, rest = ("pitchwheel", msg.channel, 0), mido.Message("pitchwheel", channel=msg.channel, pitch=0)
+            at_rest = msg.pitch == 0
+        elif msg.type == "aftertouch":
+            key, rest = ("aftertouch", msg.channel, 0), mido.Message("aftertouch", channel=msg.channel, value=0)
+            at_rest = msg.value == 0
+        elif msg.type == "polytouch":
+            key = ("polytouch", msg.channel, msg.note)
+            rest = mido.Message("polytouch", channel=msg.channel, note=msg.note, value=0)
+            at_rest = msg.value == 0
+        else:
+            home = AT_REST_CCS[msg.control]
+            key = ("control_change", msg.channel, msg.control)
+            rest = mido.Message("control_change", channel=msg.channel, control=msg.control, value=home)
+            at_rest = msg.value == home if msg.control in (1, 11) else (msg.value >= 64) == (home >= 64)
+        self.channels.add(msg.channel)
+        if at_rest:
+            self.moved.pop(key, None)
+        else:
+            self.moved[key] = rest
+
+    def gestures_back(self) -> list[mido.Message]:
+        """What puts back every gesture this source left away from rest (the bend centred, pedals up)."""
+        return [self.moved[k] for k in sorted(self.moved)]
+
     def release_messages(self) -> list[mido.Message]:
-        """The note-offs, then the pedal up on each channel this source holds it down on."""
-        return self.note_offs() + [mido.Message("control_change", channel=ch, control=PEDAL, value=0) for ch in sorted(self.pedals)]
+        """The note-offs, then the pedal up on each channel this source holds it
+        down on, then every other gesture put back."""
+        return (self.note_offs() + [mido.Message("control_change", channel=ch, control=PEDAL, value=0)
+                                    for ch in sorted(self.pedals)] + self.gestures_back())
 
 
 class Sounding:

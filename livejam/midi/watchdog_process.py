@@ -23,7 +23,7 @@ import mido
 
 from ..threads import ask_for_realtime
 from .panic import sequence
-from .sounding import NoteTracker
+from .sounding import AT_REST_CCS, NoteTracker
 
 FLUSH_SECONDS = 0.1  # after the release: a few server periods before the port closes (JACK sends on its own thread)
 SUSTAIN, START, CONTINUE, STOP = 64, 0xFA, 0xFB, 0xFC
@@ -31,7 +31,8 @@ SUSTAIN, START, CONTINUE, STOP = 64, 0xFA, 0xFB, 0xFC
 
 class Keeper:
     """What livejam left sounding, learned from what passed through: every channel
-    a note or the pedal went out on, every note still on, and a running clock."""
+    a note or the pedal went out on, every note still on, every gesture away from
+    rest (a bent pitch, the mod wheel, the soft pedal), and a running clock."""
 
     def __init__(self) -> None:
         self.notes = NoteTracker()
@@ -44,10 +45,10 @@ class Keeper:
             self.clock_running = True
         elif status == STOP:
             self.clock_running = False
-        elif status < 0xF0 and len(data) == 3:
+        elif status < 0xF0 and len(data) in (2, 3):
             kind, ch = status & 0xF0, status & 0x0F
-            if kind in (0x80, 0x90):
-                self.notes.sent(mido.Message.from_bytes(data))
+            if kind in (0x80, 0x90) or kind in (0xA0, 0xD0, 0xE0) or (kind == 0xB0 and data[1] in AT_REST_CCS):
+                self.notes.sent(mido.Message.from_bytes(data))  # notes, and gestures to put back (a bend)
                 self.channels.add(ch)
             elif kind == 0xB0 and data[1] == SUSTAIN and data[2] > 0:
                 self.channels.add(ch)

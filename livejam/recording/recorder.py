@@ -84,7 +84,7 @@ class SessionRecorder:
         self._add("livejam", msg, t)
 
     def _add(self, track: str, msg: mido.Message, t: float) -> None:
-        if msg.type in ("note_on", "note_off", "control_change", "pitchwheel"):
+        if msg.type in ("note_on", "note_off", "control_change", "pitchwheel", "aftertouch", "polytouch"):
             with self.lock:
                 self.new[track].append((max(0.0, t - self.t0), msg))
                 self.held[track].add(msg)

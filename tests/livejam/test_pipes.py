@@ -11,17 +11,23 @@ from tests.waiting import until
 
 def test_as_on_windows_the_writer_never_waits_and_order_is_kept():
     read, write = os.pipe()
-    gone = []
+    gone, got = [], bytearray()
     pipe = pipes.Pipe(write, gone.append, non_blocking=False)
     records = [k.to_bytes(4, "big") for k in range(60000)]  # 240 kB: several pipes full
+    total = 4 * len(records)
+
+    def take() -> None:  # the other process, reading as it goes
+        while len(got) < total:
+            got.extend(os.read(read, 1 << 16))
+
+    reader = threading.Thread(target=take, daemon=True)
+    reader.start()
     writer = threading.Thread(target=lambda: [pipe.write(r) for r in records])
     writer.start()
     writer.join(30)
     assert not writer.is_alive(), "a write waited on the pipe"
-    got = b""
-    while len(got) < 4 * len(records):
-        got += os.read(read, 1 << 16)
-    assert got == b"".join(records) and not gone
+    reader.join(30)
+    assert bytes(got) == b"".join(records) and not gone
     assert pipe.drain(5)
     os.close(read), os.close(write)
 

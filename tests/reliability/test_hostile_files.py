@@ -91,6 +91,9 @@ def test_a_mangled_file_that_loads_is_answered_with_every_note_ended(real_file, 
     raw[first_on] = 0xA0  # the first note-on became poly aftertouch: its note-off now ends nothing
     call = outcome(bytes(raw), tmp_path)
     assert call is not None, "the mangled file was meant to load"  # else nothing below would run
-    assert len(call) < len(outcome(real_file, tmp_path))  # one note fewer: the mangling took effect
+    def ons(c):
+        return sum(1 for _, m in c if m.type == "note_on" and m.velocity > 0)
+
+    assert ons(call) < ons(outcome(real_file, tmp_path))  # notes fewer (running status too): it took effect
     answer = respond(call, LivejamConfig(seed=1, record=False))
     assert answer and hanging(answer) == {}
