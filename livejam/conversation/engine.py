@@ -190,10 +190,11 @@ class Engine:
             return
         if what in ("stop", "relocate"):
             # The DAW stopped, or jumped (a loop, a locate): the answer in bars ends with
-            # its notes released (a DAW stops its own notes too), and so do clicks already
-            # scheduled; the bars count from where the DAW now is.
+            # its notes released (a DAW stops its own notes too), and so do the
+            # accompaniment and clicks already scheduled; the bars count from where the DAW now is.
             self.conversation.discard_upcoming()
             self.conversation.interrupt(t)
+            self.conversation.accompanist.stop()  # the accompaniment too, as the DAW's own tracks stop
             self.scheduler.cancel("metronome")
             self.beats_out.rewind()
         self.emit(ClockChanged, what=what, source=self.tempo.source, bpm=self.tempo.bpm,

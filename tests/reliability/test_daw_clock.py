@@ -154,3 +154,26 @@ def test_the_bar_unknown_is_said_in_events_and_answers_keep_to_the_beat(rig):
     first = r.out.notes_on()[0][0]
     beat = r.engine.tempo.grid().beats(first)
     assert abs(beat - round(beat)) < 0.01 and first - released < 0.5 + 0.01  # the next beat, not the next bar
+
+
+@pytest.mark.parametrize("daw_does", ["stop", "relocate"])
+def test_the_daws_stop_or_relocation_silences_the_accompaniment_at_once(rig, daw_does):
+    """Accompany mode on a followed clock: the DAW stops (or loops back) while the
+    player holds a chord; the bass line playing under it stops with every note
+    released, as the DAW's own tracks do, and no new note of it comes."""
+    r = clocked_rig(rig, mode="accompany", role="bass")
+    tick_until(r, r.clock.now() + 2.0)
+    for p in (60, 64, 67):  # a held chord: the bass plays under it on each beat
+        r.play("note_on", note=p, velocity=80)
+    tick_until(r, r.clock.now() + 1.6)
+    assert r.out.notes_on(), "the accompaniment was playing"
+    at = r.clock.now()
+    if daw_does == "stop":
+        r.engine.feed_midi_clock(mido.Message("stop"), at)
+    else:
+        r.engine.feed_midi_clock(mido.Message("songpos", pos=0), at)
+    tick_until(r, at + 0.02)
+    assert r.out.hanging() == {}, "an accompaniment note outlived the DAW's stop"
+    if daw_does == "stop":  # no ticks after a Stop: nothing new from the accompanist
+        r.run(1.5)
+        assert not [t for t, m in r.out.notes_on() if t > at + 0.02]
