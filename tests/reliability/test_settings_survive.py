@@ -45,3 +45,25 @@ async def test_a_tui_run_with_no_record_then_a_headless_run_with_record_dir_reco
     assert len(files) == 1
     player = [m.note for m in mido.MidiFile(str(files[0])).tracks[0] if m.type == "note_on" and m.velocity > 0]
     assert player == [60, 63, 67]
+
+
+@pytest.mark.asyncio
+async def test_a_change_on_screen_is_saved_while_livejam_runs_not_only_at_a_clean_quit(tiny_model, monkeypatch):
+    """A crash, kill -9 or a hang after the soundcheck must not lose it: what changed on
+    screen is written a moment after the changes pause (a knob turned is one write)."""
+    from livejam.app.tui import app as tui_app
+    from livejam.app.tui.app import LivejamApp
+    from tests.livejam.app.tui.test_app import make_app, until
+
+    monkeypatch.setattr(tui_app, "SAVE_SECONDS", 0.2)
+    _, rig, _ = make_app(tiny_model)
+    saves: list[dict] = []
+    app = LivejamApp(rig, save_settings=saves.append)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus", "plus", "plus")  # temperature up three times
+        want = rig.cfg.temperature
+        assert await until(lambda: saves and abs(saves[-1].get("temperature", 0) - want) < 1e-9, 5), \
+            "nothing saved while running"
+        assert app.is_running  # saved before any quit
+        during = len(saves)
+    assert during <= 3  # debounced: never more writes than changes

@@ -33,6 +33,9 @@ COUNTDOWN_SECONDS = 0.1  # how often the "answering in" countdown moves while li
 FIGURES_SECONDS = 1.0
 TEMPO_SECONDS = 0.1  # how often bar:beat is looked at, with a tempo
 HANGUP_GRACE = 2.0  # seconds Textual gets to exit after livejam stopped on a hangup
+# A change on screen is saved this long after the last one (a knob turned is one
+# write, not forty), so a crash or kill -9 loses no more than this of a soundcheck.
+SAVE_SECONDS = 1.0
 LOG_LINES = 500  # the log keeps the newest lines: a long night does not grow it for ever
 
 
@@ -83,6 +86,7 @@ class LivejamApp(App):
         self.changed: dict = {}  # ...and what they became: all that is saved on quit
         self.unmounted = threading.Event()  # livejam stopped in order (on_unmount)
         self.stop_requests: StopRequests | None = None  # Windows' console stops (stopping.py)
+        self.save_timer = None  # the debounced save of what changed on screen
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -154,12 +158,25 @@ class LivejamApp(App):
             self.countdown_timer.stop()
         if self.start_rig:
             self.rig.stop()
-        if self.save_settings and self.changed:
-            self.save_settings(self.changed)
+        if self.save_timer is not None:
+            self.save_timer.stop()
+        self._save_now()
         self.unmounted.set()
         if self.stop_requests is not None:
             self.stop_requests.released()
             self.stop_requests.restore()
+
+    def _save_soon(self) -> None:
+        """Save what changed on screen once the changes pause (debounced; the file
+        is replaced whole, never half-written: settings_file.update)."""
+        if self.save_timer is not None:
+            self.save_timer.stop()
+        self.save_timer = self.set_timer(SAVE_SECONDS, self._save_now)
+
+    def _save_now(self) -> None:
+        self.save_timer = None
+        if self.save_settings and self.changed:
+            self.save_settings(dict(self.changed))
 
     # -- what the engine says ------------------------------------------------
     def _from_engine(self, event: Event) -> None:
@@ -175,10 +192,12 @@ class LivejamApp(App):
             self.sub_title = f"{ev.path.rsplit('/', 1)[-1]}: {ev.summary}"
             if "model" in self.asked:
                 self.changed["model"] = ev.path
+                self._save_soon()
         if isinstance(ev, SettingChanged):
             self.show_controls()
             if ev.name in self.asked and (ev.name not in config.SETTINGS or config.SETTINGS[ev.name].screen_saves):
                 self.changed[ev.name] = ev.value
+                self._save_soon()
             if ev.name == "ccs" and hasattr(self.screen, "mapped"):
                 self.screen.mapped()
         if isinstance(ev, (PortsChanged, PortLost, PortBack)) or (isinstance(ev, SettingChanged)
