@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import sys
+import threading
 
 from ..errors import LivejamError, NoMidiSystem
 
@@ -41,22 +42,36 @@ def api_name(api: int) -> str:
     return rtmidi_module().get_api_name(api)
 
 
+_hush = threading.Lock()  # fd 2 is the process's: its hushing is counted across threads
+_hushed = 0
+_saved_fd: int | None = None
+
+
 @contextlib.contextmanager
 def quiet_stderr():
     """ALSA's and JACK's C libraries print their own lines when no server is
-    there; we say it once, in our words, so hush file descriptor 2 meanwhile."""
+    there; we say it once, in our words, so hush file descriptor 2 meanwhile. Threads
+    may overlap (the synth's audio opening while a port opens): the first to come
+    hushes it, the last to go gives it back, so stderr never stays silenced."""
+    global _hushed, _saved_fd
+    with _hush:
+        if _hushed == 0:
+            try:
+                _saved_fd = os.dup(2)
+                with open(os.devnull, "w") as null:
+                    os.dup2(null.fileno(), 2)
+            except OSError:
+                _saved_fd = None
+        _hushed += 1
     try:
-        saved = os.dup(2)
-    except OSError:
         yield
-        return
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    finally:
+        with _hush:
+            _hushed -= 1
+            if _hushed == 0 and _saved_fd is not None:
+                os.dup2(_saved_fd, 2)
+                os.close(_saved_fd)
+                _saved_fd = None
 
 
 def client(kind: str, api: int, name: str = CLIENT):

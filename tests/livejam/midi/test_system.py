@@ -73,3 +73,35 @@ def test_a_jack_client_is_left_to_the_process_end_only_when_it_ends(monkeypatch,
     assert midi.calls == ([*settled, "close_port", "delete"] if closed else [])
     # Left behind, it is kept alive for good: its C++ destructor would unregister the port.
     assert sys.getrefcount(midi) == refs + (0 if closed else 1)
+
+
+def test_hushing_stderr_from_two_threads_that_overlap_gives_it_back():
+    """The synth's audio opening while a port opens: both hush fd 2. The one that
+    hushed second used to save the hushed fd and put it back last: stderr stayed
+    silenced for the rest of the night."""
+    import os
+    import threading
+
+    from livejam.midi.system import quiet_stderr
+
+    before = os.fstat(2)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        with quiet_stderr():
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def b():
+        a_in.wait(5)
+        with quiet_stderr():
+            b_in.set()
+            a_out.wait(5)  # A leaves first, while B still hushes
+            assert os.fstat(2).st_ino != before.st_ino  # still hushed for B
+
+    ts = [threading.Thread(target=f) for f in (a, b)]
+    [t.start() for t in ts]
+    [t.join(10) for t in ts]
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
