@@ -17,7 +17,7 @@ from typing import Callable
 import mido
 
 from ..midi import panic
-from ..midi.sounding import Sounding
+from ..midi.sounding import AT_REST_CCS, Sounding
 from ..threads import ask_for_realtime, name_this_thread
 
 
@@ -187,6 +187,9 @@ class Scheduler:
 
 
 def releases(msg: mido.Message) -> bool:
-    """A note-off (or a note-on of velocity 0) or a pedal let up."""
+    """A note-off (or a note-on of velocity 0), a pedal let up, a gesture put back at rest."""
+    if msg.type == "control_change":
+        return msg.value < 64 if msg.control in (64, 66, 67) else msg.value == AT_REST_CCS.get(msg.control)
     return (msg.type == "note_off" or (msg.type == "note_on" and msg.velocity == 0)
-            or (msg.type == "control_change" and msg.control == 64 and msg.value < 64))
+            or (msg.type == "pitchwheel" and msg.pitch == 0) or (msg.type in ("aftertouch", "polytouch")
+                                                               and msg.value == 0))

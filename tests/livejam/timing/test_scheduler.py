@@ -101,3 +101,27 @@ def test_a_release_that_fails_while_the_port_is_lost_still_ends_the_note_in_its_
     s.send_now(off(60), "thru")
     assert out.messages[-1][1] == off(60)  # passed on, not withheld for the answer
     assert not s.voices.sources["thru"].sounding
+
+
+def test_switching_away_from_a_vanished_output_leaves_no_source_holding_anything():
+    """The synth vanished with the answer's note, the player's bend and pedal on it;
+    the player switches to another output: the panic on the old one fails, and yet
+    nothing is left held, so the new output gets every later release as it comes."""
+    class Gone(RecordingOutput):
+        def send(self, msg):
+            raise OSError("port gone")
+
+    clock = FakeClock(0.0)
+    old = RecordingOutput(clock)
+    s = Scheduler(old, clock, on_error=lambda exc: None)
+    s.send_now(on(60), "answer")
+    s.send_now(mido.Message("pitchwheel", pitch=1500), "thru")
+    s.send_now(mido.Message("control_change", control=64, value=127), "thru")
+    s.output = Gone(clock)  # it vanished
+    new = RecordingOutput(clock)
+    s.replace_output(new, [0])
+    for t in s.voices.sources.values():
+        assert not t.sounding and not t.pedals and not t.moved
+    s.send_now(on(60), "thru")
+    s.send_now(off(60), "thru")
+    assert [m.type for _, m in new.messages] == ["note_on", "note_off"]
