@@ -95,15 +95,19 @@ class ClockSource:
                     self.ticks.append(t)
 
     def perform(self, bpm_at, bars: int, calls_every: int = 2, stop: bool = True, lead: float = 0.3,
-                until_beat: float | None = None, calls: bool = True) -> list[float]:
+                until_beat: float | None = None, calls: bool = True, ticks_before: int = 0) -> list[float]:
         """Start, then the clock for `bars` bars (or up to `until_beat`) with a call in
         bar 2, 4, ...; Stop at the end (or just stop sending: a lost clock).
-        Returns the tick send times. calls=False: the clock alone, nothing played."""
-        t0 = time.perf_counter() + lead
+        Returns the tick send times. calls=False: the clock alone, nothing played.
+        ticks_before: the clock runs that many ticks before its Start, as some DAWs
+        and sequencers send it all the time."""
+        t0 = time.perf_counter() + lead + ticks_before * 60.0 / bpm_at(0.0) / PPQN
         ticks = tick_times(t0, bpm_at, bars * 4)
         if until_beat is not None:
             ticks = ticks[: int(until_beat * PPQN) + 1]
-        timed = [(t0 - 0.005, 0, mido.Message("start"), self.clock)]
+        spt = 60.0 / bpm_at(0.0) / PPQN
+        timed = [(t0 - (k + 1) * spt, 1, mido.Message("clock"), self.clock) for k in range(ticks_before)]
+        timed += [(t0 - 0.005, 0, mido.Message("start"), self.clock)]
         timed += [(t, 1, mido.Message("clock"), self.clock) for t in ticks[:-1]]
         for bar in range(1, bars - 1 if calls else 1, calls_every):
             if (bar + 1) * 4 * PPQN >= len(ticks):

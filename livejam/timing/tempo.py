@@ -138,7 +138,10 @@ class MidiClockFollower:
             self._refresh()  # the ticks before it are fitted as the transport stood then
         if kind == "start" or (kind == "continue" and not self.running):
             self._forget_if_stale(t)
-            jumped = self.running  # Start while the song runs: back to bar 1 without a Stop
+            # Start while the song runs: back to bar 1 without a Stop. Ticks that came
+            # before any Start (some DAWs and sequencers send their clock all the time)
+            # ran no song: their Start is the song's start, its next tick beat 1 of bar 1.
+            jumped = self.running and self.started
             self._move_zero(self.count if kind == "start" else self.count - self.stopped_at)
             self.bar_known = self.bar_known or kind == "start" or self.started_from_position
             self.running = self.started = True

@@ -64,6 +64,20 @@ def test_answers_start_on_the_clocks_bar_lines_and_stay_on_its_grid(daw):
     assert {(e["bar"], round(e["beat"])) for e in phrases} == {(b, 1) for b in range(3, BARS, 2)}
 
 
+def test_a_clock_that_ticks_before_its_start_keeps_the_bar_lines_at_90_bpm(daw):
+    """Some DAWs and sequencers send their clock all the time, and Start when the song
+    starts: the first tick after Start is beat 1 of bar 1 (the MIDI spec). livejam took
+    that Start for a jump, and its answers left the bar line (21-1,253 ms at 90 BPM)."""
+    source, lj = daw
+    source.perform(steady(90), 8, ticks_before=4 * PPQN)
+    assert lj.wait_event("clock", 5, what="stop"), lj.events
+    errors = source.answer_errors(8)
+    assert len(errors) == 3, errors  # bars 3, 5 and 7
+    assert np.max(np.abs(errors)) <= 0.002 + period_seconds(), np.round(np.array(errors) * 1000, 2)
+    said = [e["what"] for e in lj.events if e["event"] == "clock"]
+    assert "start" in said and "relocate" not in said, said
+
+
 def test_stop_cuts_the_answer_with_every_note_released_and_a_lost_clock_is_said(daw):
     source, lj = daw
     # Stop in the middle of the first answer (half way through bar 3).

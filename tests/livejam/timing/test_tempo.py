@@ -211,3 +211,19 @@ def test_a_grid_asked_for_now_and_then_is_as_good_as_one_asked_every_tick(case):
     for every in (PPQN, 7):
         assert np.percentile(errors[every], 95) <= max(1.0, 1.2 * np.percentile(errors[1], 95)), (every, errors)
         assert max(errors[every]) <= max(3.0, 1.2 * max(errors[1])), (every, errors)
+
+
+def test_a_start_after_ticks_alone_is_the_songs_start_not_a_jump():
+    """A DAW or sequencer that sends its clock before its Start (MIDI spec: the first
+    tick after Start is beat 1 of bar 1): that Start starts the song; it is not a
+    relocation that would cut an answer and say "jumped"."""
+    times = steady(90, beats=8, start=10.0)
+    f = MidiClockFollower()
+    for t in times[:2 * PPQN]:
+        f.feed("clock", t)
+    assert not f.bar_known
+    assert f.feed("start", times[2 * PPQN] - 0.005) == "start"
+    for t in times[2 * PPQN:4 * PPQN]:
+        f.feed("clock", t)
+    assert f.bar_known and abs(f.grid().beats(times[2 * PPQN])) < 1e-3  # that tick is beat 0 of the song
+    assert f.feed("start", times[4 * PPQN] - 0.005) == "relocate"  # a Start while the song runs: a jump
