@@ -68,7 +68,6 @@ class Pipe:
             if not self.flushing:
                 self.flushing = True
                 threading.Thread(target=self._flush, name=f"{self.name}-flush", daemon=True).start()
-            self.more.notify()
             return True
 
     def _flush(self) -> None:

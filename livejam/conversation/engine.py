@@ -234,10 +234,7 @@ class Engine:
         if msg.type in GESTURES:
             # A bend, vibrato, pressure: the player's, passed through and recorded as
             # played; the model hears notes and pedals only.
-            if self.cfg.thru:
-                self.scheduler.send_now(msg, "thru")
-            if self.recorder and self.recording:
-                self.recorder.player(msg, t)
+            self._pass_and_record(msg, t)
             return
         if msg.type not in ("note_on", "note_off", "control_change"):
             return  # clock, sysex...: not part of the conversation
@@ -245,13 +242,16 @@ class Engine:
             return
         if msg.type == "control_change" and self.controls.from_cc(msg):
             return
+        self._pass_and_record(msg, t)
+        if msg.type in ("note_on", "note_off"):
+            self.roll.add(t - self.origin, "you", msg.note, msg.type == "note_on" and msg.velocity > 0)
+        self.conversation.heard(msg, t)
+
+    def _pass_and_record(self, msg: mido.Message, t: float) -> None:
         if self.cfg.thru:
             self.scheduler.send_now(msg, "thru")
         if self.recorder and self.recording:
             self.recorder.player(msg, t)
-        if msg.type in ("note_on", "note_off"):
-            self.roll.add(t - self.origin, "you", msg.note, msg.type == "note_on" and msg.velocity > 0)
-        self.conversation.heard(msg, t)
 
     def _echo(self, msg: mido.Message, t: float) -> bool:
         """Our own output heard again (midi/feedback.py): dropped; a loop is said once and pauses thru."""

@@ -17,6 +17,17 @@ AT_REST_CCS = {1: 0, 11: 127, 66: 0, 67: 0}  # mod wheel, expression, sostenuto,
 GESTURES = ("pitchwheel", "aftertouch", "polytouch")
 
 
+def puts_back(msg: mido.Message) -> bool:
+    """A note-off (or a note-on of velocity 0), a pedal let up, a gesture back at rest."""
+    if msg.type == "control_change":
+        return msg.value < 64 if msg.control in (PEDAL, 66, 67) else msg.value == AT_REST_CCS.get(msg.control)
+    if msg.type == "pitchwheel":
+        return msg.pitch == 0
+    if msg.type in ("aftertouch", "polytouch"):
+        return msg.value == 0
+    return msg.type == "note_off" or (msg.type == "note_on" and msg.velocity == 0)
+
+
 class NoteTracker:
     def __init__(self) -> None:
         self.sounding: dict[tuple[int, int], int] = {}  # (channel, pitch) -> count of unmatched ons
@@ -60,21 +71,17 @@ class NoteTracker:
     def _moved(self, msg: mido.Message) -> None:
         if msg.type == "pitchwheel":
             key, rest = ("pitchwheel", msg.channel, 0), mido.Message("pitchwheel", channel=msg.channel, pitch=0)
-            at_rest = msg.pitch == 0
         elif msg.type == "aftertouch":
             key, rest = ("aftertouch", msg.channel, 0), mido.Message("aftertouch", channel=msg.channel, value=0)
-            at_rest = msg.value == 0
         elif msg.type == "polytouch":
             key = ("polytouch", msg.channel, msg.note)
             rest = mido.Message("polytouch", channel=msg.channel, note=msg.note, value=0)
-            at_rest = msg.value == 0
         else:
-            home = AT_REST_CCS[msg.control]
             key = ("control_change", msg.channel, msg.control)
-            rest = mido.Message("control_change", channel=msg.channel, control=msg.control, value=home)
-            at_rest = msg.value == home if msg.control in (1, 11) else (msg.value >= 64) == (home >= 64)
+            rest = mido.Message("control_change", channel=msg.channel, control=msg.control,
+                                value=AT_REST_CCS[msg.control])
         self.channels.add(msg.channel)
-        if at_rest:
+        if puts_back(msg):
             self.moved.pop(key, None)
         else:
             self.moved[key] = rest

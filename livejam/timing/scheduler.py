@@ -17,7 +17,7 @@ from typing import Callable
 import mido
 
 from ..midi import panic
-from ..midi.sounding import AT_REST_CCS, Sounding
+from ..midi.sounding import Sounding, puts_back
 from ..threads import ask_for_realtime, name_this_thread
 
 
@@ -148,7 +148,7 @@ class Scheduler:
             for wire in wires:
                 self.output.send(wire)
         except Exception as exc:  # a lost port must not stop the music thread
-            if releases(msg):
+            if puts_back(msg):
                 # Meant to end: the note is no longer this source's (a synth that got its
                 # note-on and not this is reset by the panic a lost port brings). Kept, it
                 # would withhold another source's note-off of that pitch when the port is back.
@@ -184,12 +184,3 @@ class Scheduler:
             now = self.clock.now()
             for msg in tracker.release_messages():
                 self._send(msg, tag, now, None)
-
-
-def releases(msg: mido.Message) -> bool:
-    """A note-off (or a note-on of velocity 0), a pedal let up, a gesture put back at rest."""
-    if msg.type == "control_change":
-        return msg.value < 64 if msg.control in (64, 66, 67) else msg.value == AT_REST_CCS.get(msg.control)
-    return (msg.type == "note_off" or (msg.type == "note_on" and msg.velocity == 0)
-            or (msg.type == "pitchwheel" and msg.pitch == 0) or (msg.type in ("aftertouch", "polytouch")
-                                                               and msg.value == 0))

@@ -20,7 +20,7 @@ from livejam.midi.watchdog_process import frame, serve
 from tests.midi_systems import install, until
 
 # A watchdog whose send is stuck: it opened its port, then takes nothing more.
-STUCK = "import time; print('open livejam out', flush=True); time.sleep(120)"
+STUCK = "import threading; print('open livejam out', flush=True); threading.Event().wait()"
 
 
 def stuck_process(argv):
