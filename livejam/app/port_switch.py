@@ -23,7 +23,7 @@ def switch_ports(rig, inputs: list[str], output: str | None) -> None:
                 if name in keep:
                     new_inputs.append(keep.pop(name))
                 else:
-                    opened.append(ports.InputPort(rig.api, name, rig.engine.feed_midi, rig.clock))
+                    opened.append(ports.InputPort(rig.api, name, rig.engine.keyboard_sink(name), rig.clock))
                     new_inputs.append(opened[-1])
             new_output = rig.open_output(output) if output != rig.output.wanted else None
         except Exception:
@@ -32,6 +32,8 @@ def switch_ports(rig, inputs: list[str], output: str | None) -> None:
             raise
         for p in keep.values():  # inputs no longer wanted
             p.close()
+        if keep:  # what their keys and pedals held is let go
+            rig.engine.command("keyboards_left", [p.wanted or "virtual" for p in keep.values()])
         rig.inputs = new_inputs
         if new_output is not None:
             old, rig.output = rig.engine.scheduler.replace_output(new_output, sorted(rig.channels)), new_output

@@ -63,7 +63,7 @@ class LiveRig:
         self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
         self.output = self.open_output(out_name)
         self.engine = Engine(cfg, self.model, self.output, self.clock, self.recorder)
-        self.inputs = [ports.InputPort(self.api, name, self.engine.feed_midi, self.clock) for name in in_names]
+        self.inputs = [ports.InputPort(self.api, name, self.engine.keyboard_sink(name), self.clock) for name in in_names]
         self.clock_port = None  # --clock: the port MIDI clock comes from (a DAW, a drum machine)
         if cfg.clock_port:
             system.resolve(cfg.clock_port, ins, "input")

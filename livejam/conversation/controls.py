@@ -68,8 +68,12 @@ class Controls:
         if name == "panic":
             conv.panic(now)
             eng.scheduler.panic(eng.channels())
+            eng.keyboards.clear()
             eng.beats_out.rewind()  # the clock and the clicks it dropped are scheduled again
             eng.emit(Panicked)
+        elif name == "keyboards_left":
+            for msg in eng.keyboards.left(set(value)):  # what only they held ends, as if they let go
+                eng.played(msg, now)
         elif name == "phrase_end":
             conv.end_phrase_now(now)
         elif name == "forget":

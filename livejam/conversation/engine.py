@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import queue
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import Callable
 import mido
 
 from ..midi.feedback import EchoDetector
+from ..midi.keyboards import Keyboards
 from ..midi.sounding import GESTURES
 from ..model.sampler import Sampler
 from ..settings import config
@@ -69,6 +71,7 @@ class Engine:
         self.events_in = 0
         self.answers = 0
         self.output_failing = False
+        self.keyboards = Keyboards()  # several inputs on one channel, held apart
         self.echoes = EchoDetector()  # our own output coming back in (a feedback loop)
         self.shown_state = self.conversation.state
         self.thread: threading.Thread | None = None
@@ -79,8 +82,12 @@ class Engine:
         return self.listener.model
 
     # -- from any thread -----------------------------------------------------
-    def feed_midi(self, msg: mido.Message, t: float | None = None) -> None:
-        self.inbox.put(Played(msg, self.clock.now() if t is None else t))
+    def feed_midi(self, msg: mido.Message, t: float | None = None, keyboard: str = "") -> None:
+        self.inbox.put(Played(msg, self.clock.now() if t is None else t, keyboard))
+
+    def keyboard_sink(self, name: str | None) -> Callable[..., None]:
+        """The sink for one input port: its messages carry its name (midi/keyboards.py)."""
+        return functools.partial(self.feed_midi, keyboard=name or "virtual")
 
     def feed_midi_clock(self, msg: mido.Message, t: float | None = None) -> None:
         """From the --clock port's thread: MIDI clock, Start/Stop/Continue, song position.
@@ -159,7 +166,7 @@ class Engine:
             if isinstance(item, Command):
                 self.controls.apply(item.name, item.value)
             elif isinstance(item, Played):
-                self.played(item.msg, item.t)
+                self.played(item.msg, item.t, item.keyboard)
         self._show_state()
 
     def take_clock(self) -> None:
@@ -229,7 +236,7 @@ class Engine:
             self.conversation.reset()
             self.emit(Problem, message=f"{type(exc).__name__}: {exc} (the answer was stopped; playing goes on)")
 
-    def played(self, msg: mido.Message, t: float) -> None:
+    def played(self, msg: mido.Message, t: float, keyboard: str = "") -> None:
         self.events_in += 1
         if msg.type in GESTURES:
             # A bend, vibrato, pressure: the player's, passed through and recorded as
@@ -242,6 +249,8 @@ class Engine:
             return
         if msg.type == "control_change" and self.controls.from_cc(msg):
             return
+        if not self.keyboards.passes(msg, keyboard):
+            return  # another keyboard on this channel still holds that key or pedal down
         self._pass_and_record(msg, t)
         if msg.type in ("note_on", "note_off"):
             self.roll.add(t - self.origin, "you", msg.note, msg.type == "note_on" and msg.velocity > 0)
