@@ -34,7 +34,8 @@ def attach(rig) -> bool:
     font = None if cfg.synth == "default" else cfg.synth
     programs = {"answer": cfg.answer_program - 1, "accompany": cfg.answer_program - 1, "thru": cfg.thru_program - 1}
     try:
-        rig.audio = open_synth(font, rig.clock, cfg.synth_volume, programs, on_lost=lambda line: _lost(rig, line))
+        rig.audio = open_synth(font, rig.clock, cfg.synth_volume, programs, on_lost=lambda line: _lost(rig, line),
+                               on_fault=lambda line: rig.engine.emit(Problem, message=line))
     except LivejamError as exc:
         rig.notices.append(f"built-in synth off: {exc}")
         return False

@@ -29,6 +29,8 @@ from . import idle_cycle
 from .synth import DRUMS, BlockSynth
 
 STALLED_SECONDS = 1.0  # a default device that asks for no block this long has stopped
+FAULTS_IN_A_ROW = 50  # failing cycles in a row (a quarter second at 256 frames): a fault that is not passing
+FAULT_SAY_EVERY = 5.0  # seconds: one line for a burst of faults
 PORT_NAMES = ("synth out L", "synth out R")  # what a patchbay shows: livejam-synth:synth out L / R
 
 
@@ -69,6 +71,11 @@ class SynthOutput:
     def take(self) -> None:
         """What went out, taken in by the audio side at the start of each cycle: here
         nothing to do (send appends); the synth's own process reads its pipe."""
+
+    def reset(self) -> None:
+        """After a fault in the audio callback: what was waiting dropped, every voice off."""
+        self.sent.clear()
+        self.synth.silence()
 
     board = None  # the count of livejam's writes, where a pipe brings them (synth_process.PipedOutput)
 
@@ -111,6 +118,63 @@ class SynthOutput:
         return (lane,)
 
 
+class CallbackFaults:
+    """An exception in the audio callback. JACK-Client stops calling a callback that
+    raised (and JACK then drops the client: the synth silent for good, the traceback
+    shown only when its process ends); miniaudio's stream ends with a generator that
+    raised. So the callback catches it: the synth's voices are reset (what waited is
+    dropped), the cycle is written as silence, a line is said (off the audio thread,
+    one a burst) and the next cycle plays as usual. A fault that comes back
+    FAULTS_IN_A_ROW cycles in a row is not passing: the synth goes silent, said as
+    lost (S starts it afresh)."""
+
+    def __init__(self, on_fault: Callable | None, on_lost: Callable | None) -> None:
+        self.on_fault, self.on_lost = on_fault, on_lost
+        self.in_a_row = 0  # set to 0 by every cycle that played
+        self.given_up = False
+        self.lines: deque[tuple[str, str]] = deque()  # (kind, line) for the teller
+        self.wake, self.closed = threading.Event(), False
+        threading.Thread(target=self._tell, name="livejam-synth-faults", daemon=True).start()
+
+    def failed(self, exc: Exception, output) -> None:
+        """On the audio thread: voices reset, the line handed to the teller."""
+        self.in_a_row += 1
+        try:
+            output.reset()
+        except Exception:  # noqa: BLE001 - the cycle goes on as silence whatever the synth says
+            pass
+        why = f"{type(exc).__name__}: {exc}"
+        if self.in_a_row == 1:
+            self.lines.append(("fault", why))
+        if self.in_a_row >= FAULTS_IN_A_ROW and not self.given_up:
+            self.given_up = True
+            self.lines.append(("lost", why))
+        self.wake.set()
+
+    def _tell(self) -> None:
+        said_at, unsaid = -FAULT_SAY_EVERY, 0
+        while self.wake.wait() and not self.closed:
+            self.wake.clear()
+            while self.lines:
+                kind, why = self.lines.popleft()
+                if kind == "lost":
+                    if self.on_lost:
+                        self.on_lost(f"the built-in synth's audio keeps failing ({why}); the synth is silent, "
+                                     f"MIDI goes on (S turns it on again)")
+                elif time.monotonic() - said_at < FAULT_SAY_EVERY:
+                    unsaid += 1  # a burst: one line for it
+                else:
+                    said_at, more = time.monotonic(), f"; {unsaid} more since the last said" if unsaid else ""
+                    unsaid = 0
+                    if self.on_fault:
+                        self.on_fault(f"the built-in synth's audio failed ({why}); its voices were reset and it "
+                                      f"plays on{more}")
+
+    def close(self) -> None:
+        self.closed = True
+        self.wake.set()
+
+
 class JackAudio:
     """livejam's synth as a JACK client with two audio ports, connected to the
     system's playback ports when there are any."""
@@ -119,7 +183,7 @@ class JackAudio:
     idle = None  # the idle_cycle.IdleCycle while its machine code is JACK's callback
 
     def __init__(self, make_output: Callable[[int], SynthOutput], name: str = "livejam-synth",
-                 on_lost: Callable | None = None) -> None:
+                 on_lost: Callable | None = None, on_fault: Callable | None = None) -> None:
         try:
             import jack
         except (ImportError, OSError) as exc:  # no JACK-Client, or no libjack
@@ -131,6 +195,7 @@ class JackAudio:
             raise LivejamError(f"no JACK server for the synth's audio ({exc})") from None
         self.rate = self.client.samplerate
         self.output = make_output(self.rate)
+        self.faults = CallbackFaults(on_fault, on_lost)
         self.ports = [self.client.outports.register(n) for n in PORT_NAMES]
         self.previous: float | None = None
         self.silence = b""
@@ -178,13 +243,29 @@ class JackAudio:
 
     def _process(self, frames: int) -> None:
         self.python_cycles += 1
+        faults = self.faults
+        if faults.given_up:
+            self._silent(frames)
+            return
+        try:
+            self._play(frames)
+            faults.in_a_row = 0
+        except Exception as exc:  # noqa: BLE001 - one raise and JACK would drop the client for good
+            faults.failed(exc, self.output)
+            self.previous = None
+            self._silent(frames)
+
+    def _silent(self, frames: int) -> None:
+        if len(self.silence) != 4 * frames:
+            self.silence = bytes(4 * frames)  # a block of float32 zeros, made once per block size
+        self.zero(frames)  # one copy into each of JACK's buffers: no array made
+
+    def _play(self, frames: int) -> None:
         output = self.output
         output.take()
         if not output.sent and output.synth.idle:  # nothing to play, no voice left: as little as can be
             self.previous = None  # the next block's window starts one period back, as it does
-            if len(self.silence) != 4 * frames:
-                self.silence = bytes(4 * frames)  # a block of float32 zeros, made once per block size
-            self.zero(frames)  # one copy into each of JACK's buffers: no array made
+            self._silent(frames)
             if self.idle is not None and (seen := output.taken_up_to()) is not None:
                 self.idle.rest(seen)  # the next idle cycles run no Python
             return
@@ -200,6 +281,7 @@ class JackAudio:
             self.on_lost(f"the JACK server went away ({reason}); the synth is silent, MIDI goes on")
 
     def close(self) -> None:
+        self.faults.close()
         self.client.deactivate()
         self.client.close()
 
@@ -211,12 +293,13 @@ class DeviceAudio:
     reliable everywhere), by blocks no longer being asked for."""
 
     def __init__(self, make_output: Callable[[int], SynthOutput], rate: int = 44100, block_ms: int = 10,
-                 backends=None, on_lost: Callable | None = None) -> None:
+                 backends=None, on_lost: Callable | None = None, on_fault: Callable | None = None) -> None:
         try:
             import miniaudio
         except ImportError as exc:
             raise LivejamError(f"no audio library for the synth ({exc}); run bin/livejam once to install it") from None
         self.rate, self.output, self.on_lost = rate, make_output(rate), on_lost
+        self.faults = CallbackFaults(on_fault, on_lost)
         try:
             with quiet_stderr():  # libasound prints a dozen lines on a machine without a sound card
                 self.device = miniaudio.PlaybackDevice(output_format=miniaudio.SampleFormat.FLOAT32, nchannels=2,
@@ -240,8 +323,19 @@ class DeviceAudio:
         while True:
             start = time.perf_counter()
             self.last = time.monotonic()
-            self.output.take()
-            audio = self.output.block(frames, start - frames / self.rate if previous is None else previous, self.rate)
+            if self.faults.given_up:
+                frames = yield bytes(8 * frames)
+                continue
+            try:
+                self.output.take()
+                audio = self.output.block(frames, start - frames / self.rate if previous is None else previous,
+                                          self.rate)
+                self.faults.in_a_row = 0
+            except Exception as exc:  # noqa: BLE001 - a generator that raised would end the stream for good
+                self.faults.failed(exc, self.output)
+                previous = None
+                frames = yield bytes(8 * frames)  # two float32 channels of silence
+                continue
             previous = start
             frames = yield audio.tobytes()
 
@@ -260,21 +354,22 @@ class DeviceAudio:
 
     def close(self) -> None:
         self.closed.set()
+        self.faults.close()
         self.device.close()
 
 
 def open_audio(make_output: Callable[[int], SynthOutput], on_lost: Callable | None = None,
-               name: str = "livejam-synth", audio: str = "auto"):
+               name: str = "livejam-synth", audio: str = "auto", on_fault: Callable | None = None):
     """JACK's audio if a JACK server runs, else the system's default device ("jack":
     JACK's only; "null": miniaudio's null backend, real blocks and no sound card,
     for tests). make_output(sample rate) makes the synth at the rate the audio runs at."""
     if audio == "null":
         import miniaudio
 
-        return DeviceAudio(make_output, backends=[miniaudio.Backend.NULL], on_lost=on_lost)
+        return DeviceAudio(make_output, backends=[miniaudio.Backend.NULL], on_lost=on_lost, on_fault=on_fault)
     try:
-        return JackAudio(make_output, name=name, on_lost=on_lost)
+        return JackAudio(make_output, name=name, on_lost=on_lost, on_fault=on_fault)
     except LivejamError:
         if audio == "jack":
             raise
-        return DeviceAudio(make_output, on_lost=on_lost)
+        return DeviceAudio(make_output, on_lost=on_lost, on_fault=on_fault)

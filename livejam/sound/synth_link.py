@@ -88,7 +88,9 @@ class SynthProcess:
     the tap that feeds it. Opening waits until it sounds or says why it cannot."""
 
     def __init__(self, soundfont: str | None, clock, volume: float = 0.8, programs: dict[str, int] | None = None,
-                 on_lost: Callable[[str], None] | None = None, name: str = "livejam-synth", audio: str | None = None) -> None:
+                 on_lost: Callable[[str], None] | None = None, name: str = "livejam-synth", audio: str | None = None,
+                 on_fault: Callable[[str], None] | None = None) -> None:
+        self.on_fault = on_fault  # a fault the synth got over (said, not latched)
         self.on_lost, self.closing, self.said, self.saying = on_lost, False, False, threading.Lock()
         self.tail: collections.deque[str] = collections.deque(maxlen=4)  # the child's last other lines (a traceback)
         self.names: list[str] = []
@@ -126,6 +128,9 @@ class SynthProcess:
                 self.ready.set()
             elif word == "lost":
                 self._say(rest)
+            elif word == "fault":
+                if self.on_fault and not self.closing:
+                    self.on_fault(rest)
             elif raw.strip():
                 self.tail.append(raw.decode(errors="replace").strip())
         if not self.ready.is_set():
@@ -163,16 +168,16 @@ class SynthProcess:
 
 
 def open_synth(soundfont: str | None, clock, volume: float, programs: dict[str, int],
-               on_lost: Callable[[str], None] | None = None):
+               on_lost: Callable[[str], None] | None = None, on_fault: Callable[[str], None] | None = None):
     """The synth in its own process where the system allows it (POSIX), else in
     livejam's process (live.open_audio)."""
     if not IN_PROCESS:
-        return SynthProcess(soundfont, clock, volume, programs, on_lost=on_lost)
+        return SynthProcess(soundfont, clock, volume, programs, on_lost=on_lost, on_fault=on_fault)
     from . import live
     from .synth import BlockSynth
 
     return live.open_audio(lambda rate: live.SynthOutput(BlockSynth(soundfont, rate), clock, volume, programs),
-                           on_lost=on_lost, audio=AUDIO)
+                           on_lost=on_lost, audio=AUDIO, on_fault=on_fault)
 
 
 def _board(fd: int):

@@ -113,8 +113,11 @@ def child(args: dict, life: int) -> int:
     def lost(line: str) -> None:
         _say("lost", line)
 
+    def fault(line: str) -> None:
+        _say("fault", line)
+
     try:
-        audio = live.open_audio(make_output, on_lost=lost, name=args["name"], audio=args["audio"])
+        audio = live.open_audio(make_output, on_lost=lost, name=args["name"], audio=args["audio"], on_fault=fault)
     except LivejamError as exc:
         _say("error", str(exc))
         return 1

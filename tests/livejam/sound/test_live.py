@@ -101,6 +101,7 @@ def test_jack_callback_a_note_after_idle_cycles_sounds_at_its_own_sample(monkeyp
                    for a in arrays]
     audio.zero = audio._zeroing(types.SimpleNamespace())  # JACK-Client's public path: no libjack here
     audio.output = SynthOutput(BlockSynth(rate=RATE), clock)
+    audio.faults = live.CallbackFaults(None, None)
     process = audio._process
     taken = []
 
@@ -117,4 +118,6 @@ def test_jack_callback_a_note_after_idle_cycles_sounds_at_its_own_sample(monkeyp
     assert not taken[-1].any() and audio.output.synth.idle  # idle cycles, zeroed
     audio.output.send(mido.Message("note_on", note=64, velocity=100), at=50.0 + 199 * period + 100 / RATE)
     cycle(200)
+    audio.faults.close()
     assert onset(taken[-1][:, None]) == 100
+    assert audio.faults.in_a_row == 0

@@ -19,7 +19,7 @@ class Audio:
     def close(self):
         pass
 
-def open_audio(make_output, on_lost=None, name="", audio=""):
+def open_audio(make_output, on_lost=None, name="", audio="", on_fault=None):
     made["output"] = Audio.output = make_output(48000)
     return Audio()
 
