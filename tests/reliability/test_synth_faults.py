@@ -5,6 +5,7 @@ stream ends with a generator that raised. Now the fault is said in one line, the
 voices are reset, and the synth plays on; a fault that comes back cycle after
 cycle is said as lost. Through the real JACK server, miniaudio's null device, and
 the synth's own process fed a corrupt record."""
+import contextlib
 import threading
 import time
 
@@ -46,6 +47,20 @@ class Said:
         self.got.set()
 
 
+@contextlib.contextmanager
+def faulty_jack_synth(name: str, said: Said):
+    """The synth on JACK with a Faulty output, and a capture of each port: (audio, captures)."""
+    audio = live.JackAudio(lambda rate: Faulty(BlockSynth(rate=rate), WallClock()), name=f"test-{name}-synth",
+                           on_fault=said.fault, on_lost=said.lost)
+    caps = [Capture(port, name=f"test-{name}-capture-{i}") for i, port in enumerate(audio.names)]
+    try:
+        yield audio, caps
+    finally:
+        for c in caps:
+            c.close()
+        audio.close()
+
+
 def _sounds(caps, since: float) -> bool:
     return all((np.abs(c.audio(since=since)[1]) > QUIET).any() for c in caps)
 
@@ -53,10 +68,7 @@ def _sounds(caps, since: float) -> bool:
 @pytest.mark.usefixtures("jack_server")
 def test_a_fault_in_the_jack_callback_is_said_once_and_the_synth_plays_on(api):
     said = Said()
-    audio = live.JackAudio(lambda rate: Faulty(BlockSynth(rate=rate), WallClock()), name="test-faulty-synth",
-                           on_fault=said.fault, on_lost=said.lost)
-    caps = [Capture(name, name=f"test-faulty-capture-{i}") for i, name in enumerate(audio.names)]
-    try:
+    with faulty_jack_synth("faulty", said) as (audio, caps):
         audio.output.fail = 3  # three cycles in a row: one burst, one line
         audio.output.send(mido.Message("note_on", note=60, velocity=110))
         assert said.got.wait(10), "no word of the fault"
@@ -68,19 +80,12 @@ def test_a_fault_in_the_jack_callback_is_said_once_and_the_synth_plays_on(api):
         # Before: JACK had stopped calling the callback, and nothing sounded again.
         assert until(lambda: _sounds(caps, again), 10, every=0.01), "the synth fell silent after its fault"
         assert not audio.faults.given_up
-    finally:
-        for c in caps:
-            c.close()
-        audio.close()
 
 
 @pytest.mark.usefixtures("jack_server")
 def test_a_fault_that_keeps_coming_is_said_as_lost_and_the_cycles_are_silence(api):
     said = Said()
-    audio = live.JackAudio(lambda rate: Faulty(BlockSynth(rate=rate), WallClock()), name="test-failing-synth",
-                           on_fault=said.fault, on_lost=said.lost)
-    caps = [Capture(name, name=f"test-failing-capture-{i}") for i, name in enumerate(audio.names)]
-    try:
+    with faulty_jack_synth("failing", said) as (audio, caps):
         audio.output.fail = 10**9
         audio.output.send(mido.Message("note_on", note=60, velocity=110))
         assert until(lambda: any(kind == "lost" for kind, _ in said.lines), 10, every=0.01), said.lines
@@ -90,10 +95,6 @@ def test_a_fault_that_keeps_coming_is_said_as_lost_and_the_cycles_are_silence(ap
         assert until(lambda: min(c.heard_until() for c in caps) > since + 0.2, 10, every=0.01)
         for c in caps:
             assert not c.audio(since=since)[1].any()  # exact silence, the client still in the graph
-    finally:
-        for c in caps:
-            c.close()
-        audio.close()
 
 
 def test_a_fault_on_the_default_device_is_said_and_blocks_go_on():
