@@ -6,6 +6,8 @@ block: tinysoundfont fills a given buffer)."""
 from __future__ import annotations
 
 import importlib.util
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,19 @@ ALL_SOUND_OFF, ALL_NOTES_OFF = 120, 123
 # without asking tinysoundfont (the idle cost of --synth). Longer than any envelope's
 # delay stage, so a note whose attack starts late is never frozen.
 QUIET_SECONDS = 0.25
+# Installed apart from livejam's own dependencies, with --no-deps: its declared
+# dependency pyaudio (live playback, which livejam does not use) has no Linux wheel
+# and fails to build without PortAudio's headers. bin/_venv.sh installs the same.
+TINYSOUNDFONT = "tinysoundfont==0.3.7"
+
+
+def install_command(python: str = sys.executable) -> str:
+    """The one command that adds the synth to the environment livejam runs in: pip
+    where the environment has it (a venv, pipx's shared pip), else uv's (a `uv tool`
+    environment has no pip)."""
+    if importlib.util.find_spec("pip") is None:
+        return f"uv pip install --python {shlex.quote(python)} --no-deps {TINYSOUNDFONT}"
+    return f"{shlex.quote(python)} -m pip install --no-deps {TINYSOUNDFONT}"
 
 
 def default_soundfont() -> Path:
@@ -40,8 +55,8 @@ class BlockSynth:
         try:
             import tinysoundfont
         except ImportError:
-            raise LivejamError("the synth needs tinysoundfont; run bin/livejam once (it installs it) or "
-                               "`pip install --no-deps tinysoundfont`") from None
+            raise LivejamError(f"the synth needs tinysoundfont, installed apart from livejam (bin/livejam does it): "
+                               f"run `{install_command()}`") from None
         sf = Path(soundfont) if soundfont else default_soundfont()
         if not sf.is_file():
             raise LivejamError(f"SoundFont {sf} not found; pass an .sf2 or .sf3 file")

@@ -75,3 +75,17 @@ def test_after_a_quiet_spell_blocks_skip_the_synth_and_the_next_note_sounds_as_f
     fresh = BlockSynth()
     expected = np.concatenate([fresh.render(256, [(37, note)]).copy(), fresh.render(256).copy()])
     assert not synth.idle and np.array_equal(after, expected) and onset(after) == 37
+
+
+def test_the_missing_synth_names_the_one_command_for_this_install(monkeypatch):
+    """pip where the environment has it (a venv, pipx's shared pip), uv's where it
+    has none (a `uv tool` environment): the command .ci/wheel-check runs as said."""
+    import importlib.util
+
+    from livejam.sound import synth
+
+    real = importlib.util.find_spec
+    assert synth.install_command("/env/bin/python") == "/env/bin/python -m pip install --no-deps tinysoundfont==0.3.7"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pip" else real(name, *a))
+    assert synth.install_command("/my env/bin/python") == \
+        "uv pip install --python '/my env/bin/python' --no-deps tinysoundfont==0.3.7"
