@@ -20,8 +20,7 @@ from typing import Callable
 import mido
 
 from ..midi.feedback import EchoDetector
-from ..midi.keyboards import Keyboards
-from ..midi.sounding import GESTURES
+from ..midi.sounding import GESTURES, Keyboards
 from ..model.sampler import Sampler
 from ..settings import config
 from ..threads import name_this_thread
@@ -86,7 +85,7 @@ class Engine:
         self.inbox.put(Played(msg, self.clock.now() if t is None else t, keyboard))
 
     def keyboard_sink(self, name: str | None) -> Callable[..., None]:
-        """The sink for one input port: its messages carry its name (midi/keyboards.py)."""
+        """The sink for one input port: its messages carry its name (midi/sounding.py, Keyboards)."""
         return functools.partial(self.feed_midi, keyboard=name or "virtual")
 
     def feed_midi_clock(self, msg: mido.Message, t: float | None = None) -> None:

@@ -16,7 +16,7 @@ import mido
 class Played:
     msg: mido.Message
     t: float  # when it arrived, by the engine's clock
-    keyboard: str = ""  # the input port it came from (midi/keyboards.py)
+    keyboard: str = ""  # the input port it came from (midi/sounding.py, Keyboards)
 
 
 @dataclass

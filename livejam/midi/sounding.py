@@ -3,7 +3,9 @@
 comes up; which of the player's other gestures a source left away from rest
 (a bent pitch, pressure, the mod wheel, expression, the soft and sostenuto
 pedals), so each is put back; how the sources share one output without cutting
-each other (`Sounding`); and the one note-balance check (`hanging`) tests use."""
+each other (`Sounding`); the same from the players' side, several keyboards on
+one channel held apart (`Keyboards`); and the one note-balance check (`hanging`)
+tests use."""
 from __future__ import annotations
 
 import mido
@@ -15,6 +17,7 @@ PEDAL = 64
 # source's release (and every exit path) puts back when it left one elsewhere.
 AT_REST_CCS = {1: 0, 11: 127, 66: 0, 67: 0}  # mod wheel, expression, sostenuto, soft pedal
 GESTURES = ("pitchwheel", "aftertouch", "polytouch")
+HELD_PEDALS = (PEDAL, 66, 67)  # sustain, sostenuto, soft: down at 64 and above
 
 
 def puts_back(msg: mido.Message) -> bool:
@@ -138,6 +141,57 @@ class Sounding:
     def channels(self) -> set[int]:
         """Every channel any source sent a note or pedal on (each is released on every exit path)."""
         return set().union(*(t.channels for t in self.sources.values()))
+
+
+class Keyboards:
+    def __init__(self) -> None:
+        self.keys: dict[tuple[int, int], set[str]] = {}  # (channel, pitch) -> inputs holding it
+        self.pedals: dict[tuple[int, int], set[str]] = {}  # (channel, controller) -> inputs holding it down
+
+    def passes(self, msg: mido.Message, keyboard: str) -> bool:
+        """Note `keyboard`'s message; False for a release another input still holds."""
+        if msg.type == "note_on" and msg.velocity > 0:
+            self.keys.setdefault((msg.channel, msg.note), set()).add(keyboard)
+            return True
+        if msg.type in ("note_on", "note_off"):
+            return self._let_go(self.keys, (msg.channel, msg.note), keyboard)
+        if msg.type == "control_change" and msg.control in HELD_PEDALS:
+            key = (msg.channel, msg.control)
+            if msg.value >= 64:
+                self.pedals.setdefault(key, set()).add(keyboard)
+                return True
+            return self._let_go(self.pedals, key, keyboard)
+        return True
+
+    @staticmethod
+    def _let_go(held: dict, key, keyboard: str) -> bool:
+        holders = held.get(key)
+        if not holders:
+            return True  # nobody holds it (a stray release): harmless, it goes on
+        holders.discard(keyboard)
+        if holders:
+            return False  # another input still holds it down
+        del held[key]
+        return True
+
+    def left(self, keyboards: set[str]) -> list[mido.Message]:
+        """These inputs are gone (switched away): the releases of what only they
+        held, to be played as theirs, so nothing they held hangs."""
+        out = []
+        for held, release in ((self.keys, lambda ch, n: mido.Message("note_off", channel=ch, note=n)),
+                              (self.pedals, lambda ch, cc: mido.Message("control_change", channel=ch, control=cc,
+                                                                        value=0))):
+            for key in sorted(held):
+                held[key] -= keyboards
+                if not held[key]:
+                    del held[key]
+                    out.append(release(*key))
+        return out
+
+    def clear(self) -> None:
+        """After a panic everything is released: later releases are strays."""
+        self.keys.clear()
+        self.pedals.clear()
 
 
 def hanging(timed) -> dict[tuple[int, int], int]:

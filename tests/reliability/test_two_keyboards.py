@@ -10,7 +10,7 @@ import mido
 import pytest
 
 from livejam.midi import system
-from livejam.midi.keyboards import Keyboards
+from livejam.midi.sounding import Keyboards
 from livejam.midi.sounding import hanging
 from tests.jack_peer import Peer
 from tests.waiting import until
