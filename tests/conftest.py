@@ -7,7 +7,7 @@ from pathlib import Path
 import mido
 import pytest
 
-from tests.jack import api, jack_server, livejam  # noqa: F401  (fixtures: the JACK server and livejam on it)
+from tests.jack import api, jack_server, livejam, pipewire  # noqa: F401  (fixtures: the JACK server, livejam on it, PipeWire)
 
 SCALE = [0, 2, 4, 5, 7, 9, 11]
 

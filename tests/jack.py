@@ -30,8 +30,28 @@ def server_running() -> bool:
     return subprocess.run(["jack_lsp"], capture_output=True, timeout=10).returncode == 0
 
 
+# Set by the PipeWire run (tests/livejam/sound/test_pipewire.py): the synth's audio
+# tests run under pw-jack against PipeWire's JACK, which jack_lsp (jackd's) cannot see.
+ON_PIPEWIRE = os.environ.get("LIVEJAM_TEST_SERVER") == "pipewire"
+
+
+def jack_client_server() -> str:
+    """The version string of the JACK server JACK-Client reaches ("... PipeWire ..." on PipeWire's)."""
+    import jack
+
+    client = jack.Client("livejam-test-probe", no_start_server=True)
+    try:
+        return jack._ffi.string(jack._lib.jack_get_version_string()).decode()
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def jack_server():
+    if ON_PIPEWIRE:
+        assert "PipeWire" in jack_client_server(), "LIVEJAM_TEST_SERVER=pipewire, but JACK-Client reaches another JACK"
+        yield
+        return
     if server_running():
         yield
         return
@@ -50,6 +70,28 @@ def jack_server():
         proc.kill()
         pytest.fail("jackd was started but did not come up")
     yield
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def pipewire(tmp_path_factory):
+    """A PipeWire server (headless: no session manager, its dummy driver drives the
+    JACK clients), started in a runtime folder of its own: its folder. CI installs it
+    (.ci/run); elsewhere the tests that need it are skipped with the command."""
+    if shutil.which("pipewire") is None or shutil.which("pw-jack") is None:
+        if os.environ.get("CI"):
+            pytest.fail("no PipeWire: .ci/run must install pipewire and pipewire-jack")
+        pytest.skip("needs PipeWire: `sudo apt install --no-install-recommends pipewire pipewire-jack`")
+    runtime = tmp_path_factory.mktemp("pipewire-runtime")
+    runtime.chmod(0o700)
+    proc = subprocess.Popen(["pipewire"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)})
+    if not until(lambda: (runtime / "pipewire-0").exists() or proc.poll() is not None, 20, every=0.05) \
+            or proc.poll() is not None:
+        proc.kill()
+        pytest.fail("pipewire was started but did not come up")
+    yield runtime
     proc.terminate()
     proc.wait(timeout=10)
 

@@ -131,7 +131,7 @@ def _devices(a) -> None:
     from ..midi import system
 
     api, ins, outs = system.find_system(a.api or "")
-    print(f"MIDI API: {system.api_name(api)}")
+    print(f"MIDI API: {system.in_words(api)}")
     print("inputs:" if ins else "inputs: none")
     for n in ins:
         print(f"  {n}")

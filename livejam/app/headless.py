@@ -20,7 +20,7 @@ FLUSH_SECONDS = 0.05  # a few MIDI-server periods for the panic to leave the pro
 
 
 def ready_words(d: dict) -> str:
-    return "\n".join([*d["notices"], f"livejam: {d['api']} in {', '.join(d['inputs'])} -> out {d['output']}; "
+    return "\n".join([*d["notices"], f"livejam: {d.get('midi', d['api'])} in {', '.join(d['inputs'])} -> out {d['output']}; "
                                    f"model {d['model']}; recording {d['recording'] or 'off'}"
                                    + (f"; tempo: {d['tempo']}, answers on the bar" if d.get("tempo") else "")
                                    + ". Play; Ctrl-C quits."])

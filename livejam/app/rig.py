@@ -123,7 +123,7 @@ class LiveRig:
             self.engine.emit(PortLost if kind == "port_lost" else PortBack, port=name)
 
     def describe(self) -> dict:
-        return {"model": str(self.model.path), "api": system.api_name(self.api),
+        return {"model": str(self.model.path), "api": system.api_name(self.api), "midi": system.in_words(self.api),
                 "inputs": [p.name for p in self.inputs], "output": self.output.name,
                 "recording": str(self.recorder.path) if self.recorder else None,
                 "tempo": self.engine.tempo.source if self.engine.tempo else None}

@@ -40,7 +40,8 @@ def attach(rig) -> bool:
         rig.notices.append(f"built-in synth off: {exc}")
         return False
     rig.engine.scheduler.taps.append(rig.audio.output)
-    rig.notices.append(f"built-in synth: {', '.join(rig.audio.names)}")
+    via = getattr(rig.audio, "via", "")
+    rig.notices.append(f"built-in synth: {', '.join(rig.audio.names)}" + (f" ({via})" if via else ""))
     return True
 
 

@@ -108,8 +108,33 @@ def close_client(midi, api: int, process_ends: bool = False) -> None:
     midi.delete()
 
 
+def pipewire_running() -> bool:
+    """A PipeWire server for this user (what most Linux desktops run): its socket,
+    where libpipewire looks for it (PIPEWIRE_RUNTIME_DIR, else XDG_RUNTIME_DIR;
+    PIPEWIRE_REMOTE names it)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    base = os.environ.get("PIPEWIRE_RUNTIME_DIR") or os.environ.get("XDG_RUNTIME_DIR")
+    return bool(base) and os.path.exists(os.path.join(base, os.environ.get("PIPEWIRE_REMOTE", "pipewire-0")))
+
+
+def in_words(api: int) -> str:
+    """The MIDI system, as the start line and `devices` say it: on a PipeWire
+    desktop, ALSA's sequencer is what PipeWire bridges into its graph."""
+    name = api_name(api)
+    if name == "alsa" and pipewire_running():
+        return "alsa (the ALSA sequencer, which PipeWire bridges: PipeWire and JACK apps see these ports)"
+    return name
+
+
 def no_midi_system_message(api: int, exc: Exception | None = None) -> str:
     name = api_name(api)
+    if name == "jack" and pipewire_running():
+        # python-rtmidi's wheel carries JACK2's own libjack (python_rtmidi.libs), which
+        # speaks only to jackd: PipeWire's JACK (its own libjack) is out of its reach.
+        return ("no JACK server for MIDI: PipeWire runs here, and python-rtmidi's JACK (JACK2's own libjack, in "
+                "its wheel) cannot reach PipeWire's JACK; leave out --api jack to use the ALSA sequencer, which "
+                "PipeWire bridges, or run jackd")
     if name == "jack":
         return "no JACK server is running; start one (e.g. `jackd -d dummy` or QjackCtl) or use --api alsa"
     if name == "alsa":

@@ -194,6 +194,7 @@ class JackAudio:
         except jack.JackError as exc:
             raise LivejamError(f"no JACK server for the synth's audio ({exc})") from None
         self.rate = self.client.samplerate
+        self.via = _server(jack)
         self.output = make_output(self.rate)
         self.faults = CallbackFaults(on_fault, on_lost)
         self.ports = [self.client.outports.register(n) for n in PORT_NAMES]
@@ -286,6 +287,16 @@ class JackAudio:
         self.client.close()
 
 
+def _server(jack) -> str:
+    """Which JACK the synth plays through, as said at start: PipeWire's libjack says
+    so in its version string ("3.0.0.0 (using PipeWire 0.3.65)"); jackd's does not."""
+    try:
+        version = jack._ffi.string(jack._lib.jack_get_version_string()).decode(errors="replace")
+    except Exception:  # noqa: BLE001 - JACK-Client without its cffi handles: say nothing more
+        return "JACK"
+    return "PipeWire's JACK" if "PipeWire" in version else "JACK"
+
+
 class DeviceAudio:
     """livejam's synth on the system's default audio device (miniaudio). A device
     that stops (unplugged headphones, a sound server gone) is said once, by
@@ -308,6 +319,7 @@ class DeviceAudio:
             raise LivejamError(f"no sound device for the synth ({exc.args[0] if exc.args else exc}); "
                                f"MIDI out goes on") from None
         self.names = [f"the default sound device ({self.device.backend})"]
+        self.via = ""
         self.last = time.monotonic()  # when the device last asked for a block
         self.closed = threading.Event()
         self.said = False

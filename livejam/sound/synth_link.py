@@ -94,6 +94,7 @@ class SynthProcess:
         self.on_lost, self.closing, self.said, self.saying = on_lost, False, False, threading.Lock()
         self.tail: collections.deque[str] = collections.deque(maxlen=4)  # the child's last other lines (a traceback)
         self.names: list[str] = []
+        self.via = ""  # which JACK its audio plays through ("PipeWire's JACK"), where it is JACK's
         self.ready = threading.Event()
         self.error: str | None = None
         args = {"soundfont": soundfont, "volume": volume, "programs": programs or {}, "name": name,
@@ -120,7 +121,9 @@ class SynthProcess:
     def _read(self) -> None:
         for raw in self.proc.stdout:
             word, _, rest = raw.decode(errors="replace").rstrip("\n").partition("\t")
-            if word == "ready":
+            if word == "via":
+                self.via = rest
+            elif word == "ready":
                 self.names = rest.split("\t")
                 self.ready.set()
             elif word == "error":

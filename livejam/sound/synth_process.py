@@ -122,6 +122,8 @@ def child(args: dict, life: int) -> int:
         _say("error", str(exc))
         return 1
     _out_of_the_collectors_sight()  # the synth, its SoundFont and its audio client as well (no collection: the callback runs)
+    if getattr(audio, "via", ""):
+        _say("via", audio.via)
     _say("ready", "\t".join(audio.names))
     try:
         while os.read(life, 1):  # sleeps, the interpreter lock let go, until livejam closes it or is gone

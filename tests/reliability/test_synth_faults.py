@@ -65,8 +65,9 @@ def _sounds(caps, since: float) -> bool:
     return all((np.abs(c.audio(since=since)[1]) > QUIET).any() for c in caps)
 
 
+@pytest.mark.synth_audio
 @pytest.mark.usefixtures("jack_server")
-def test_a_fault_in_the_jack_callback_is_said_once_and_the_synth_plays_on(api):
+def test_a_fault_in_the_jack_callback_is_said_once_and_the_synth_plays_on():
     said = Said()
     with faulty_jack_synth("faulty", said) as (audio, caps):
         audio.output.fail = 3  # three cycles in a row: one burst, one line
@@ -82,8 +83,9 @@ def test_a_fault_in_the_jack_callback_is_said_once_and_the_synth_plays_on(api):
         assert not audio.faults.given_up
 
 
+@pytest.mark.synth_audio
 @pytest.mark.usefixtures("jack_server")
-def test_a_fault_that_keeps_coming_is_said_as_lost_and_the_cycles_are_silence(api):
+def test_a_fault_that_keeps_coming_is_said_as_lost_and_the_cycles_are_silence():
     said = Said()
     with faulty_jack_synth("failing", said) as (audio, caps):
         audio.output.fail = 10**9

@@ -38,6 +38,32 @@ def test_asked_for_no_midi_system_it_tries_jack_after_the_platforms_own(monkeypa
         system.find_system("alsa")  # asked for by name: no second guess
 
 
+def test_on_a_pipewire_desktop_the_alsa_sequencer_is_chosen_and_said_as_bridged(monkeypatch, tmp_path):
+    """A PipeWire desktop: ALSA's sequencer works (PipeWire bridges it), rtmidi's JACK
+    cannot reach PipeWire's JACK. livejam takes the platform's own (ALSA) first and
+    says why it works there; without PipeWire it says only "alsa"."""
+    from livejam.midi import system
+    from livejam.errors import NoMidiSystem
+
+    def listing(api):
+        if system.api_name(api) == "alsa":
+            return ["Keystation:Keystation MIDI 1 24:0"], ["Midi Through:Midi Through Port-0 14:0"]
+        raise NoMidiSystem(system.no_midi_system_message(api))
+
+    monkeypatch.setattr(system, "list_ports", listing)
+    monkeypatch.setattr(system.sys, "platform", "linux")
+    monkeypatch.delenv("PIPEWIRE_RUNTIME_DIR", raising=False)
+    monkeypatch.delenv("PIPEWIRE_REMOTE", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    api, ins, _ = system.find_system("")
+    assert system.in_words(api) == "alsa" and ins  # no PipeWire socket: plain ALSA
+    (tmp_path / "pipewire-0").touch()  # PipeWire's socket, where libpipewire looks for it
+    api, ins, _ = system.find_system("")
+    assert system.api_name(api) == "alsa" and "PipeWire bridges" in system.in_words(api)
+    with pytest.raises(NoMidiSystem, match="cannot reach PipeWire's JACK; leave out --api jack"):
+        system.find_system("jack")
+
+
 class FakeClient:
     """An rtmidi client that notes what was asked of it."""
 

@@ -20,6 +20,7 @@ import pytest
 from livejam.bench.audio import QUIET, Capture
 from livejam.bench.loopback import Loopback
 from livejam.midi import system
+from tests.jack import ON_PIPEWIRE
 from tests.waiting import until
 
 pytestmark = pytest.mark.usefixtures("jack_server")
@@ -144,6 +145,7 @@ def test_jacks_graph_says_whether_anyone_listens_to_livejam_out(api, livejam):
         lb.close()
 
 
+@pytest.mark.synth_audio
 @pytest.mark.parametrize("path", ["libjack", "public"])
 def test_the_synths_idle_path_writes_exact_silence_on_both_ports(path, monkeypatch):
     """The idle path (nothing sent, no voice left) zeroes JACK's buffers itself, each
@@ -185,6 +187,7 @@ def test_the_synths_idle_path_writes_exact_silence_on_both_ports(path, monkeypat
         audio.close()
 
 
+@pytest.mark.synth_audio
 def test_a_silent_synths_cycles_run_no_python_until_livejam_writes_and_they_are_exact_silence():
     """While the synth is silent JACK's cycles are idle_cycle's machine code (the
     Python callback's count stands still while the capture hears cycle after cycle
@@ -226,6 +229,7 @@ def test_a_silent_synths_cycles_run_no_python_until_livejam_writes_and_they_are_
                 c.close()
 
 
+@pytest.mark.synth_audio
 def test_where_the_machine_code_cannot_be_built_the_python_callback_plays_every_cycle(monkeypatch):
     """No llvmlite, or an LLVM that fails: the synth plays as before, its idle cycles in Python."""
     from livejam.sound import idle_cycle
@@ -246,3 +250,23 @@ def test_where_the_machine_code_cannot_be_built_the_python_callback_plays_every_
             assert until(lambda: _all_sound([cap]), 10, every=0.01), "no sound"
         finally:
             cap.close()
+
+
+@pytest.mark.synth_audio
+def test_the_synths_own_process_says_which_jack_it_plays_through_and_sounds_until_closed():
+    """The synth's process as livejam starts it, on whichever JACK JACK-Client
+    reaches: jackd's, or under pw-jack PipeWire's (said on the start line)."""
+    from livejam.sound.synth_link import SynthProcess
+    from livejam.timing.wallclock import WallClock
+
+    synth = SynthProcess(None, WallClock(), name="test-via-synth", audio="jack")
+    caps = [Capture(name, name=f"test-via-capture-{i}") for i, name in enumerate(synth.names)]
+    try:
+        assert synth.via == ("PipeWire's JACK" if ON_PIPEWIRE else "JACK")
+        synth.output.send(mido.Message("note_on", note=60, velocity=110))
+        assert until(lambda: _all_sound(caps), 10, every=0.01), "no sound"
+    finally:
+        for c in caps:
+            c.close()
+        synth.close()
+    assert synth.proc.poll() is not None  # its process ended with the close
