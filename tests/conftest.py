@@ -49,3 +49,16 @@ def tiny_corpus(tmp_path_factory) -> Path:
 def _own_settings_file(tmp_path, monkeypatch):
     """Never read or write the developer's real livejam settings."""
     monkeypatch.setenv("LIVEJAM_SETTINGS", str(tmp_path / "settings.toml"))
+
+
+@pytest.fixture(autouse=True)
+def _no_hang_on_a_fake_midi_system():
+    """A test on a fake MIDI system (tests/midi_systems.py) fails if livejam closed an
+    input while its callback was in flight: on ALSA, CoreMIDI and WinMM that hangs."""
+    from tests import midi_systems
+
+    midi_systems.installed.clear()
+    yield
+    hangs = [h for g in midi_systems.installed for h in g.hangs]
+    midi_systems.installed.clear()
+    assert not hangs, hangs

@@ -23,6 +23,14 @@ What each mimics, and where python-rtmidi 1.5.8 or its bundled RtMidi does it:
   MidiInApi::getMessage warns and returns).
 - A port that vanishes (a cable pulled) is gone from get_ports() and sending to it
   raises (as livejam's issue 18 takes it for every system).
+- Closing an input while a callback is in flight hangs: python-rtmidi's
+  MidiIn.close_port holds the interpreter lock (src/_rtmidi.pyx: cancel_callback,
+  then RtMidi's closePort, no `nogil`), and RtMidi waits for the thread that runs
+  the callback (ALSA: pthread_join in MidiInAlsa::closePort; WinMM: midiInReset in
+  MidiInWinMM::closePort, which returns buffers through the callback; CoreMIDI:
+  MIDIPortDispose, taken to wait on the read proc too), while that thread waits for
+  the lock in `_cb_func ... with gil`. The fake holds no lock, so it cannot hang:
+  it records the hang in `graph.hangs`, and every test on a fake fails on one.
 
 The watchdog process (livejam/midi/watchdog_process.py) runs on a thread here, so
 that it too opens its port on the fake; its pipes are real OS pipes, and livejam
@@ -72,6 +80,7 @@ class Graph:
         self.virtual: list[tuple[str, "_Base"]] = []  # (port name as others see it, owner)
         self.clients = 20  # ALSA hands out client numbers from here, one per plug
         self.inputs: list["MidiIn"] = []
+        self.hangs: list[str] = []  # closes that would hang a real system (see the top)
         self.lock = threading.RLock()
         self.inbox: queue.Queue = queue.Queue()
         threading.Thread(target=self._deliver_loop, name="fake-midi-system", daemon=True).start()
@@ -197,6 +206,7 @@ class MidiIn(_Base):
     def __init__(self, graph: Graph, rtapi: int = API_UNSPECIFIED, name: str = "RtMidi client") -> None:
         super().__init__(graph, rtapi, name)
         self.callback = None
+        self.dispatching = 0  # callbacks running on the system's thread now
         self.queue: queue.Queue = queue.Queue()
         with graph.lock:
             graph.inputs.append(self)
@@ -212,8 +222,10 @@ class MidiIn(_Base):
         self.callback = None
 
     def close_port(self) -> None:
+        self.cancel_callback()  # python-rtmidi: MidiIn.close_port cancels the callback, then closes
+        if self.dispatching:
+            self.graph.hangs.append(f"{self.client_name}: close_port while a callback was in flight")
         super().close_port()
-        self.cancel_callback()  # python-rtmidi: MidiIn.close_port cancels the callback
 
     def get_message(self):
         if self.callback is not None:
@@ -226,7 +238,11 @@ class MidiIn(_Base):
     def _receive(self, message: list[int]) -> None:
         cb = self.callback
         if cb is not None:
-            cb[0]((message, 0.0), cb[1])
+            self.dispatching += 1
+            try:
+                cb[0]((message, 0.0), cb[1])
+            finally:
+                self.dispatching -= 1
         else:
             self.queue.put((message, 0.0))
 
@@ -329,4 +345,8 @@ def install(monkeypatch, kind: str) -> Graph:
     fake = FakeRtmidi(graph)
     monkeypatch.setattr(system, "rtmidi_module", lambda: fake)
     monkeypatch.setattr(watchdog, "spawn_process", WatchdogThread)
+    installed.append(graph)
     return graph
+
+
+installed: list[Graph] = []  # the graphs of the test running: tests/conftest.py fails it on a hang

@@ -7,9 +7,17 @@ times); polling MidiIn.get_message() from a thread garbled none, so JACK input
 is polled (every 1 ms while playing, less often after a rest; the --clock port
 every 8 ms, each message timed by when it reached the server: stamps.py). Other
 backends use rtmidi's callback.
+
+Closing a callback input: python-rtmidi 1.5.8 holds the interpreter lock through
+close_port(), and RtMidi's close waits for its input thread (ALSA joins it; WinMM's
+midiInReset returns buffers through the callback; CoreMIDI's port dispose is taken
+to wait on its read proc as well), which may be inside our callback waiting for
+that lock: a quit or port switch while a DAW's clock streams in would hang. So the
+callback is cancelled first and the lock let go until none is in flight (`_drain`).
 """
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from typing import Callable
@@ -28,6 +36,10 @@ POLL_STEPS = ((0.0, 0.001), (1.0, 0.004), (10.0, 0.008))
 # it is read at the idle pace, ticks or not (at 1 ms, following a clock cost 4 % of a core).
 CLOCK_POLL = 0.008
 CLOCK_TYPES = frozenset({"clock", "start", "stop", "continue", "songpos"})  # MIDI clock and transport
+# Before closing a callback input: the lock is let go this long at a time until a
+# whole such wait saw no callback run (a callback waiting for the lock takes it at
+# once), at most DRAIN_SECONDS.
+DRAIN_QUIET, DRAIN_SECONDS = 0.01, 0.5
 
 
 class ByName:
@@ -81,10 +93,14 @@ class _Port(ByName):
         with self.lock:
             return self._reopen(raise_errors)
 
+    def _before_close(self) -> None:
+        """What must happen before the rtmidi port closes (an input's callback drained)."""
+
     def _reopen(self, raise_errors: bool) -> bool:
         try:
             idx = resolve(self.wanted, self.midi.get_ports(), "input" if self.kind == "in" else "output")
             if self.midi.is_port_open():
+                self._before_close()
                 system.close_port(self.midi, self.api)
             self._guard(lambda: self.midi.open_port(idx, self.kind))
             self.name = self.midi.get_ports()[idx]
@@ -99,12 +115,14 @@ class _Port(ByName):
         with self.lock:
             self.connected = False
             if self.midi.is_port_open():
+                self._before_close()
                 system.close_port(self.midi, self.api)
 
     def close(self, process_ends: bool = False) -> None:
         """process_ends: this process is on its way out (system.close_client)."""
         with self.lock:
             self.connected = False
+            self._before_close()
             system.close_client(self.midi, self.api, process_ends)
 
 
@@ -118,6 +136,8 @@ class InputPort(_Port):
                  timing: bool = False) -> None:
         self.sink, self.clock = sink, clock
         self.poll = api_name(api) == "jack"
+        self.calls, self.inside = 0, 0  # callbacks begun, and running now (for _drain)
+        self.retired: list[tuple] = []
         # JACK's clock port: arrival times from rtmidi's deltas, which only hold when
         # rtmidi filters nothing (it counts a filtered event's time too); the port
         # passes on the clock's messages only.
@@ -154,7 +174,30 @@ class InputPort(_Port):
         self.sink(msg, self.clock.now() if t is None else t)
 
     def _callback(self, event, _data=None) -> None:
-        self._deliver(event[0])
+        self.calls += 1
+        self.inside += 1
+        try:
+            self._deliver(event[0])
+        finally:
+            self.inside -= 1
+
+    def _before_close(self) -> None:
+        if not self.poll:
+            # python-rtmidi frees the (function, data) tuple its C callback reads when it
+            # cancels; one already dispatched would read it freed: the last few are kept.
+            kept = [o for o in gc.get_referents(self.midi) if isinstance(o, tuple) and o[:1] == (self._callback,)]
+            self.retired = (self.retired + kept)[-4:]
+            self.midi.cancel_callback()  # no callback starts after this
+            self._drain()
+
+    def _drain(self) -> None:
+        """Let the interpreter lock go until no callback is in flight (see the top)."""
+        end = time.monotonic() + DRAIN_SECONDS
+        while time.monotonic() < end:
+            seen = self.calls
+            time.sleep(DRAIN_QUIET)
+            if self.inside == 0 and self.calls == seen:
+                return
 
     def _poll(self) -> None:
         name_this_thread()
@@ -177,9 +220,7 @@ class InputPort(_Port):
         self.running = False
         if self.poll:
             self.thread.join(timeout=1)
-        else:
-            self.midi.cancel_callback()
-        super().close(process_ends)
+        super().close(process_ends)  # (a callback input is drained first: _before_close)
 
 
 class OutputPort(_Port):
