@@ -112,6 +112,9 @@ class WatchedOutput(ByName):
                 if self.failing and self.wanted is not None:
                     threading.Thread(target=self._recover, name="livejam-watchdog-recover", daemon=True).start()
                 continue
+            if word == "stuck":  # its send is stuck: it ends itself, and is replaced with this said
+                self.ended_why = f"the watchdog's send was stuck ({rest}): it ended"
+                continue
             with self.replied:
                 self.replies.append(f"{word} {rest}")
                 self.replied.notify_all()

@@ -10,13 +10,22 @@ the payload. A payload whose first byte is a MIDI status byte (>= 0x80) is a
 message to send; otherwise it is a word: `bye` (livejam released everything
 itself: go quietly) or `reopen N` (the port came back: open it by name again).
 Back to livejam, one line each: `open NAME` (started), `N open NAME` or `N failed WHY`
-(to reopen N), `lost WHY` (a send failed), `back` (a send works again)."""
+(to reopen N), `lost WHY` (a send failed), `back` (a send works again).
+
+The pipe is read on a thread of its own, apart from the sending, and a third minds
+the sending: a send stuck for good (RtMidi's JACK send spins on a full ring buffer
+when the server is gone) can no longer hide livejam's end. One send taking
+STUCK_SECONDS, or the sending not done END_SECONDS after the pipe ended (or said
+`bye`), ends the process (`stuck WHY` said first): nothing more could go out through
+that port. livejam then starts another, which opens the port afresh."""
 from __future__ import annotations
 
 import argparse
 import os
+import queue
 import signal
 import sys
+import threading
 import time
 
 import mido
@@ -26,7 +35,11 @@ from .panic import sequence
 from .sounding import AT_REST_CCS, NoteTracker
 
 FLUSH_SECONDS = 0.1  # after the release: a few server periods before the port closes (JACK sends on its own thread)
+END_SECONDS = 2.0  # livejam gone or said bye: the sending must be done by then (the release takes ~0.1 s)
+STUCK_SECONDS = 2.0  # one send this long is stuck (a panic's ~300 bytes take 0.1 s even at 31.25 kbaud)
+MIND_EVERY = 0.1
 SUSTAIN, START, CONTINUE, STOP = 64, 0xFA, 0xFB, 0xFC
+STUCK_EXIT = 3  # the exit status of a watchdog that ended with its send stuck
 
 
 class Keeper:
@@ -112,15 +125,61 @@ def records(fd: int):
             buf = buf[2 + n:]
 
 
-def serve(fd: int, port, say) -> int:
+def serve(fd: int, port, say, give_up=None) -> int:
     """Send what comes through the pipe until `bye` (0) or the pipe closing (1: livejam died).
     A send that fails is said once (`lost`); every later message is tried again, and
     the first that goes says `back` (a device replugged within a second, a CoreMIDI
-    send error that passes): nothing is latched silent."""
+    send error that passes): nothing is latched silent. The pipe is read apart from
+    the sending; give_up(why) is called when it is stuck (main: the process exits)."""
+    items: queue.SimpleQueue = queue.SimpleQueue()
+    done = threading.Event()
+    sending = Sending()
+
+    def read() -> None:
+        for data in records(fd):
+            items.put(data)
+            if data == b"bye":
+                break  # livejam's last word: the pipe is read no further
+        sending.ended_at = time.monotonic()
+        items.put(None)  # the end: a bye, or the pipe closed (livejam died)
+
+    def mind() -> None:
+        while not done.wait(MIND_EVERY):
+            why = sending.stuck(time.monotonic())
+            if why and give_up is not None:
+                give_up(why)
+                return
+
+    threading.Thread(target=read, name="livejam-watchdog-pipe", daemon=True).start()
+    threading.Thread(target=mind, name="livejam-watchdog-mind", daemon=True).start()
+    try:
+        return _send(items, port, say, sending)
+    finally:
+        done.set()
+
+
+class Sending:
+    """When the send in progress began, and when livejam's pipe ended: what the minder reads."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.ended_at: float | None = None
+
+    def stuck(self, now: float) -> str:
+        since, ended = self.since, self.ended_at  # (one read each: the sending thread writes them)
+        if since is not None and now - since > STUCK_SECONDS:
+            return f"one send has taken {now - since:.1f} s"
+        if ended is not None and now - ended > END_SECONDS:
+            return f"the sending was not done {END_SECONDS:.0f} s after livejam's end"
+        return ""
+
+
+def _send(items: queue.SimpleQueue, port, say, sending: Sending) -> int:
     keeper, failing = Keeper(), False
-    for data in records(fd):
+    for data in iter(items.get, None):
         if data[0] >= 0x80:
             keeper.saw(data)
+            sending.since = time.monotonic()
             try:
                 port.send(data)
             except Exception as exc:  # the device went away, or hiccupped
@@ -131,6 +190,8 @@ def serve(fd: int, port, say) -> int:
                 if failing:
                     say("back")
                 failing = False
+            finally:
+                sending.since = None
         elif data == b"bye":
             time.sleep(FLUSH_SECONDS)  # livejam's own last releases may still wait for the server's thread
             return 0
@@ -142,17 +203,20 @@ def serve(fd: int, port, say) -> int:
             except Exception as exc:
                 say(f"{tag}failed {exc}")
     for data in keeper.release():
+        sending.since = time.monotonic()
         try:
             port.send(data)
         except Exception:
             break  # the port went with livejam: nothing sounds there any more
+        finally:
+            sending.since = None
     time.sleep(FLUSH_SECONDS)
     return 1
 
 
-def run(argv: list[str], fd: int, say, process_ends: bool = False) -> int:
+def run(argv: list[str], fd: int, say, process_ends: bool = False, give_up=None) -> int:
     """Open the port the arguments name, say so, then serve the pipe on fd;
-    process_ends: main() ends the process next (system.close_client)."""
+    process_ends: main() ends the process next (system.close_client); give_up: see serve."""
     from .system import api_id
 
     p = argparse.ArgumentParser(prog="livejam.midi.watchdog_process")
@@ -167,7 +231,7 @@ def run(argv: list[str], fd: int, say, process_ends: bool = False) -> int:
         return 2
     say(f"open {port.name}")
     try:
-        return serve(fd, port, say)
+        return serve(fd, port, say, give_up)
     finally:
         port.close(process_ends)
 
@@ -183,7 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(line.replace("\n", " "), flush=True)
 
-    return run(sys.argv[1:] if argv is None else argv, sys.stdin.fileno(), say, process_ends=True)
+    def give_up(why: str) -> None:
+        try:
+            say(f"stuck {why}")
+        except OSError:
+            pass  # livejam has gone
+        os._exit(STUCK_EXIT)  # the sending thread cannot be stopped; the process can
+
+    return run(sys.argv[1:] if argv is None else argv, sys.stdin.fileno(), say, process_ends=True, give_up=give_up)
 
 
 if __name__ == "__main__":

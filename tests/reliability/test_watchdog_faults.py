@@ -113,3 +113,95 @@ def test_a_reopen_reply_that_comes_too_late_is_not_taken_for_the_next(monkeypatc
         assert out.replies == []
     finally:
         out.close()
+
+
+class Stuck:
+    """A port whose send never returns (RtMidi's JACK send on a server that is gone)."""
+
+    name = "livejam out"
+
+    def __init__(self, *args) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(bytes(data))
+        threading.Event().wait()
+
+    def open(self) -> str:
+        return self.name
+
+    def close(self, process_ends: bool = False) -> None:
+        pass
+
+
+@pytest.mark.parametrize("what", ["one send too long", "livejam ended"])
+def test_the_watchdog_sees_a_stuck_send_and_livejams_end_while_it_is_stuck(monkeypatch, what):
+    """Its pipe is read apart from the sending: before, a send stuck for good hid
+    livejam's end, and the watchdog lived on holding the port."""
+    from livejam.midi import watchdog_process
+
+    if what == "livejam ended":  # the send alone would not be called stuck yet
+        monkeypatch.setattr(watchdog_process, "STUCK_SECONDS", 3600.0)
+        monkeypatch.setattr(watchdog_process, "END_SECONDS", 0.2)
+    else:
+        monkeypatch.setattr(watchdog_process, "STUCK_SECONDS", 0.2)
+    read, write = os.pipe()
+    gave_up: list[str] = []
+    port = Stuck()
+    server = threading.Thread(target=serve, args=(read, port, lambda line: None, gave_up.append), daemon=True)
+    server.start()
+    os.write(write, frame(mido.Message("note_on", note=60, velocity=90).bytes()))
+    assert until(lambda: port.sent, 5)
+    if what == "livejam ended":
+        os.close(write)  # livejam died while the send was stuck
+    assert until(lambda: gave_up, 10), "the stuck sending was never noticed"
+    assert ("after livejam's end" if what == "livejam ended" else "one send has taken") in gave_up[0]
+    if what != "livejam ended":
+        os.close(write)  # (the pipe's reader ends on it)
+
+
+def test_a_stuck_watchdog_process_ends_itself_and_says_why(tmp_path):
+    """The real process (its port replaced by one whose send never returns): livejam
+    dies mid-send, and the process ends within its deadline, saying it was stuck."""
+    script = ("import sys, threading\n"
+              "from livejam.midi import watchdog_process as w\n"
+              "from tests.reliability.test_watchdog_faults import Stuck\n"
+              "w.Port = Stuck\n"
+              "w.STUCK_SECONDS = 3600.0\n"
+              "w.END_SECONDS = 0.3\n"
+              "sys.exit(w.main(['--api', 'jack']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=False,
+                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert proc.stdout.readline().startswith(b"open ")
+    proc.stdin.write(frame(mido.Message("note_on", note=60, velocity=90).bytes()))
+    proc.stdin.close()  # livejam is gone
+    rc = proc.wait(30)
+    said = proc.stdout.read().decode()
+    from livejam.midi.watchdog_process import STUCK_EXIT
+
+    assert rc == STUCK_EXIT and said.startswith("stuck "), (rc, said)
+
+
+def test_livejam_says_why_a_watchdog_ended_itself_stuck_and_starts_another(monkeypatch):
+    install(monkeypatch, "alsa")
+    started: list = []
+
+    def says_stuck(argv):
+        if started:  # the next one: the fake's watchdog on its thread
+            return install_thread(argv)
+        started.append(1)
+        script = "print('open livejam out', flush=True); print('stuck one send has taken 2.1 s', flush=True)"
+        return subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                bufsize=0)
+
+    from tests.midi_systems import WatchdogThread as install_thread
+
+    monkeypatch.setattr(watchdog, "spawn_process", says_stuck)
+    said: list[str] = []
+    out = WatchedOutput(system.api_id("alsa"), None, on_restart=said.append)
+    try:
+        assert until(lambda: said, 10)
+        assert said[0].startswith("the watchdog's send was stuck (one send has taken 2.1 s): it ended; "
+                                  "started a new one"), said
+    finally:
+        out.close()
