@@ -167,6 +167,8 @@ def _play(a) -> None:
     from .tui.app import LivejamApp
 
     LivejamApp(rig, save_settings=settings_file.update).run()
+    if not rig.released:  # the screen is gone: said where the terminal shows it
+        print(f"livejam: {rig.stopped_line()}", file=sys.stderr)
 
 
 def _offer(cfg):

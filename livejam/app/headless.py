@@ -84,8 +84,8 @@ def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
                 if ev is not stop and ev is not suspend:
                     say_event(ev)
             rec = str(rig.recorder.path) if rig.recorder else None
-            say("stopped", "stopped: every note released" + (f"; recording in {rec}" if rec else ""),
-                {"recording": rec,
+            say("stopped", rig.stopped_line() + (f"; recording in {rec}" if rec else ""),
+                {"recording": rec, "released": rig.released,
                  "figures": {k: v if v is None else round(v, 4) for k, v in rig.engine.figures.read().items()}})
         finally:
             requests.released()  # a console closing on Windows waits for this before the process ends

@@ -45,6 +45,11 @@ class NoMidiRig:
     def toggle_synth(self) -> None:
         synth_switch.toggle(self)  # the TUI's S, on a thread of its own
 
+    released = True
+
+    def stopped_line(self) -> str:
+        return "stopped: every note released"
+
     def stop(self) -> None:
         synth_switch.detach(self)
         self.engine.stop()

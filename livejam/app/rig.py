@@ -4,6 +4,7 @@ loop and the TUI both start from here (port_switch.py changes the ports of a
 running rig; nomidi.py is the rig with no MIDI system at all)."""
 from __future__ import annotations
 
+import shlex
 import threading
 
 from ..midi import ports, system, watcher
@@ -152,4 +153,16 @@ class LiveRig:
         if self.clock_port:
             self.clock_port.close(self.process_ends_on_stop)
         self.engine.stop()
-        self.output.close()  # everything is released: the watchdog goes home quietly
+        handed = self.output.close()  # everything is released: the watchdog goes home quietly
+        # False: the watchdog did not take or send them all (stuck, or its port failing)
+        self.released = self.engine.released and handed is not False
+
+    released = True  # after stop(): did every last release reach the output?
+
+    def stopped_line(self) -> str:
+        """What is said on the way out: "every note released" only when it was."""
+        if self.released:
+            return "stopped: every note released"
+        panic = "livejam panic" + (f" --out {shlex.quote(self.cfg.output)}" if self.cfg.output else "")
+        return (f"stopped, but the last releases did not all reach {self.output.name}; if a synth still sounds, "
+                f"run `{panic}`")

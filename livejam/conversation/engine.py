@@ -70,6 +70,7 @@ class Engine:
         self.events_in = 0
         self.answers = 0
         self.output_failing = False
+        self.released = True  # stop(): did every last release go out?
         self.keyboards = Keyboards()  # several inputs on one channel, held apart
         self.echoes = EchoDetector()  # our own output coming back in (a feedback loop)
         self.shown_state = self.conversation.state
@@ -126,7 +127,9 @@ class Engine:
             if self.thread:
                 self.thread.join(timeout=2)
         self.beats_out.stop()
+        failed = self.scheduler.failed
         self.scheduler.panic(self.channels(), final=True)
+        self.released = self.scheduler.failed == failed  # every last release went out (said on the way out)
         self.scheduler.stop()
         if self.recorder:
             self.recorder.close()

@@ -92,7 +92,8 @@ class WatchedOutput(ByName):
         # The one file object of the pipe's write end, kept so closing it closes the fd.
         self.stdin = proc.stdin
         self.pipe = Pipe(proc.stdin.fileno(), lambda why: self._stopped_taking(proc, why), name="livejam-watchdog")
-        threading.Thread(target=self._read, args=(proc,), name="livejam-watchdog", daemon=True).start()
+        self.reader = threading.Thread(target=self._read, args=(proc,), name="livejam-watchdog", daemon=True)
+        self.reader.start()
         word, rest = self._reply(START_SECONDS)
         if word != "open":
             self.closing = True  # its reader must not start another
@@ -201,15 +202,17 @@ class WatchedOutput(ByName):
             raise LivejamError(f"MIDI output {self.name} is gone")
         self.pipe.write(frame(msg.bytes()))  # never waits; a watchdog that stopped taking is being replaced
 
-    def close(self) -> None:
+    def close(self) -> bool:
         """livejam released everything itself: the watchdog goes home quietly (what
-        waits in the pipe first, CLOSE_SECONDS at most: a stuck one cannot hold the quit)."""
+        waits in the pipe first, CLOSE_SECONDS at most: a stuck one cannot hold the quit).
+        True if it took everything, its port sending, and ended as asked."""
         with self.lock:
             self.closing = True
-            if self.pipe.write(frame(b"bye")):
-                self.pipe.drain(CLOSE_SECONDS)
+            took = self.pipe.write(frame(b"bye")) and self.pipe.drain(CLOSE_SECONDS)
             self.connected = False
             self._end()
+            self.reader.join(CLOSE_SECONDS)  # its last lines read: a send that failed on the way out is known
+            return took and self.proc.returncode == 0 and not self.failing
 
     # -- what the port watcher asks besides present() (an output by name can vanish and come back) --
     def lost(self) -> None:

@@ -37,6 +37,7 @@ class Scheduler:
         self.thread: threading.Thread | None = None
         self.late = 0  # messages sent more than 1 ms after their deadline
         self.sent = 0  # messages sent so far
+        self.failed = 0  # sends the output refused (a lost port)
         self.lateness: deque[float] = deque(maxlen=4096)  # recent send time - deadline, seconds
         self.realtime = False  # whether the OS gave this thread real-time priority
 
@@ -153,6 +154,7 @@ class Scheduler:
                 # note-on and not this is reset by the panic a lost port brings). Kept, it
                 # would withhold another source's note-off of that pitch when the port is back.
                 self.voices.sent(tag, msg)
+            self.failed += 1
             if self.on_error:
                 self.on_error(exc)
             return
