@@ -95,12 +95,14 @@ class ClockSource:
                     self.ticks.append(t)
 
     def perform(self, bpm_at, bars: int, calls_every: int = 2, stop: bool = True, lead: float = 0.3,
-                until_beat: float | None = None, calls: bool = True, ticks_before: int = 0) -> list[float]:
+                until_beat: float | None = None, calls: bool = True, ticks_before: int = 0,
+                relocate_at_beat: int | None = None) -> list[float]:
         """Start, then the clock for `bars` bars (or up to `until_beat`) with a call in
         bar 2, 4, ...; Stop at the end (or just stop sending: a lost clock).
         Returns the tick send times. calls=False: the clock alone, nothing played.
         ticks_before: the clock runs that many ticks before its Start, as some DAWs
-        and sequencers send it all the time."""
+        and sequencers send it all the time. relocate_at_beat: there the DAW jumps back
+        to bar 1 without Stop (a loop: Song Position 0 just before that beat's tick)."""
         t0 = time.perf_counter() + lead + ticks_before * 60.0 / bpm_at(0.0) / PPQN
         ticks = tick_times(t0, bpm_at, bars * 4)
         if until_beat is not None:
@@ -117,6 +119,9 @@ class ClockSource:
                 off = ticks[int((bar * 4 + beat + NOTE_BEATS) * PPQN)]
                 timed += [(on, 2, mido.Message("note_on", note=pitch, velocity=80), self.daw.keys),
                           (off, 2, mido.Message("note_off", note=pitch), self.daw.keys)]
+        if relocate_at_beat is not None:
+            self.relocated = ticks[relocate_at_beat * PPQN]
+            timed.append((self.relocated, 0, mido.Message("songpos", pos=0), self.clock))
         if stop:
             timed.append((ticks[-1], 3, mido.Message("stop"), self.clock))
         self.sent = ticks[:-1]
@@ -191,7 +196,9 @@ def livejam_argv(model: str, *more: str) -> list[str]:
             *(["--model", model] if model else []), *more]
 
 
-TEMPI = {"90 BPM": steady(90), "120 BPM": steady(120), "174 BPM": steady(174), "ramp 100-140 BPM": ramp(100, 140, 24)}
+# 60-180 BPM, the range a DAW user plays in (DESIGN.md), and a ramp.
+TEMPI = {"60 BPM": steady(60), "90 BPM": steady(90), "120 BPM": steady(120), "180 BPM": steady(180),
+         "ramp 100-140 BPM": ramp(100, 140, 24)}
 
 
 @contextlib.contextmanager

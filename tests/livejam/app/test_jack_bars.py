@@ -1,12 +1,12 @@
 """Through the JACK server: livejam in its own process follows a test DAW's MIDI
-clock (90, 120 and 174 BPM and a ramp) and answers on its bar lines; Stop ends
+clock (60, 90, 120 and 180 BPM and a ramp) and answers on its bar lines; Stop ends
 an answer with every note released; a lost clock is said and free time goes on.
 
 Measured at the receiving client: the answer's first note against the clock tick
 on that bar line, both heard by the same client. A client's messages go out at
 the start of the next server period, so two events sent within a millisecond can
-arrive one period apart: the allowance is 2 ms plus one period (livejam/bench/bars.py
-explains, and `livejam bench --bars` gives the figures)."""
+arrive one period apart: the allowance, for every answer, is one period plus 1 ms
+(livejam/bench/bars.py explains, and `livejam bench --bars` gives the figures)."""
 
 import numpy as np
 import pytest
@@ -40,23 +40,24 @@ def daw(jack_server, tmp_path):  # noqa: F811
 
 def test_answers_start_on_the_clocks_bar_lines_and_stay_on_its_grid(daw):
     source, lj = daw
-    allowed = 0.002 + period_seconds()
-    pooled, off_grid = [], []
+    allowed = 0.001 + period_seconds()
+    off_grid = []
     for name, bpm_at in TEMPI.items():
+        bars = BARS if bpm_at(0) > 60 else 8  # (60 BPM: three answers, half a minute)
         source.clear()
-        source.perform(bpm_at, BARS)
+        source.perform(bpm_at, bars)
         assert lj.wait_event("clock", 5, count=list(TEMPI).index(name) + 1, what="stop"), lj.events
-        errors = source.answer_errors(BARS)
-        assert len(errors) == 6, (name, errors)  # every call answered, on its bar line
-        pooled += errors
+        errors = source.answer_errors(bars)
+        assert len(errors) == (bars - 2) // 2, (name, errors)  # every call answered, on its bar line
+        # Every answer, not most: within one server period (the receiver hears two sends a
+        # millisecond apart a period apart) and 1 ms.
+        assert np.max(np.abs(errors)) <= allowed, (name, np.round(np.array(errors) * 1000, 2))
         # The answer's notes stay on the sixteenth grid the clock marks (quantize 1).
         sixteenths = np.array([a for k in range(0, len(source.sent), PPQN // 4)
                                if (a := source.arrival_of(k)) is not None])
         off = [np.abs(sixteenths - t).min() for t, m in source.heard if m.type == "note_on" and m.velocity > 0]
         off_grid += off
-    # p95 over all: a loaded machine may stall the server once in a while (it is not real-time here).
-    err = np.abs(pooled)
-    assert np.percentile(err, 95) <= allowed, np.round(err * 1000, 2)
+    # The rest of each answer's notes (p95: the server here is not real-time, and may drop a period).
     assert np.percentile(off_grid, 95) <= allowed, np.round(np.sort(off_grid)[-10:] * 1000, 2)
     events = [e["what"] for e in lj.events if e["event"] == "clock"]
     assert events[:2] == ["start", "found"] and events.count("stop") == len(TEMPI) and "lost" not in events
@@ -73,9 +74,30 @@ def test_a_clock_that_ticks_before_its_start_keeps_the_bar_lines_at_90_bpm(daw):
     assert lj.wait_event("clock", 5, what="stop"), lj.events
     errors = source.answer_errors(8)
     assert len(errors) == 3, errors  # bars 3, 5 and 7
-    assert np.max(np.abs(errors)) <= 0.002 + period_seconds(), np.round(np.array(errors) * 1000, 2)
+    assert np.max(np.abs(errors)) <= 0.001 + period_seconds(), np.round(np.array(errors) * 1000, 2)
     said = [e["what"] for e in lj.events if e["event"] == "clock"]
     assert "start" in said and "relocate" not in said, said
+
+
+def test_a_daw_looping_back_mid_answer_cuts_it_at_once(daw):
+    """A DAW's loop (Song Position 0 while running, no Stop) on a beat of the answer:
+    nothing of that answer is heard after the jump, beyond what was already on its
+    way (the clock port is read every CLOCK_POLL, and a server period passes). One
+    run of six used to leave six answer notes after the jump."""
+    from livejam.midi.ports import CLOCK_POLL
+
+    source, lj = daw
+    source.clear()
+    source.perform(steady(90), 4, calls_every=4, relocate_at_beat=9)  # the call in bar 2, the answer in bar 3
+    assert lj.wait_event("clock", 5, what="stop"), lj.events
+    said = [e["what"] for e in lj.events if e["event"] == "clock"]
+    assert "relocate" in said, said
+    ons = [t for t, m in source.heard if m.type == "note_on" and m.velocity > 0]
+    beat = 60.0 / 90
+    assert [t for t in ons if source.relocated - 2 * beat <= t < source.relocated], "the answer was not playing"
+    late = [t - source.relocated for t in ons if t > source.relocated + CLOCK_POLL + period_seconds() + 0.003]
+    assert not late, np.round(np.array(late) * 1000, 1)
+    assert hanging([(0.0, m) for _, m in source.heard if m.type in ("note_on", "note_off")]) == {}
 
 
 def test_stop_cuts_the_answer_with_every_note_released_and_a_lost_clock_is_said(daw):
