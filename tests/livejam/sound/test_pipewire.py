@@ -18,14 +18,31 @@ ROOT = Path(__file__).resolve().parents[3]
 AUDIO_TESTS = ["tests/livejam/sound/test_jack_audio.py", "tests/reliability/test_synth_faults.py"]
 
 
-def on_pipewire(pipewire: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["pw-jack", "-p", "256", *args], cwd=ROOT, capture_output=True, text=True, timeout=400,
+def on_pipewire(pipewire: Path, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["pw-jack", "-p", "256", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "XDG_RUNTIME_DIR": str(pipewire), **env})
 
 
+HANG_SECONDS = 60  # one inner run takes ~5 s
+TRIES = 3
+
+
 def test_the_synths_audio_tests_pass_on_pipewires_jack(pipewire):
-    r = on_pipewire(pipewire, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "synth_audio",
-                    *AUDIO_TESTS, LIVEJAM_TEST_SERVER="pipewire")
+    """PipeWire 0.3.65's jack_deactivate now and then never returns (about one inner
+    run in five here; the synth's own process is killed by livejam 2 s after such a
+    close, so a quit is bounded): a run that hangs is tried again, and said; a test
+    that fails fails at once."""
+    hangs = 0
+    for _ in range(TRIES):
+        try:
+            r = on_pipewire(pipewire, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m",
+                            "synth_audio", *AUDIO_TESTS, LIVEJAM_TEST_SERVER="pipewire", timeout=HANG_SECONDS)
+            break
+        except subprocess.TimeoutExpired:
+            hangs += 1
+            print(f"PipeWire's JACK hung a close (run {hangs}); trying again")
+    else:
+        raise AssertionError(f"every one of {TRIES} runs on PipeWire's JACK hung")
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     passed = re.search(r"(\d+) passed", r.stdout)
     assert passed and int(passed.group(1)) >= 7 and "skipped" not in r.stdout, r.stdout[-2000:]
