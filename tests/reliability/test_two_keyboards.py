@@ -4,7 +4,6 @@ thru output, in the recording or in what the model hears; and a keyboard
 switched away leaves nothing it held sounding. The engine on a fake clock with a
 recording output, then through JACK with livejam as its own process and the two
 keyboards as devices of their own."""
-import time
 
 import mido
 import pytest
@@ -89,22 +88,25 @@ def test_two_keyboards_through_jack_hold_one_note_until_both_let_go(api, livejam
         def heard(pitch):
             return [b for b in daw.received if b[0] & 0xE0 == 0x80 and b[1] == pitch]
 
-        def sent(kbd, msg):
-            kbd.send_message(msg)
-            time.sleep(0.05)
+        def ons(pitch):
+            return [b for b in heard(pitch) if b[0] & 0xF0 == 0x90 and b[2] > 0]
 
         # A JACK connection takes a few periods: each keyboard strikes a probe key until it is heard.
         for kbd, probe in ((upper, 40), (lower, 41)):
             assert until(lambda: (kbd.send_message([0x90, probe, 1]), kbd.send_message([0x80, probe, 0]),
                                   heard(probe))[2], 10, every=0.1)
-        sent(upper, [0x90, 60, 90])
-        sent(lower, [0x90, 60, 80])  # (the same bytes within 60 ms would be taken for an echo: midi/feedback.py)
-        sent(lower, [0x80, 60, 0])
-        assert until(lambda: len([b for b in heard(60) if b[0] & 0xF0 == 0x90 and b[2] > 0]) == 2, 5, every=0.01)
-        time.sleep(0.3)  # the lower's release had time to come through: it must not
+        upper.send_message([0x90, 60, 90])
+        assert until(lambda: len(ons(60)) == 1, 5, every=0.01)
+        lower.send_message([0x90, 60, 80])  # (the same bytes within 60 ms would be taken for an echo: midi/feedback.py)
+        assert until(lambda: len(ons(60)) == 2, 5, every=0.01)
+        lower.send_message([0x80, 60, 0])
+        marker = len(ons(42))
+        lower.send_message([0x90, 42, 1])  # after the lower's release on the same port: once heard, so was that
+        assert until(lambda: len(ons(42)) > marker, 5, every=0.01)
         msgs = [mido.Message.from_bytes(b) for b in daw.received]
         assert hanging([(0, m) for m in msgs]).get((0, 60)) == 1, heard(60)
-        sent(upper, [0x80, 60, 0])
+        lower.send_message([0x80, 42, 0])
+        upper.send_message([0x80, 60, 0])
         assert until(lambda: hanging([(0, mido.Message.from_bytes(b)) for b in daw.received]).get((0, 60)) is None,
                      5, every=0.01)
     finally:
