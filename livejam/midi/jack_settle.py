@@ -23,27 +23,32 @@ PERIODS = 3  # the switching cycle, and a spare on each side
 TIMEOUT = 1.0  # a server that stopped counting frames (freewheel ending, a stall)
 
 
+_watcher = None  # one per process, kept: opening and closing a client is itself news to every other
+
+
 def settle(periods: int = PERIODS, timeout: float = TIMEOUT) -> bool:
     """Return once JACK has handled the graph changes made before the call (see the
     module's docstring); False when no JACK server answered or time ran out."""
+    global _watcher
     try:
         import jack
 
-        watcher = jack.Client("livejam-settle", no_start_server=True)  # never activated: not in the graph
-    except Exception:
-        return False
-    try:
+        if _watcher is None:
+            # Never activated (not in the graph) and never closed: a watcher opened and
+            # closed around each unregister was one more change for this process's
+            # clients to hear just before it (a CI run crashed there, once).
+            _watcher = jack.Client("livejam-settle", no_start_server=True)
+        watcher = _watcher
         start, want = watcher.frame_time, periods * watcher.blocksize
         period = watcher.blocksize / watcher.samplerate
         end = time.monotonic() + timeout
         while (watcher.frame_time - start) % 2**32 < want:  # JACK's frame counter wraps at 2^32
             if time.monotonic() > end:
+                _watcher = None  # a server gone or stalled: the next call opens afresh
                 return False
             time.sleep(period / 2)
-        try:
-            watcher.get_uuid_for_client_name(watcher.name)  # a round trip through the server's request thread
-        except jack.JackError:
-            return False
+        watcher.get_uuid_for_client_name(watcher.name)  # a round trip through the server's request thread
         return True
-    finally:
-        watcher.close()  # it holds no ports: closing it unregisters none
+    except Exception:
+        _watcher = None
+        return False

@@ -25,5 +25,24 @@ def test_without_a_server_it_says_so_at_once(monkeypatch):
     def no_server(*a, **k):
         raise jack.JackOpenError("livejam-settle", 0x11)
 
+    monkeypatch.setattr(jack_settle, "_watcher", None)
     monkeypatch.setattr(jack, "Client", no_server)
     assert jack_settle.settle() is False
+
+
+def test_one_watcher_serves_every_close(monkeypatch):
+    """Opening and closing a client around each unregister was itself news to every
+    other client of the process, just before the unregister: one is kept."""
+    import jack
+
+    opened = []
+    real = jack.Client
+
+    def counted(*a, **k):
+        opened.append(a[0])
+        return real(*a, **k)
+
+    monkeypatch.setattr(jack_settle, "_watcher", None)
+    monkeypatch.setattr(jack, "Client", counted)
+    assert jack_settle.settle(periods=1) and jack_settle.settle(periods=1)
+    assert opened == ["livejam-settle"]
