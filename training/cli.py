@@ -136,7 +136,7 @@ def _judge(a) -> None:
     from livejam.settings.config import DEFAULTS
 
     from .judge import judge, parse_overrides, report
-    from .judge_live import judge_adaptation, judge_phrase_end, report_live
+    from .judge_live import judge_adaptation, judge_phrase_end, judge_prime, report_live
 
     if a.part == "keyboard":
         from .judge_keyboard import judge_keyboard, report_keyboard
@@ -159,6 +159,7 @@ def _judge(a) -> None:
     if "adaptation" in parts:
         result["adaptation"] = [judge_adaptation(model, x, seeds=a.seeds, overrides=overrides)
                                 for x in (a.adapt or [DEFAULTS["adapt"]])]
+        result["prime"] = judge_prime(model, seeds=a.seeds, overrides=overrides)
     if "phrase-end" in parts:
         result["phrase_end"] = [judge_phrase_end(model, {**overrides, "phrase_rule": "silence"})] + [
             judge_phrase_end(model, {**overrides, "phrase_rule": "model"}, t) for t in (a.threshold or [None])]
@@ -177,7 +178,7 @@ def _judge(a) -> None:
     if "accompany" in parts:
         print(report_accompany(result["accompany"]))
         return
-    print(report_live(result.get("adaptation", []), result.get("phrase_end", [])))
+    print(report_live(result.get("adaptation", []), result.get("phrase_end", []), result.get("prime")))
 
 
 def _bench(a) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -121,6 +122,40 @@ def judge_adaptation(model, adapt: float, seeds: int = 2, overrides: dict | None
             "nll_drop_calls10_20": float(np.mean([r["nll_drop_calls10_20"] for r in rows.values()]))}
 
 
+PRIMED_STYLES = ("whole-tone", "blues")
+FIRST = 5  # answers judged after priming
+
+
+def judge_prime(model, seeds: int = 2, overrides: dict | None = None) -> dict:
+    """`--prime`: a file of one style's playing (a 20-call session of another seed,
+    laid end to end) primed before the first call, against no prime; the style's
+    share of the first FIRST answers to that style's calls."""
+    import tempfile
+
+    from livejam.midi.files import write_tracks
+
+    base = LivejamConfig.from_dict({"record": False, **(overrides or {})})
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in PRIMED_STYLES:
+            style, shares = STYLES[name], {"off": [], "on": []}
+            for seed in range(seeds):
+                t, notes = 0.0, []
+                for call in session(name, seed=100 + seed):
+                    notes += [(t + s, t + e, p, v) for s, e, p, v in call]
+                    t = max(e for _, e, _, _ in notes) + GAP
+                path = Path(tmp) / f"{name}-{seed}.mid"
+                write_tracks(path, [("prime", notes)])
+                calls = session(name, seed=seed)[:FIRST]
+                for label, prime in (("off", ""), ("on", str(path))):
+                    answers, _ = play_session(model, replace(base, seed=seed, prime=prime), calls)
+                    shares[label] += [x for x in (style_share(a, style.pitch_classes) for a in answers) if x is not None]
+            rows[name] = {k: float(np.mean(v)) for k, v in shares.items()}
+            rows[name]["gain"] = rows[name]["on"] - rows[name]["off"]
+    return {"first_answers": FIRST, "seeds": seeds, "styles": rows,
+            "gain": float(np.mean([r["gain"] for r in rows.values()]))}
+
+
 def judge_phrase_end(model, overrides: dict | None = None, threshold: float | None = None) -> dict:
     """Each phrase-end call alone (a fresh engine: the wait should not depend on the one before)."""
     cfg = LivejamConfig.from_dict({"record": False, "seed": 0, **(overrides or {})})
@@ -147,8 +182,14 @@ def judge_phrase_end(model, overrides: dict | None = None, threshold: float | No
             "per_call": rows}
 
 
-def report_live(adaptation: list[dict], phrase_end: list[dict]) -> str:
+def report_live(adaptation: list[dict], phrase_end: list[dict], prime: dict | None = None) -> str:
     lines = []
+    if prime:
+        lines += ["", f"Prime (`--prime`: a file of the style's playing before the first call; style share of the "
+                      f"first {prime['first_answers']} answers):", "",
+                  "| style | share, no prime | share, primed | gain |", "|---|---|---|---|"]
+        lines += [f"| {n} | {r['off']:.2f} | {r['on']:.2f} | {r['gain']:+.2f} |" for n, r in prime["styles"].items()]
+        lines.append(f"| **mean** | | | **{prime['gain']:+.2f}** |")
     if adaptation:
         lines += ["", "Adaptation (20-call sessions; style share = answer notes in the style's scale, last five "
                       "answers; pc match = 1 - TVD of pitch classes to the calls; NLL per token of each call):", "",

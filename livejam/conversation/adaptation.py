@@ -203,6 +203,24 @@ class SessionCache:
         return z
 
 
+def primer(path) -> tuple[list[int], int]:
+    """A MIDI file's notes as the tokens the player's would be (every track merged,
+    the drum channel left out, the pedal folded in), and how many notes: what
+    `--prime` feeds the cache before the first call. One line if it cannot be read."""
+    from ..errors import LivejamError
+    from ..midi.files import MidiFileError, read_messages
+    from ..model.encoder import notes_from_messages
+
+    try:
+        notes, _ = notes_from_messages(read_messages(path))
+    except (MidiFileError, OSError) as exc:
+        raise LivejamError(f"cannot prime from {path}: {exc} (give a standard MIDI file)") from None
+    if not notes:
+        raise LivejamError(f"cannot prime from {path}: it has no notes")
+    tokens = [int(t) for t in vocab.encode(notes[-WINDOW:])]  # the cache counts no more than this
+    return tokens, min(len(notes), WINDOW)
+
+
 def _log_dist(counts: np.ndarray) -> np.ndarray | None:
     total = counts.sum()
     return np.log(counts / total + 1e-12) if total > 0 else None

@@ -71,6 +71,12 @@ class Controls:
             eng.keyboards.clear()
             eng.beats_out.rewind()  # the clock and the clicks it dropped are scheduled again
             eng.emit(Panicked)
+        elif name == "prime":
+            self._prime(value)
+        elif name == "primed":
+            path, tokens, notes = value
+            conv.style.feed(tokens)
+            eng.emit(Notice, message=primed_line(path, notes, eng.cfg.adapt))
         elif name == "keyboards_left":
             for msg in eng.keyboards.left(set(value)):  # what only they held ends, as if they let go
                 eng.played(msg, now)
@@ -152,6 +158,26 @@ class Controls:
         else:
             load()  # no engine thread (offline, tests): the pump picks the result up
 
+    def _prime(self, path) -> None:
+        """Read a file's notes off the engine thread (a long file takes a while), then feed them."""
+        from ..errors import LivejamError
+        from .adaptation import primer
+
+        eng = self.engine
+
+        def load() -> None:
+            try:
+                tokens, notes = primer(path)
+            except LivejamError as exc:
+                eng.emit(Problem, message=str(exc))
+                return
+            eng.command("primed", (path, tokens, notes))
+
+        if eng.running:
+            threading.Thread(target=load, name="livejam-prime", daemon=True).start()
+        else:
+            load()
+
     def _switch_model(self, model) -> None:
         """Between phrases or mid-answer: release what sounds, start afresh on the new model."""
         eng = self.engine
@@ -159,3 +185,9 @@ class Controls:
         eng.conversation.accompanist.stop()
         eng.listener.reset(model)
         eng.emit(ModelLoaded, path=str(model.path), summary=model.metadata.get("summary", ""))
+
+
+def primed_line(path, notes: int, adapt: float) -> str:
+    """What priming says: how much was learned, and when it will not be heard."""
+    off = "; adapt is 0, so it is heard once you turn adapt up" if adapt <= 0 else ""
+    return f"live adaptation primed with {notes} notes of {Path(path).name} (F forgets them){off}"

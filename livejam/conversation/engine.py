@@ -29,6 +29,7 @@ from ..timing.beats_out import BeatsOut
 from ..timing.scheduler import Scheduler
 from ..timing.tempo import CLOCK_KINDS, FIT_EVERY, FixedTempo, MidiClockFollower
 from ..timing.wallclock import WallClock
+from .adaptation import primer
 from .controls import Controls
 from .events import (AnswerEnded, ClockChanged, ClockWaiting, Command, Event, MidiClockIn, PhraseEnded, Played,
                      Problem, StateChanged, Stop)
@@ -63,6 +64,10 @@ class Engine:
         self.tempo = (FixedTempo(cfg.bpm, self.origin) if cfg.bpm else MidiClockFollower(cfg.clock_port) if cfg.clock_port
                       else None)
         self.conversation.tempo = self.tempo
+        self.primed = 0  # notes --prime fed live adaptation before the first call
+        if cfg.prime:
+            tokens, self.primed = primer(cfg.prime)  # one line (LivejamError) if the file will not do
+            self.conversation.style.feed(tokens)
         self.beats_out = BeatsOut(cfg, self.scheduler, self.conversation.grid, clock_out=cfg.clock_out and bool(cfg.bpm))
         self.roll = RollLog()  # what the piano roll draws
         self.controls = Controls(self)

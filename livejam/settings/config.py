@@ -160,6 +160,8 @@ class LivejamConfig:
                                lo=1, hi=128, play_only=True)
     thru_program: int = _opt(1, "the built-in synth's General MIDI program for the player's notes (--thru)",
                              lo=1, hi=128, play_only=True)
+    prime: str = _opt("", "prime live adaptation with a MIDI file's notes before you play, as if you had played "
+                          "them (never copied out; F forgets them with the rest)", saved=False)
     record: bool = _opt(True, "record the session to a MIDI file", short="Record", keys=("r",), live=True,
                         play_only=True, screen_saves=False)
     record_dir: str = _opt("", "where session recordings go; empty: the user data directory", play_only=True)

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import mido
 from textual.app import App, ComposeResult, SystemCommand
@@ -59,6 +60,7 @@ class LivejamApp(App):
         Binding("c", "devices", "Devices"),
         Binding("n", "models", "Model"),
         Binding("i", "learn", "Learn CC"),
+        Binding("P", "prime", "Prime"),  # shift+p
         Binding("S", "synth", "Synth"),  # shift+s: every lower-case letter plays or steers
         Binding("q", "quit", "Quit"),
         Binding("z", "octave(-1)", "Octave -", show=False),
@@ -325,6 +327,16 @@ class LivejamApp(App):
         from .screens import ModelScreen
 
         self.push_screen(ModelScreen(self.engine))
+
+    def action_prime(self) -> None:
+        from .screens import PrimeScreen
+
+        from ...recording.recorder import default_dir
+
+        folder = Path(self.rig.cfg.record_dir) if self.rig.cfg.record_dir else default_dir()
+        now = self.rig.recorder.path if self.rig.recorder else None  # tonight's, still being written
+        found = [p for p in folder.glob("*.mid") if p != now] if folder.is_dir() else []
+        self.push_screen(PrimeScreen(self.engine, sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)[:20]))
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

@@ -1,4 +1,4 @@
-"""Pick ports and models while playing: the engine keeps running underneath."""
+"""Pick ports and models, prime a style, map knobs while playing: the engine keeps running underneath."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, OptionList, SelectionList
+from textual.widgets import Button, Input, Label, OptionList, SelectionList
 
 from ...settings import config
 from ..port_switch import switch_ports
@@ -99,6 +99,35 @@ class ModelScreen(ModalScreen):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.app.ask("model", str(self.choices[event.option_index][0]))
+        self.dismiss()
+
+
+class PrimeScreen(ModalScreen):
+    """Prime live adaptation with a MIDI file's notes (`--prime` while playing): a
+    path typed, or one of your own recorded sessions (newest first)."""
+
+    BINDINGS = [("escape", "dismiss", "Back")]
+
+    def __init__(self, engine, recordings: list[Path]) -> None:
+        super().__init__()
+        self.engine, self.recordings = engine, recordings
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Prime a style: a MIDI file's notes, learned as if you had played them (F forgets)",
+                        id="prime-hint")
+            yield Input(placeholder="path to a .mid file, then Enter", id="prime-path")
+            yield OptionList(*[p.name for p in self.recordings], id="prime-sessions")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self._prime(Path(event.value.strip()).expanduser())
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._prime(self.recordings[event.option_index])
+
+    def _prime(self, path: Path) -> None:
+        self.engine.command("prime", str(path))  # read off the engine thread; said on the log
         self.dismiss()
 
 

@@ -254,3 +254,27 @@ async def test_without_a_tempo_no_tempo_line_and_no_timer(tiny_model):
     app, rig, out = make_app(tiny_model)
     async with app.run_test(size=(100, 30)):
         assert "BPM" not in str(app.main("#state").shown_text) and app.tempo_timer is None
+
+
+@pytest.mark.asyncio
+async def test_shift_p_primes_a_style_from_a_recorded_session_or_a_typed_path(tiny_model, tmp_path):
+    from livejam.midi.files import write_tracks
+
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    write_tracks(sessions / "livejam-20261201-200000.mid", [("player", [(0.3 * k, 0.3 * k + 0.2, 60 + 2 * k, 80)
+                                                                       for k in range(6)])])
+    typed = tmp_path / "blues.mid"
+    write_tracks(typed, [("prime", [(0.3 * k, 0.3 * k + 0.2, 60 + (0, 3, 5, 6, 7, 10)[k], 80) for k in range(6)])])
+    app, rig, _ = make_app(tiny_model, record_dir=str(sessions))
+    async with app.run_test() as pilot:
+        await pilot.press("P")
+        await pilot.press("tab", "enter")  # the recorded session, newest first
+        assert await until(lambda: rig.engine.conversation.style.size == 6)
+        assert await until(lambda: "primed with 6 notes of livejam-20261201-200000.mid" in log_text(app))
+        await pilot.press("P")
+        await pilot.press(*str(typed), "enter")
+        assert await until(lambda: rig.engine.conversation.style.size == 12)
+        await pilot.press("P")
+        await pilot.press(*"nowhere.mid", "enter")
+        assert await until(lambda: "cannot prime from nowhere.mid" in log_text(app))
