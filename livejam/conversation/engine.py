@@ -64,11 +64,14 @@ class Engine:
         self.tempo = (FixedTempo(cfg.bpm, self.origin) if cfg.bpm else MidiClockFollower(cfg.clock_port) if cfg.clock_port
                       else None)
         self.conversation.tempo = self.tempo
+        if isinstance(self.tempo, FixedTempo):
+            self.conversation.count_in()  # --count-in: bars of clicks from bar 1 before it listens
         self.primed = 0  # notes --prime fed live adaptation before the first call
         if cfg.prime:
             tokens, self.primed = primer(cfg.prime)  # one line (LivejamError) if the file will not do
             self.conversation.style.feed(tokens)
-        self.beats_out = BeatsOut(cfg, self.scheduler, self.conversation.grid, clock_out=cfg.clock_out and bool(cfg.bpm))
+        self.beats_out = BeatsOut(cfg, self.scheduler, self.conversation.grid, clock_out=cfg.clock_out and bool(cfg.bpm),
+                                  count_until=lambda: self.conversation.count_until)
         self.roll = RollLog()  # what the piano roll draws
         self.controls = Controls(self)
         self.figures = Figures(self)
@@ -118,6 +121,7 @@ class Engine:
         if isinstance(self.tempo, FixedTempo):
             # Bar 1 starts as livejam does (a moment after Start goes out, so a DAW sees Start first).
             self.tempo.restart(self.clock.now() + START_LEAD)
+            self.conversation.count_in()  # --count-in: bars of clicks before it listens
         self.scheduler.start()
         self.beats_out.start()
         self.running = True
@@ -202,6 +206,10 @@ class Engine:
     def _clock_said(self, what: str | None, t: float) -> None:
         if what is None:
             return
+        if what == "start":
+            self.conversation.count_in()  # the song starts: --count-in bars of clicks, then it listens
+        elif what in ("stop", "relocate", "continue"):
+            self.conversation.count_in(0)  # the song stopped or runs on: no count-in (or none left)
         if what in ("stop", "relocate"):
             # The DAW stopped, or jumped (a loop, a locate): the answer in bars ends with
             # its notes released (a DAW stops its own notes too), and so do the

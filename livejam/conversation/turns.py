@@ -43,6 +43,9 @@ class Conversation:
         self.last_heard: float | None = None  # when the player last played anything
         self.held_said = False  # HeldLong said for the keys held since last_heard
         self.accompanist = Accompanist(cfg, listener, scheduler, sampler, self.grid)  # --mode accompany
+        # --count-in: the beat (on the grid) livejam starts listening at; None: listening
+        self.count_until: float | None = None
+        self.counting = False  # within the count-in, as of the last look
 
     def reset(self) -> None:
         """Forget the answer in play and any prepared one (after an error; the
@@ -52,8 +55,29 @@ class Conversation:
         self.deferred, self.decided_at = [], None
         self.phrases.reset()
 
+    def count_in(self, bars: int | None = None) -> None:
+        """The song starts (--bpm at start, the DAW's Start): click `bars` bars (default
+        the setting), then listen from the bar after."""
+        bars = self.cfg.count_in if bars is None else bars
+        self.count_until = float(bars * self.cfg.beats_per_bar) if bars > 0 else None
+        self.counting = self.count_until is not None
+
+    def counting_in(self, t: float) -> bool:
+        """Is `t` inside the count-in (livejam not yet listening)?"""
+        if self.count_until is None:
+            return False
+        g = self.grid()
+        if g is None:
+            return True  # a DAW's Start, its tempo not yet found: still counting
+        if g.beats(t) >= self.count_until - 1e-6:
+            self.count_until = None  # counted in: listening from here on
+            return False
+        return True
+
     @property
     def state(self) -> str:
+        if self.counting:
+            return "counting in"
         if self.cfg.muted:
             return "muted"
         if self.answer:
@@ -91,6 +115,8 @@ class Conversation:
             times.append(self._held_long_due())
         if self.accompanist.next_wakeup() is not None:
             times.append(self.accompanist.next_wakeup())
+        if self.count_until is not None and (g := self.grid()) is not None:
+            times.append(g.time(self.count_until))  # the count-in's end: "listening" shown on the bar line
         if self.answer is not None:
             # Refill once half the lookahead is used; wake at the end to close the answer.
             times.append(self.answer.end_time if self.answer.done
@@ -102,6 +128,8 @@ class Conversation:
         """A note or pedal message the player played at `t`."""
         if msg.channel == DRUM_CHANNEL:
             return  # a pad tap or a metronome routed back in: not a call (the model ignores it too)
+        if self.counting_in(t):
+            return  # the count-in: livejam listens from the bar after (thru and the recording have it)
         # A phrase end that fell due before this was played comes first; judged by
         # when it was played, not when it is processed, so a note played just before
         # the deadline but handled just after it does not split the call.
@@ -167,6 +195,7 @@ class Conversation:
         return ans is not None and ans.done and t >= ans.end_time - END_GRACE
 
     def tick(self, now: float) -> None:
+        self.counting = self.counting_in(now)
         due = self._held_long_due()
         if due is not None and now >= due:
             self.held_said = True

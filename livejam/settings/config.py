@@ -137,6 +137,10 @@ class LivejamConfig:
     clock_out: bool = _opt(False, "send MIDI clock and Start/Stop with the answers (with --bpm), for a DAW to "
                                   "follow", saved=False, play_only=True)
     metronome: bool = _opt(False, "click each beat (with a tempo or MIDI clock)", live=True, saved=False)
+    count_in: int = _opt(0, "with a tempo (--bpm or --clock): click this many bars before livejam listens; "
+                            "come in on the bar after (0: none)", label="count-in", lo=0, hi=8, choices=(0, 1, 2, 4),
+                         keys=("C",), zero="off", unit=" bars",
+                         short="Count-in", live=True)
     metronome_channel: int = _opt(10, "the metronome's MIDI channel", lo=1, hi=16)
     metronome_note: int = _opt(76, "the metronome's note (GM percussion 76: high wood block)", lo=0, hi=127)
     overlap: bool = _opt(False, "keep answering when the player comes back in", label="overlap", short="Overlap",

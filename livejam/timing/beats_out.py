@@ -1,8 +1,9 @@
 """What livejam sends on the beat besides answers: MIDI clock out (24 ticks a
 beat, with Start and Stop, so a DAW or a drum machine can follow `--bpm`) and
-the metronome's click. Scheduled a little ahead on the beat grid, through the
-same scheduler as the answers (tags "clock" and "metronome"), so they are as
-punctual as the notes and a panic releases a click like any other note."""
+the metronome's click (the count-in's too, metronome on or off). Scheduled a
+little ahead on the beat grid, through the same scheduler as the answers (tags
+"clock" and "metronome"), so they are as punctual as the notes and a panic
+releases a click like any other note."""
 from __future__ import annotations
 
 import math
@@ -17,15 +18,20 @@ ACCENT, PLAIN = 110, 70  # the downbeat is louder
 
 
 class BeatsOut:
-    def __init__(self, cfg, scheduler, grid, clock_out: bool) -> None:
+    def __init__(self, cfg, scheduler, grid, clock_out: bool, count_until=lambda: None) -> None:
         self.cfg, self.scheduler, self.grid, self.clock_out = cfg, scheduler, grid, clock_out
+        self.count_until = count_until  # the beat a count-in ends on (None: none)
         self.next_tick: int | None = None  # the next clock tick (1/24 beat) not yet scheduled
         self.next_beat: int | None = None  # the next click not yet scheduled
         self.started = False
 
     @property
     def active(self) -> bool:
-        return self.clock_out or self.cfg.metronome
+        return self.clock_out or self.clicking
+
+    @property
+    def clicking(self) -> bool:
+        return self.cfg.metronome or self.count_until() is not None
 
     def start(self) -> None:
         """Clock out: Start, so that the first tick is the song's first beat."""
@@ -51,9 +57,13 @@ class BeatsOut:
         times = []
         if self.clock_out and self.next_tick is not None:
             times.append(g.time(self.next_tick / PPQN) - AHEAD / 2)
-        if self.cfg.metronome and self.next_beat is not None:
-            times.append(g.time(self.next_beat) - AHEAD / 2)
-        wanted = (self.clock_out and self.next_tick is None) or (self.cfg.metronome and self.next_beat is None)
+        if self.clicking and self.next_beat is not None:
+            until = self.count_until()
+            if not self.cfg.metronome and until is not None and self.next_beat >= until - 1e-6:
+                times.append(g.time(until))  # every count-in click scheduled: nothing to do until it ends
+            else:
+                times.append(g.time(self.next_beat) - AHEAD / 2)
+        wanted = (self.clock_out and self.next_tick is None) or (self.clicking and self.next_beat is None)
         return 0.0 if wanted else min(times)  # 0: due at once (nothing scheduled yet)
 
     def tick(self, now: float) -> None:
@@ -68,10 +78,13 @@ class BeatsOut:
             while g.time(self.next_tick / PPQN) <= horizon:
                 self.scheduler.schedule(g.time(self.next_tick / PPQN), mido.Message("clock"), "clock")
                 self.next_tick += 1
-        if self.cfg.metronome:
+        if self.clicking:
             if self.next_beat is None:
                 self.next_beat = math.ceil(g.beats(now) - 1e-6)
             while g.time(self.next_beat) <= horizon:
+                until = self.count_until()
+                if not self.cfg.metronome and (until is None or self.next_beat >= until - 1e-6):
+                    break  # the count-in's clicks are over (the metronome is off)
                 at = g.time(self.next_beat)
                 accent = self.next_beat % self.cfg.beats_per_bar == 0
                 ch, note = self.cfg.metronome_channel - 1, self.cfg.metronome_note

@@ -149,3 +149,32 @@ def test_clock_out_and_metronome_reach_a_daw(jack_server):  # noqa: F811
     period = period_seconds()
     for t, _ in clicks:
         assert np.abs(ticks - t).min() <= period + 0.002
+
+
+def test_a_count_in_clicks_on_the_daws_beats_and_livejam_listens_from_the_bar_after(jack_server, tmp_path):  # noqa: F811
+    """--count-in 2 following the DAW's clock through JACK, livejam its own process:
+    eight clicks, each on the clock's beat within one period + 1 ms, none after; the
+    call played inside the count (bar 2) is not answered, the one after it (bar 4)
+    is, on bar line 5."""
+    source = ClockSource(system.api_id("jack"))
+    lj = Livejam("--virtual", "--clock", f"{SOURCE}:clock", "--answer-bars", "1", "--quantize", "1",
+                 "--count-in", "2", "--record-dir", str(tmp_path))
+    source.connect()
+    try:
+        source.clear()
+        source.perform(steady(120), 6)  # calls in bars 2 and 4
+        assert lj.wait_event("clock", 5, what="stop"), lj.events
+        allowed = 0.001 + period_seconds()
+        clicks = [t for t, m in source.heard if m.type == "note_on" and m.velocity > 0 and m.channel == 9]
+        beats = [source.arrival_of(k * PPQN) for k in range(8)]
+        assert len(clicks) == 8 and None not in beats, (len(clicks), beats)
+        assert max(abs(c - b) for c, b in zip(clicks, beats)) <= allowed
+        answers = source.answer_errors(6)
+        heard = [t for t, m in source.heard if m.type == "note_on" and m.velocity > 0 and m.channel != 9]
+        bar3 = source.arrival_of(2 * 4 * PPQN)
+        assert not [t for t in heard if bar3 - 0.01 <= t < bar3 + 1.9], "the call inside the count was answered"
+        assert len(answers) == 1 and abs(answers[0]) <= allowed, answers  # bar 5's answer, on its line
+        assert [e["bar"] for e in lj.events if e["event"] == "phrase"] == [5]
+    finally:
+        lj.stop()
+        source.close()

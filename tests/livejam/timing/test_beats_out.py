@@ -49,3 +49,43 @@ def test_no_tempo_no_pulse(rig, setting):
     r = rig(metronome=True, **setting)
     r.run(3)
     assert not r.out.messages
+
+
+def test_a_count_in_clicks_its_bars_then_livejam_listens_from_the_bar_after(rig):
+    """--count-in 1 at 120 BPM, the metronome off: four clicks on the beats of bar 1,
+    none after; a note in bar 1 is not a call (thru still has it), one from bar 2 is."""
+    r = rig(bpm=120, count_in=1, thru=True)
+    g = r.engine.conversation.grid()
+    assert r.conv.state == "counting in"
+    r.run(g.time(2) - r.clock.now())
+    r.play("note_on", note=60, velocity=80)  # in the count-in: heard through, not listened to
+    r.run(0.2)
+    r.play("note_off", note=60, velocity=0)
+    assert not r.conv.phrases.in_call and r.conv.state == "counting in"
+    r.run(g.time(4) - r.clock.now() + 1e-3)
+    assert r.conv.state == "waiting"  # the bar after the count: listening
+    clicks = [round(g.beats(t), 6) for t, m in r.out.messages if m.type == "note_on" and m.channel == 9]
+    assert clicks == [0, 1, 2, 3]
+    assert [m.velocity > 100 for t, m in r.out.messages if m.type == "note_on" and m.channel == 9] == \
+        [True, False, False, False]
+    assert [m.note for _, m in r.out.messages if m.channel == 0 and m.type == "note_on"] == [60]  # thru
+    r.play("note_on", note=64, velocity=80)
+    assert r.conv.phrases.in_call
+    r.run(4.0)
+    assert not [t for t, m in r.out.messages if m.channel == 9 and t > g.time(4)]  # no click after the count
+
+
+def test_a_daws_start_counts_in_and_a_relocation_or_stop_ends_the_count(rig):
+    from tests.reliability.test_daw_clock import clocked_rig, tick_until
+
+    r = clocked_rig(rig, count_in=2)
+    tick_until(r, r.clock.now() + 1.0)  # two beats at 120 BPM: still counting
+    assert r.conv.state == "counting in"
+    clicks = [t for t, m in r.out.messages if m.type == "note_on" and m.channel == 9]
+    g = r.engine.conversation.grid()
+    assert clicks and all(abs(g.beats(t) - round(g.beats(t))) < 0.01 for t in clicks)  # on the DAW's beats
+    import mido
+
+    r.engine.feed_midi_clock(mido.Message("songpos", pos=0), r.clock.now())  # a loop back: no count again
+    tick_until(r, r.clock.now() + 0.1)
+    assert r.conv.state != "counting in"
