@@ -163,6 +163,10 @@ def _judge(a) -> None:
     if "phrase-end" in parts:
         result["phrase_end"] = [judge_phrase_end(model, {**overrides, "phrase_rule": "silence"})] + [
             judge_phrase_end(model, {**overrides, "phrase_rule": "model"}, t) for t in (a.threshold or [None])]
+    if "harmony" in parts:
+        from .judge_harmony import judge_harmony, report_harmony
+
+        result["harmony"] = judge_harmony(model, seeds=a.seeds, overrides=overrides)
     if "accompany" in parts:
         from .judge_accompany import judge_accompany, report_accompany
 
@@ -177,6 +181,9 @@ def _judge(a) -> None:
         print(report(result))
     if "accompany" in parts:
         print(report_accompany(result["accompany"]))
+        return
+    if "harmony" in parts:
+        print(report_harmony(result["harmony"]))
         return
     print(report_live(result.get("adaptation", []), result.get("phrase_end", []), result.get("prime")))
 
@@ -259,12 +266,13 @@ def main(argv: list[str] | None = None) -> None:
     j.add_argument("--seeds", type=int, default=3)
     j.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="a runtime setting for every answer, e.g. key_adherence=0 (repeatable)")
-    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end", "accompany", "keyboard"],
+    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end", "accompany", "harmony", "keyboard"],
                    default="all",
                    help="answers: each call alone; adaptation: 20-call styled sessions with adapt on and off; "
                         "keyboard: NLL and answers on held-out pieces of the keyboard corpus (--data); "
                         "phrase-end: the wait after a call's true end and answers inside its rests; accompany: "
-                        "accompany mode along written melodies (the same as --mode accompany)")
+                        "accompany mode along written melodies (the same as --mode accompany); harmony: --split, the "
+                        "left hand's chords under accompany mode and answers, along written two-hand tunes")
     j.add_argument("--mode", choices=["answer", "accompany"], default="answer",
                    help="accompany: judge accompany mode (every role, with a tempo and in free time)")
     j.add_argument("--role", action="append", choices=["bass", "chords", "counter"],

@@ -80,7 +80,18 @@ def _add_setting_flags(p, play: bool) -> None:
                            help=f"{s.help} (default {'on' if default else 'off'})")
         else:
             shown = f" (default {default})" if default not in ("", None) else ""
-            p.add_argument(flag, dest=name, type=config.value_type(name), help=s.help + shown)
+            p.add_argument(flag, dest=name, type=_typed(s.parse) if s.parse else config.value_type(name),
+                           help=s.help + shown)
+
+
+def _typed(parse):
+    """A setting's own parser for argparse: its ValueError is the one line argparse prints."""
+    def typed(text: str):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return typed
 
 
 def _info(a) -> None:

@@ -21,6 +21,14 @@ latest onset (a clash mended at once). The line goes on while the player
 plays and ends within a beat of their last note (the notes it holds run out);
 then_answer lets answer mode take the turn after that.
 
+With --split, what the left hand holds below the split is the harmony
+(harmony/chords.py): the bass plays its tones (the root likelier on a change),
+the chords a voicing of it led from the last (harmony/voicing.py: the least
+motion, no parallel fifths or octaves between the bass and the top voice), the
+counter-line its tones; a new chord is taken up on the next sixteenth (free
+time: at once), and a melody note outside it changes nothing. The left hand
+alone keeps the line going, as the melody does.
+
 Every note goes to the scheduler under its own source ("accompany"), so it is
 released on every exit path and never cuts or is cut by the player's notes.
 Only the engine thread calls in."""
@@ -31,6 +39,8 @@ from collections import deque
 import mido
 import numpy as np
 
+from ..harmony.chords import Chord
+from ..harmony.voicing import moves_parallel, outer, voice_lead
 from ..model import vocab
 from .call import estimate_key
 
@@ -61,6 +71,8 @@ LATE_BEATS = 0.125  # a beat woken to later than this is skipped, not played lat
 LENGTH = {"bass": 0.9, "chords": 0.95, "counter": 0.45}  # of a beat
 VELOCITY_SCALE = 0.8  # the accompaniment a little under the player
 LEAP_COST = 0.25  # logits off per semitone from its previous lowest note: a line moves by steps and small leaps
+ROOT_NATS = 2.0  # the bass's root made likelier on a change of the left hand's chord
+SETTLE = 0.03  # seconds a left-hand chord takes to be struck in full (a rolled or ragged chord)
 
 
 class Accompanist:
@@ -75,6 +87,10 @@ class Accompanist:
         self.holding: list[tuple[int, float]] = []  # livejam's notes sounding: (pitch, until)
         self.notes_played = 0
         self.previous: int | None = None  # its last lowest note (the line's voice leading)
+        self.left = None  # harmony.chords.LeftHand: the chord held below --split (set by the conversation)
+        self.voicing: list[int] = []  # its last notes (the chords' voice leading)
+        self.outer: tuple[int, int] | None = None  # (its bass, the top voice) last time: no parallels into the next
+        self.harmony: Chord | None = None  # the left hand's chord its notes were chosen in
 
     # -- what the player plays ---------------------------------------------------
     def heard(self, msg: mido.Message, t: float) -> None:
@@ -95,6 +111,20 @@ class Accompanist:
                 if n[2] == msg.note and n[1] is None:
                     n[1] = t
                     break
+
+    def left_hand(self, t: float) -> None:
+        """The left hand struck or let go below the split: it plays too (it starts and
+        keeps the line), and a new chord is taken up within a sixteenth."""
+        if self.left.down:
+            self.last_played = t
+        if self.next_beat is None:
+            if self.left.down:
+                self.onsets.append(t)
+                self.next_beat = self._first_beat(t + SETTLE)
+        elif self.left.chord(t + SETTLE, self._key_set(self._key(t))) != self.harmony:
+            if self.left.down:
+                self.onsets.append(t)
+            self.next_beat = min(self.next_beat, self._change_at(t + SETTLE))
 
     def keys_up(self, t: float) -> None:
         """Every key let go (a panic, a lost input): nothing of the player sounds."""
@@ -132,9 +162,11 @@ class Accompanist:
     def forget(self) -> None:
         """No line in play (its notes already released): the next note the player strikes starts one."""
         self.holding, self.next_beat, self.previous = [], None, None
+        self.voicing, self.outer, self.harmony = [], None, None
 
     def _player_gone(self, beat: float) -> bool:
-        return not self.sounding and (self.last_played is None or beat - self.last_played > self._beat_seconds())
+        held = self.sounding or (self.left is not None and self.left.down)
+        return not held and (self.last_played is None or beat - self.last_played > self._beat_seconds())
 
     def _play(self, beat: float, now: float) -> None:
         at = max(beat, now)
@@ -145,7 +177,8 @@ class Accompanist:
             self.scheduler.cancel(SOURCE)
         pitches = self.choose(at)
         if pitches:
-            self.previous = pitches[0]
+            self.previous, self.voicing = pitches[0], pitches
+            self.outer = outer(self._others(at), pitches) or self.outer  # kept while it plays an inner voice
         vel = max(1, min(127, int(self.velocity * VELOCITY_SCALE)))
         self.holding = []
         for p in pitches:
@@ -164,17 +197,7 @@ class Accompanist:
 
     def pulse(self) -> float:
         """The player's beat in free time, from their onsets."""
-        iois = np.diff(np.array(self.onsets))
-        iois = iois[iois > 0.05]  # a chord's notes are one onset
-        if len(iois) == 0:
-            return 0.5
-        p = float(np.median(iois))
-        lo, hi = PULSE_RANGE
-        while p < lo:
-            p *= 2
-        while p > hi:
-            p /= 2
-        return p
+        return pulse_of(self.onsets)
 
     def _change_at(self, t: float) -> float:
         """When a clash is mended: at once in free time; with a tempo on the next
@@ -218,6 +241,10 @@ class Accompanist:
             note_logits = note_logits - LEAP_COST * np.abs(np.arange(128) - self.previous)
         melody = self._melody(t)
         key = self._key(t)
+        chord = self.left.chord(t, self._key_set(key)) if self.left is not None else None
+        changed, self.harmony = chord != self.harmony, chord
+        if chord is not None:
+            return self._in_chord(t, chord, note_logits, melody, key, changed)
         if self.cfg.role == "counter":
             allowed = self._counter_mask(melody, key)
             return self._pick(note_logits, allowed)
@@ -249,6 +276,40 @@ class Accompanist:
             if octave is not None:
                 chosen.append(octave)
         return sorted(chosen)
+
+    def _in_chord(self, t: float, chord: Chord, note_logits: np.ndarray, melody: list[int], key,
+                  changed: bool) -> list[int]:
+        """The role's notes within the left hand's chord."""
+        tones = np.isin(_PITCHES % 12, sorted(chord.tones))
+        top = max(melody) if melody else None
+        others = self._others(t)
+        # No parallel fifths or octaves between the outer voices where it plays one.
+        free = np.array([not moves_parallel(self.outer, others, (p,)) for p in range(128)])
+        if self.cfg.role == "counter":
+            # The chord's tones apart from the melody: consonant with it if any are, else any.
+            for consonant in (True, False):
+                m = self._counter_mask(melody, None, consonant) & tones & free
+                if m.any():
+                    return self._pick(note_logits, m)
+            return self._pick(note_logits, self._counter_mask(melody, key))
+        lo, hi = BASS_RANGE if self.cfg.role == "bass" else CHORD_RANGE
+        hi = min(hi, top - CLEARANCE) if top is not None else hi
+        if self.cfg.role == "chords":
+            return voice_lead(chord.tones, chord.root, lo, hi, self.voicing, self.outer, others, note_logits)
+        m = np.zeros(128, bool)
+        m[lo:max(lo, hi + 1)] = True
+        m &= tones & free
+        if changed:
+            note_logits = note_logits + ROOT_NATS * (_PITCHES % 12 == chord.root)
+        return self._pick(note_logits, m if m.any() else tones & (_PITCHES >= lo) & (_PITCHES <= max(lo, hi)))
+
+    def _others(self, t: float) -> list[int]:
+        """What the player sounds at t: the melody (or its latest note) and the left hand."""
+        return self._melody(t) + sorted(self.left.holding(t) if self.left is not None else ())
+
+    @staticmethod
+    def _key_set(key) -> frozenset[int] | None:
+        return None if key is None else frozenset(np.flatnonzero(key).tolist())
 
     def _pick(self, note_logits: np.ndarray, allowed: np.ndarray) -> list[int]:
         if not allowed.any():
@@ -285,7 +346,7 @@ class Accompanist:
             return self._below_mask(lo, hi, melody, None)
         return m
 
-    def _counter_mask(self, melody: list[int], key) -> np.ndarray:
+    def _counter_mask(self, melody: list[int], key, consonant: bool = True) -> np.ndarray:
         m = np.zeros(128, bool)
         if not melody:
             return m
@@ -296,7 +357,7 @@ class Accompanist:
             m &= key[_PITCHES % 12]
         for s in melody:
             d = np.abs(_PITCHES - s)
-            m &= (d >= COUNTER_APART) & _CONSONANT[d % 12] & (d % 12 != 0)
+            m &= (d >= COUNTER_APART) & (d % 12 != 0) & (_CONSONANT[d % 12] | (not consonant))
         if not m.any() and key is not None:
             return self._counter_mask(melody, None)
         return m
@@ -304,7 +365,10 @@ class Accompanist:
     def _clashes(self, pitch: int, t: float) -> bool:
         """Does a struck note clash with what livejam holds: a dissonance, a note at or
         under its bass or chord (they stay below the player), or one too near its
-        counter-line?"""
+        counter-line? (Not while the left hand holds the harmony: the melody's
+        passing notes do not move it.)"""
+        if self.left is not None and self.left.holding(t):
+            return False
         for p, until in self.holding:
             if until <= t:
                 continue  # already over
@@ -315,3 +379,19 @@ class Accompanist:
             if self.cfg.role != "counter" and pitch < p + CLEARANCE:
                 return True
         return False
+
+
+def pulse_of(onsets) -> float:
+    """A player's beat in free time from their onset times: the median interval,
+    folded by octaves into PULSE_RANGE (0.5 s before two onsets)."""
+    iois = np.diff(np.array(onsets, float))
+    iois = iois[iois > 0.05]  # a chord's notes are one onset
+    if len(iois) == 0:
+        return 0.5
+    p = float(np.median(iois))
+    lo, hi = PULSE_RANGE
+    while p < lo:
+        p *= 2
+    while p > hi:
+        p /= 2
+    return p

@@ -7,6 +7,11 @@ NOTE_ON for a sounding one; a polyphony cap and a pitch range; no note longer
 than the maximum and none shorter than MIN_NOTE_SECONDS (a sliver is a click, not a
 note); no new note in the answer's last LAST_ONSET_SECONDS, so it ends on notes
 that have sounded; no time shift past the answer's end, where every note is released.
+With --split, while the left hand holds a chord, a note struck on a beat (the
+grid's, or in free time the call's pulse from the answer's start), and the
+first struck after the chord changes, is one of the chord's tones; between
+beats the call's key rules as ever. Where a note is an outer voice (above or
+below all that sounds), it moves into no parallel fifths or octaves.
 """
 from __future__ import annotations
 
@@ -15,8 +20,9 @@ from dataclasses import dataclass
 import mido
 import numpy as np
 
+from ..harmony.voicing import moves_parallel, outer
 from ..model import vocab
-from ..timing.bars import LinearTimeline
+from ..timing.bars import BarTimeline, LinearTimeline
 from .call import CHORD_SECONDS
 
 MIN_NOTE_SECONDS = 0.06
@@ -24,6 +30,7 @@ LAST_ONSET_SECONDS = 0.12
 CHORD_STEPS = round(CHORD_SECONDS * vocab.STEPS_PER_SECOND)  # onsets this close are one chord (as in the call)
 ON = np.arange(vocab.NOTE_ON, vocab.NOTE_ON + 128)
 OFF = np.arange(vocab.NOTE_OFF, vocab.NOTE_OFF + 128)
+ON_BEAT = 0.15  # beats: an onset this near a beat (after the grid's pull) lands on it
 
 
 @dataclass
@@ -35,13 +42,20 @@ class Mark:
     logits: np.ndarray
     sounding: dict[int, int]
     velocity_bin: int
+    played: tuple = (0, 0, -1, "", "NOTE_OFF", None)  # notes, onsets, last onset step, kinds, outer voices
 
 
 class Answer:
     def __init__(self, model, sampler, cfg, state, logits, start_step: int, start_time: float,
-                 seconds: float, velocity_bin: int, steering=None, timeline=None, style=None) -> None:
+                 seconds: float, velocity_bin: int, steering=None, timeline=None, style=None,
+                 harmony=None, pulse: float = 0.5) -> None:
         self.model, self.sampler, self.cfg, self.steering = model, sampler, cfg, steering
         self.style = style  # adaptation.SessionCache: tonight's playing, mixed in by the adapt control
+        self.harmony = harmony  # t -> harmony.chords.Chord or None: the left hand's (--split)
+        self.pulse = pulse  # free time: the call's beat in seconds (which onsets are on a beat)
+        self.landed = None  # the left hand's chord its last note was struck in
+        self.outer: tuple[int, int] | None = None  # the outer voices at its last note that was one
+        self.ends: dict[int, float] = {}  # pitch -> when its last note ends, as sent
         self.pitches: list[int] = []  # the answer's line, onset order (what steering looks at)
         self.onsets, self.last_onset_step = 0, -1 - CHORD_STEPS  # onsets struck, a chord once (what density counts)
         self.dec = vocab.StreamDecoder(step=start_step, velocity_bin=velocity_bin)
@@ -58,7 +72,7 @@ class Answer:
         self.done = False
         self.last_kind = ""
         self.last_event = "NOTE_OFF"
-        self.marks = [Mark(start_step, state, logits, {}, velocity_bin)]
+        self.marks = [Mark(start_step, state, logits, {}, velocity_bin, (0, 0, self.last_onset_step, "", "NOTE_OFF", None))]
         self.notes_played = 0
         # Fixed for the answer's life: a channel change mid-answer must not send its
         # later note-offs where its notes never went.
@@ -86,6 +100,14 @@ class Answer:
         if len(sounding) < self.cfg.polyphony and not near_end:
             pitches = np.arange(self.cfg.lowest, self.cfg.highest + 1)
             pitches = pitches[~np.isin(pitches, list(sounding))]
+            chord = self.harmony(self.time_of(step)) if self.harmony is not None else None
+            if chord is not None:
+                if chord != self.landed or self._on_beat(step):
+                    pitches = pitches[np.isin(pitches % 12, sorted(chord.tones))]
+                if self.outer is not None:
+                    at = self.time_of(step)  # (a note pulled onto the grid sounds on past its step: it counts)
+                    others = [*chord.pitches, *sounding, *(p for p, end in self.ends.items() if end > at)]
+                    pitches = pitches[[not moves_parallel(self.outer, others, (int(p),)) for p in pitches]]
             a[ON[pitches]] = True
         if self.last_kind != "VELOCITY":
             a[vocab.VELOCITY : vocab.VELOCITY + vocab.VELOCITY_BINS] = True
@@ -96,6 +118,12 @@ class Answer:
             if room > 0:
                 a[vocab.TIME_SHIFT : vocab.TIME_SHIFT + min(room, vocab.MAX_SHIFT)] = True
         return a
+
+    def _on_beat(self, step: int) -> bool:
+        tl = self.timeline
+        beat = tl.snap(tl.beat_of(step)) if isinstance(tl, BarTimeline) else \
+            (step - self.step0) / vocab.STEPS_PER_SECOND / self.pulse
+        return abs(beat - round(beat)) <= ON_BEAT
 
     def fill(self, until: float) -> list[tuple[float, mido.Message]]:
         """Sample until the answer's clock passes `until`; returns timed messages."""
@@ -129,21 +157,53 @@ class Answer:
         self.last_kind = vocab.describe(tok)[0]
         if self.last_kind != "TIME_SHIFT":
             self.last_event = self.last_kind  # what a time shift now would follow
-        self.marks.append(Mark(self.dec.step, self.state, self.logits, dict(self.dec.sounding), self.dec.velocity_bin))
         out = []
         for what, pitch, vel, step in events:
             if what == "on":
+                if self.harmony is not None:
+                    chord = self.harmony(self.time_of(step))
+                    self.landed = chord
+                    if chord is not None:
+                        at = self.time_of(step)
+                        others = [*chord.pitches, *(p for p in self.dec.sounding if p != pitch),
+                                  *(p for p, end in self.ends.items() if end > at and p != pitch)]
+                        self.outer = outer(others, (pitch,)) or self.outer
                 self.started = True
                 self.notes_played += 1
                 self.pitches.append(pitch)
                 if step - self.last_onset_step > CHORD_STEPS:  # else it joins the chord just struck
                     self.onsets, self.last_onset_step = self.onsets + 1, step
-                out.append((self.timeline.on_time(step, pitch),
+                out.append((self.timeline.on_time(step, pitch, self.landed is not None and self._on_beat(step)),
                             mido.Message("note_on", channel=channel, note=pitch, velocity=vel)))
             else:
                 out.append((self.timeline.off_time(step, pitch),
                             mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+                self.ends[pitch] = out[-1][0]
+        self.marks.append(Mark(self.dec.step, self.state, self.logits, dict(self.dec.sounding), self.dec.velocity_bin,
+                               (len(self.pitches), self.onsets, self.last_onset_step, self.last_kind, self.last_event,
+                                self.outer)))
         return out
+
+    def rewind(self, now: float) -> Mark:
+        """Sample again from the last point at or before `now` (the left hand's chord
+        changed under notes sampled ahead): what follows it is forgotten."""
+        step = self.timeline.step_at(now)
+        keep = max(i for i, m in enumerate(self.marks) if m.step <= step or i == 0)
+        del self.marks[keep + 1:]
+        m = self.marks[keep]
+        self.state, self.logits = m.state, m.logits
+        self.dec = vocab.StreamDecoder(step=m.step, velocity_bin=m.velocity_bin)
+        self.dec.sounding = dict(m.sounding)
+        n, self.onsets, self.last_onset_step, self.last_kind, self.last_event, _ = m.played
+        self.notes_played -= len(self.pitches) - n
+        del self.pitches[n:]
+        self.landed, self.outer = None, m.played[5]  # the next note lands on the chord now held
+        # The model hears the time from there to now pass: nothing sampled again may start in the past.
+        gap = min(step, self.end_step) - self.dec.step
+        while gap > 0:
+            self._feed(vocab.time_shift(min(gap, vocab.MAX_SHIFT)))
+            gap = min(step, self.end_step) - self.dec.step
+        return m
 
     def rollback(self, now: float) -> tuple[Mark, list[int]]:
         """The player came in at `now`: the last point the listener actually heard,

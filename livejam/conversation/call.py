@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import vocab
+from ..settings.config import NOTE_NAMES, note_name
 
 # Krumhansl-Kessler key profiles (probe-tone ratings), C major and C minor.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -28,12 +29,10 @@ HANDS_APART = 12
 HAND_SHARE = 0.15
 CHORD_SECONDS = 0.03  # notes struck this close together are one chord, one event
 HAND_EDGE = 0.05  # a hand's reach: its pitches from this quantile to 1 - this, so a stray note does not stretch it
-NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+NAMES = NOTE_NAMES
 
 
-def pitch_name(pitch: int) -> str:
-    """60 -> C4 (the octave numbering most keyboards print)."""
-    return f"{NAMES[pitch % 12]}{pitch // 12 - 1}"
+pitch_name = note_name  # 60 -> C4
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ class Controls:
         self.engine = engine
         self.last: dict[int, int] = {}  # CC number -> the value it last sent (a trigger fires on the rising edge)
         self.learning: str | None = None  # MIDI learn: the control the next moved knob or pedal is mapped to
+        self.splitting = False  # learning the split: the next key struck is where the right hand begins
+        self.split_key: int | None = None  # that key, until it is let go (its release is not played either)
 
     def from_cc(self, msg: mido.Message) -> bool:
         """A mapped CC changes a setting (or fires an action) instead of reaching the
@@ -41,6 +43,19 @@ class Controls:
         else:
             self.apply(name, value)
         return True
+
+    def split_learned(self, msg: mido.Message) -> bool:
+        """While learning the split, the key struck sets it (and is not played)."""
+        if msg.type == "note_on" and msg.velocity > 0 and self.splitting:
+            self.splitting, self.split_key = False, msg.note
+            self._set("split", msg.note, self.engine.clock.now())
+            self.engine.emit(Notice, message=f"split at {config.note_name(msg.note)}: below it your left hand holds "
+                                             f"the harmony (H to learn again, H twice for no split)")
+            return True
+        if msg.type in ("note_on", "note_off") and msg.note == self.split_key:
+            self.split_key = None
+            return True
+        return False
 
     def _learned(self, msg: mido.Message) -> None:
         eng, name = self.engine, self.learning
@@ -95,6 +110,10 @@ class Controls:
             eng.emit(SettingChanged, name="record", value=eng.recording)
         elif name == "learn":
             self._learn(value)
+        elif name == "learn_split":
+            self.splitting = value is not False
+            if self.splitting:
+                eng.emit(Notice, message="press the key where your right hand begins (H again: no split)")
         elif name == "unmap":
             self._learn(value, off=True)
         elif name == "model":

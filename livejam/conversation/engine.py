@@ -264,6 +264,8 @@ class Engine:
             return
         if msg.type == "control_change" and self.controls.from_cc(msg):
             return
+        if self.controls.split_learned(msg):
+            return  # the key that set the split
         if not self.keyboards.passes(msg, keyboard):
             return  # another keyboard on this channel still holds that key or pedal down
         self._pass_and_record(msg, t)
@@ -280,8 +282,9 @@ class Engine:
     def _echo(self, msg: mido.Message, t: float) -> bool:
         """Our own output heard again (midi/feedback.py): dropped; a loop is said once and pauses thru."""
         release = msg.type == "note_off" or (msg.type == "note_on" and msg.velocity == 0)
-        if release and self.listener.encoder.presses.get((msg.channel, msg.note)):
-            return False  # a key the player holds: its release, even if ours just sent the same bytes
+        if release and (self.listener.encoder.presses.get((msg.channel, msg.note))
+                        or msg.note in self.conversation.left.keys):
+            return False  # a key the player holds (either hand): its release, even if ours just sent the same bytes
         was = self.echoes.looping
         if not self.echoes.heard(bytes(msg.bytes()), t):
             return False

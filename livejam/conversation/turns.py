@@ -12,7 +12,8 @@ import mido
 from ..timing import bars
 from ..model import vocab
 from ..model.encoder import ALL_NOTES_OFF_CC, DRUM_CHANNEL
-from .accompany import Accompanist
+from ..harmony.chords import LeftHand
+from .accompany import Accompanist, pulse_of
 from .adaptation import SessionCache
 from .answer import Answer
 from .call import HeardCall, pitch_name
@@ -43,6 +44,7 @@ class Conversation:
         self.last_heard: float | None = None  # when the player last played anything
         self.held_said = False  # HeldLong said for the keys held since last_heard
         self.accompanist = Accompanist(cfg, listener, scheduler, sampler, self.grid)  # --mode accompany
+        self.left = self.accompanist.left = LeftHand()  # --split: the chord held below it, not part of the call
         # --count-in: the beat (on the grid) livejam starts listening at; None: listening
         self.count_until: float | None = None
         self.counting = False  # within the count-in, as of the last look
@@ -128,6 +130,9 @@ class Conversation:
         """A note or pedal message the player played at `t`."""
         if msg.channel == DRUM_CHANNEL:
             return  # a pad tap or a metronome routed back in: not a call (the model ignores it too)
+        if self.left.takes(msg, self.cfg.split, t):  # the harmony: it starts, ends and cuts no call
+            self._left_hand(msg, t)
+            return
         if self.counting_in(t):
             return  # the count-in: livejam listens from the bar after (thru and the recording have it)
         # A phrase end that fell due before this was played comes first; judged by
@@ -151,6 +156,7 @@ class Conversation:
             self.accompanist.heard(msg, t)
         elif msg.type == "control_change" and msg.control == ALL_NOTES_OFF_CC:
             self.accompanist.keys_up(t)  # a keyboard's all-notes-off: its keys are up for the accompaniment too
+            self.left.clear()
         if striking:
             self.phrases.note_on(t)
         elif tokens or msg.type == "note_off":
@@ -158,6 +164,15 @@ class Conversation:
             # mod wheel, an expression pedal) are not the end of anything.
             self.phrases.released(t)
             self.judge_gap()
+
+    def _left_hand(self, msg: mido.Message, t: float) -> None:
+        """A new chord struck: what was sampled ahead in the old one is sampled again."""
+        if self.accompanying and not self.counting_in(t):
+            self.accompanist.left_hand(t)
+        self.discard_upcoming()
+        if msg.type == "note_on" and msg.velocity > 0 and (ans := self.answer) is not None and not ans.done:
+            self.scheduler.replan("answer", set(ans.rewind(t).sounding))
+            self._continue_answer(t)
 
     def _hear(self, tokens: list[int]) -> None:
         self.call.feed(tokens)
@@ -180,6 +195,7 @@ class Conversation:
         self.accompanist.stop()
         self.discard_upcoming()
         self.release_keys(now)
+        self.left.clear()
         self.phrases.reset()
 
     def _held_long_due(self) -> float | None:
@@ -256,13 +272,11 @@ class Conversation:
                                         p.model_threshold if p.model_threshold is not None else THRESHOLD)
 
     def bar_known(self) -> bool:
-        """Does the tempo say where bar 1 is? (A followed clock joined mid-song, or
-        after a stall, does not, until the DAW sends Start or a Song Position Pointer.)"""
+        """Does the tempo say where bar 1 is? (A clock joined mid-song: not until Start or a Song Position.)"""
         return getattr(self.tempo, "bar_known", True)
 
     def beats_per_bar(self) -> int:
-        """The bar calls end on: the real one, or one beat while the bar is unknown
-        (the answer keeps to the beat rather than invent a downbeat)."""
+        """The bar calls end on: the real one, or one beat while the bar is unknown (no invented downbeat)."""
         return self.cfg.beats_per_bar if self.bar_known() else 1
 
     def _bar_start(self, t: float, start: float | None, last: float | None):
@@ -301,9 +315,12 @@ class Conversation:
         # the next, so --seed reproduces a live session.
         self.sampler.reseed(self.answers_played)
         seconds = timeline.seconds if timeline else self.cfg.answer_length(call_seconds)
+        profile = self.call.profile()
+        key = profile.key.pitch_classes if profile.key else None
         self.upcoming = Answer(self.listener.model, self.sampler, self.cfg, state, logits, step, t,
-                               seconds, self.listener.velocity_bin,
-                               Steering(self.call.profile(), self.cfg, self.style), timeline, self.style)
+                               seconds, self.listener.velocity_bin, Steering(profile, self.cfg, self.style), timeline,
+                               self.style, (lambda at: self.left.chord(at, key)) if self.cfg.split else None,
+                               pulse_of(self.call_onsets))
         # The onset is timed from t: the first note may go out before the engine
         # thread gets round to committing the phrase end.
         self.decided_at = t

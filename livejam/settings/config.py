@@ -31,6 +31,8 @@ class Setting:
     flag: str | None = ""  # command-line flag; "" derives --name-with-dashes, None: no flag
     play_only: bool = False  # a flag of `play` only (ports, recording), not of `respond`
     kind: type | None = None  # for fields whose default is None
+    parse: Callable[[str], object] | None = None  # typed text (a flag, `config set`) -> value; default: the type
+    show: Callable[[object], str] | None = None  # value -> what the screen says; default: number and unit
 
     def sweep(self) -> tuple[float, float]:
         return self.span or (self.lo, self.hi)
@@ -141,6 +143,10 @@ class LivejamConfig:
                             "come in on the bar after (0: none)", label="count-in", lo=0, hi=8, choices=(0, 1, 2, 4),
                          keys=("C",), zero="off", unit=" bars",
                          short="Count-in", live=True)
+    split: int = _opt(0, "the split point, a note like C4 or a number like 60: below it the left hand holds "
+                         "the harmony (accompany mode plays in it, answers land on it) and plays no part in the "
+                         "call (off or 0: none)", label="split", lo=0, hi=127, short="Split",
+                      zero="off", live=True, parse=lambda text: note_number(text), show=lambda v: note_name(v))
     metronome_channel: int = _opt(10, "the metronome's MIDI channel", lo=1, hi=16)
     metronome_note: int = _opt(76, "the metronome's note (GM percussion 76: high wood block)", lo=0, hi=127)
     overlap: bool = _opt(False, "keep answering when the player comes back in", label="overlap", short="Overlap",
@@ -273,7 +279,7 @@ def coerce(name: str, value):
     kind, s = value_type(name), SETTINGS[name]
     if kind is bool and not isinstance(value, bool):
         raise ValueError(f"{name} is on or off, not {value!r}")
-    v = kind(value)
+    v = s.parse(value) if s.parse is not None and isinstance(value, str) else kind(value)
     _check_choice(name, s, v)
     if s.lo is not None and not s.lo <= v <= s.hi:
         raise ValueError(f"{name.replace('_', '-')} must be {s.lo:g}..{s.hi:g}, not {v}")
@@ -292,9 +298,41 @@ def from_cc(name: str, cc_value: int):
     return value_type(name)(lo + (hi - lo) * cc_value / 127)
 
 
+NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_LETTERS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+
+
+def note_name(n: int) -> str:
+    """60 -> C4 (the octave numbering most keyboards print)."""
+    return f"{NOTE_NAMES[n % 12]}{n // 12 - 1}"
+
+
+def note_number(text: str) -> int:
+    """A note as a player writes it: C4, F#3, Bb2, c-1 (C4 is 60), or a number 0..127; off is 0."""
+    t = str(text).strip()
+    if t.lower() in ("off", "none", ""):
+        return 0
+    if t.isdigit() and int(t) <= 127:
+        return int(t)
+    letter, rest = t[:1].lower(), t[1:]
+    shift = 0
+    while rest[:1] in ("#", "b"):
+        shift += 1 if rest[0] == "#" else -1
+        rest = rest[1:]
+    try:
+        n = (int(rest) + 1) * 12 + _LETTERS[letter] + shift
+    except (KeyError, ValueError):
+        n = -1
+    if not 0 <= n <= 127:
+        raise ValueError(f"a note is a name like C4, F#3 or Bb2 (C4 is 60), or a number 0..127, or off; not {text!r}")
+    return n
+
+
 def shown(name: str, value) -> str:
     """A value as the controls panel says it."""
     s = SETTINGS[name]
+    if s.show is not None and not (value == 0 and s.zero):
+        return s.show(value)
     if isinstance(value, bool):
         return "on" if value else "off"
     if value == 0 and s.zero:

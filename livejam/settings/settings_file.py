@@ -75,11 +75,16 @@ def update(changes: dict, path: Path | None = None, drop: tuple = ()) -> Path:
 def parse_value(name: str, text: str):
     """A value typed on the command line (`livejam config set NAME VALUE`) as the
     setting's type: on/off for switches, numbers, comma-separated port names."""
-    from .config import DEFAULTS, value_type
+    from .config import DEFAULTS, SETTINGS, value_type
 
     if name not in PERSISTED:
         raise LivejamError(f"{name} is not a setting that is kept; kept ones: {', '.join(PERSISTED)}")
     kind = value_type(name)
+    if SETTINGS[name].parse is not None:
+        try:
+            return SETTINGS[name].parse(text)
+        except ValueError as exc:
+            raise LivejamError(f"{name}: {exc}") from None
     try:
         if kind is bool:
             words = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False,

@@ -74,7 +74,7 @@ class LinearTimeline:
     def step_at(self, t: float) -> int:
         return self.step0 + int((t - self.t0) * vocab.STEPS_PER_SECOND)
 
-    def on_time(self, step: int, pitch: int) -> float:
+    def on_time(self, step: int, pitch: int, on_beat: bool = False) -> float:
         return self.time_of(step)
 
     def off_time(self, step: int, pitch: int) -> float:
@@ -144,9 +144,13 @@ class BarTimeline:
         pts = math.floor(beat) + self.points
         return float(pts[pts >= beat - 1e-9][0])
 
-    def on_time(self, step: int, pitch: int) -> float:
+    def on_time(self, step: int, pitch: int, on_beat: bool = False) -> float:
+        """An onset's time; on_beat: on the nearest beat itself (a note landing on the
+        left hand's chord sounds with it, and is sampled again if the chord changes
+        before then)."""
         beat = self.beat_of(step)
-        placed = self.beat0 if step == self.step0 else self.snap(beat)
+        placed = self.beat0 if step == self.step0 else float(round(beat)) if on_beat else self.snap(beat)
+        placed = min(max(placed, self.beat0), self.end_beat)
         ended = self.ended.get(pitch)
         if ended is not None and placed < ended:  # never pulled back over its own last release
             placed = ended + self.quantize * (self.snap_up(ended) - ended)

@@ -71,6 +71,22 @@ class Scheduler:
                     tap.cut(tag)
             return before - len(self.heap)
 
+    def replan(self, tag: str, keep: set[int]) -> int:
+        """Drop what `tag` has pending, and release now what it sounds but `keep`
+        (pitches): its plan is made again from here (an answer when the left hand's
+        chord changes). Returns how many pending messages were dropped."""
+        with self.cond:
+            before = len(self.heap)
+            self.heap = [e for e in self.heap if e[2] != tag]
+            heapq.heapify(self.heap)
+            tracker = self.voices.sources.get(tag)
+            if tracker:
+                now = self.clock.now()
+                for msg in tracker.note_offs():
+                    if msg.note not in keep:
+                        self._send(msg, tag, now, None)
+            return before - len(self.heap)
+
     def panic(self, channels, final: bool = False) -> None:
         """The panic sequence (midi/panic.py) for everything livejam sounds. A final
         panic (on stop) closes the scheduler to anything new in the same breath, so a

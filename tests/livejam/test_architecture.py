@@ -13,13 +13,14 @@ MAY_IMPORT = {
     "midi": set(),
     "model": set(),
     "settings": set(),
+    "harmony": {"settings"},
     "timing": {"midi", "model"},
     "recording": {"midi"},
-    "conversation": {"midi", "model", "settings", "timing", "recording"},
+    "conversation": {"harmony", "midi", "model", "settings", "timing", "recording"},
     "sound": {"midi"},
-    "offline": {"midi", "model", "settings", "timing", "recording", "conversation", "sound"},
-    "bench": {"midi", "model", "settings", "timing", "recording", "conversation", "offline", "sound"},
-    "app": {"midi", "model", "settings", "timing", "recording", "conversation", "offline", "bench", "sound"},
+    "offline": {"harmony", "midi", "model", "settings", "timing", "recording", "conversation", "sound"},
+    "bench": {"harmony", "midi", "model", "settings", "timing", "recording", "conversation", "offline", "sound"},
+    "app": {"harmony", "midi", "model", "settings", "timing", "recording", "conversation", "offline", "bench", "sound"},
 }
 MAX_TOP_MODULES, MAX_WING_MODULES, MAX_LINES = 8, 12, 400
 

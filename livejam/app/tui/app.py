@@ -61,6 +61,7 @@ class LivejamApp(App):
         Binding("n", "models", "Model"),
         Binding("i", "learn", "Learn CC"),
         Binding("P", "prime", "Prime"),  # shift+p
+        Binding("H", "split", "Split"),  # shift+h: the next key struck sets it
         Binding("S", "synth", "Synth"),  # shift+s: every lower-case letter plays or steers
         Binding("q", "quit", "Quit"),
         Binding("z", "octave(-1)", "Octave -", show=False),
@@ -85,6 +86,7 @@ class LivejamApp(App):
         self.last_rate = 0
         self.countdown_timer = None
         self.asked: set[str] = set()  # settings this screen asked the engine to change
+        self.splitting = False  # H pressed: waiting for the key that sets the split
         self.changed: dict = {}  # ...and what they became: all that is saved on quit
         self.unmounted = threading.Event()  # livejam stopped in order (on_unmount)
         self.stop_requests: StopRequests | None = None  # Windows' console stops (stopping.py)
@@ -200,6 +202,8 @@ class LivejamApp(App):
             if ev.name in self.asked and (ev.name not in config.SETTINGS or config.SETTINGS[ev.name].screen_saves):
                 self.changed[ev.name] = ev.value
                 self._save_soon()
+            if ev.name == "split":
+                self.splitting = False
             if ev.name == "ccs" and hasattr(self.screen, "mapped"):
                 self.screen.mapped()
         if isinstance(ev, (PortsChanged, PortLost, PortBack)) or (isinstance(ev, SettingChanged)
@@ -307,6 +311,14 @@ class LivejamApp(App):
             return
         self.engine.feed_midi(mido.Message("note_on", note=pitch, velocity=piano.VELOCITY))
         self.set_timer(piano.NOTE_SECONDS, lambda: self.engine.feed_midi(mido.Message("note_off", note=pitch)))
+
+    def action_split(self) -> None:
+        """H: the next key struck on the keyboard sets the split; H again while it waits: no split."""
+        self.asked.add("split")
+        self.splitting = not self.splitting
+        self.engine.command("learn_split", self.splitting)
+        if not self.splitting:
+            self.ask("split", 0)
 
     def action_synth(self) -> None:
         """The built-in synth on or off (opening audio takes a moment: not on the UI thread)."""

@@ -164,3 +164,29 @@ def test_port_errors_are_one_line(api):
     assert r.returncode == 2
     assert r.stderr.strip().startswith("livejam: no MIDI input port matches 'no such keyboard'")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_with_a_split_the_left_hand_under_an_answer_neither_cuts_it_nor_starts_a_call(api, livejam, tmp_path):
+    lj = livejam("--virtual", "--answer-seconds", "3", "--silence", "1.0", "--split", "C4", "--record-dir",
+                 str(tmp_path))
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
+    try:
+        lb.play([67, 71, 74, 71], each=0.15)
+        assert lb.wait_for(lambda: any(m.type == "note_on" for _, m in lb.messages()), 5)
+        # Chords struck and let go under the answer, below the split: the harmony, not a call.
+        for chord in ((43, 47, 50), (48, 52, 55)):
+            for p in chord:
+                lb.send(mido.Message("note_on", note=p, velocity=70))
+            lb.wait_for(lambda: False, 0.3)
+            for p in chord:
+                lb.send(mido.Message("note_off", note=p))
+        assert lj.wait_event("answer", 10), lj.events
+        lb.wait_for(lambda: False, 1.5)  # the left hand's releases are long past the silence threshold
+        kinds = [e["event"] for e in lj.events]
+        assert "interrupted" not in kinds and kinds.count("phrase") == 1, kinds
+        lb.wait_for(lambda: hanging(lb.messages()) == {}, 5)
+        heard = lb.messages()
+    finally:
+        lb.close()
+    assert lj.stop() == 0
+    judge_releases(tmp_path, heard)

@@ -59,3 +59,44 @@ def test_a_bass_line_plays_along_under_a_16_bar_melody_on_its_beat(api, livejam,
         lb.close()
     assert lj.stop() == 0
     judge_releases(tmp_path, got)  # every note balanced: what livejam sent, and what the DAW heard
+
+
+# A left hand's chords below C4, each held four beats, under a melody a note a beat.
+LEFT = [((48, 52, 55), {0, 4, 7}), ((48, 53, 57), {5, 9, 0}), ((47, 50, 55), {7, 11, 2}), ((48, 52, 55), {0, 4, 7})]
+RIGHT = [76, 79, 77, 76, 77, 81, 79, 77, 74, 79, 77, 74, 72, 76, 79, 72]
+
+
+def test_with_a_split_the_bass_plays_in_the_left_hands_chords_and_follows_each_change(api, livejam, tmp_path):
+    lj = livejam("--virtual", "--mode", "accompany", "--role", "bass", "--bpm", "120", "--split", "C4",
+                 "--record-dir", str(tmp_path))
+    lb = Loopback(api, system.VIRTUAL_IN, system.VIRTUAL_OUT)
+    spb = 0.5
+    try:
+        timed, spans = [], []
+        for k, (chord, _) in enumerate(LEFT):
+            t0 = 0.3 + 4 * k * spb
+            timed += [(t0, mido.Message("note_on", note=p, velocity=70)) for p in chord]
+            timed += [(t0 + 4 * spb - 0.03, mido.Message("note_off", note=p)) for p in chord]
+            spans.append((t0, t0 + 4 * spb))
+        for i, p in enumerate(RIGHT):
+            timed += [(0.3 + i * spb, mido.Message("note_on", note=p, velocity=90)),
+                      (0.3 + (i + 0.9) * spb, mido.Message("note_off", note=p))]
+        start = lb.send(mido.Message("control_change", control=1, value=0))
+        end = lb.perform(sorted(timed, key=lambda x: (x[0], x[1].type == "note_on")))
+        lb.send(mido.Message("control_change", control=123, value=0))
+        lb.wait_for(lambda: time.perf_counter() > end + 3.0 and not hanging(lb.messages()), 15)
+        ons = [(t - start, m.note) for t, m in lb.messages() if m.type == "note_on" and m.velocity > 0]
+        assert len(ons) >= 10, ons
+        assert max(p for _, p in ons) < min(RIGHT)
+        slack = 0.25  # a sixteenth for a change to be taken up, and a loaded reader's late stamps
+        for (s, e), (_, tones) in zip(spans, LEFT):
+            # Inside a chord's span every bass note is its tone...
+            inside = [p for t, p in ons if s + slack <= t < e]
+            assert inside and all(p % 12 in tones for p in inside), (s, inside)
+            # ...and the change to it is followed within a beat.
+            assert any(s <= t <= s + spb + slack and p % 12 in tones for t, p in ons), (s, ons)
+        got = lb.messages()
+    finally:
+        lb.close()
+    assert lj.stop() == 0
+    judge_releases(tmp_path, got)

@@ -92,3 +92,18 @@ def test_config_set_keeps_a_value_checked_and_unset_forgets_it(capsys):
     assert "silence" not in settings_file.load()
     cli.main(["config", "show"])
     assert "silence = 0.8  (default)" in capsys.readouterr().out
+
+
+def test_the_split_is_a_note_name_or_number_shown_by_name_and_kept(capsys):
+    assert parse("--split", "C3").split == 48 and parse("--split", "F#2").split == 42
+    assert parse("--split", "60").split == 60 and parse("--split", "off").split == 0
+    with pytest.raises(SystemExit):
+        parse("--split", "H2")
+    assert "argument --split: a note is a name like C4" in capsys.readouterr().err
+    assert config.shown("split", 48) == "C3" and config.shown("split", 0) == "off"
+    assert config.coerce("split", "Bb2") == 46  # a command's text, as a key would send it
+    cli.main(["config", "set", "split", "E3"])
+    assert settings_file.load()["split"] == 52
+    with pytest.raises(SystemExit):
+        cli.main(["config", "set", "split", "X9"])
+    assert "livejam: split: a note is a name like C4" in capsys.readouterr().err

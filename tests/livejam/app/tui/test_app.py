@@ -278,3 +278,23 @@ async def test_shift_p_primes_a_style_from_a_recorded_session_or_a_typed_path(ti
         await pilot.press("P")
         await pilot.press(*"nowhere.mid", "enter")
         assert await until(lambda: "cannot prime from nowhere.mid" in log_text(app))
+
+
+@pytest.mark.asyncio
+async def test_shift_h_learns_the_split_from_the_next_key_shows_it_and_keeps_it(tiny_model):
+    app, rig, out = make_app(tiny_model, thru=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("H")
+        assert await until(lambda: "press the key where your right hand begins" in log_text(app))
+        rig.engine.feed_midi(mido.Message("note_on", note=54, velocity=80))  # F#3 on the keyboard
+        rig.engine.feed_midi(mido.Message("note_off", note=54))
+        assert await until(lambda: rig.cfg.split == 54 and "split at F#3" in log_text(app))
+        assert await until(lambda: "F#3" in str(app.main("#controls").shown_text))
+        assert not [m for _, m in out.messages if getattr(m, "note", None) == 54]  # the key taught; it did not play
+        await pilot.press("H", "H")  # learning again, then H again: no split
+        assert await until(lambda: rig.cfg.split == 0)
+        await pilot.press("H")
+        rig.engine.feed_midi(mido.Message("note_on", note=48, velocity=80))
+        assert await until(lambda: rig.cfg.split == 48)
+        await pilot.press("q")
+    assert settings_file.load()["split"] == 48
