@@ -2,7 +2,7 @@
 computer-keyboard piano; answers go nowhere audible but are drawn on the piano roll."""
 from __future__ import annotations
 
-from ..conversation.controls import primed_line
+from ..conversation.controls import starting_lines
 from ..conversation.engine import Engine
 from ..midi.outputs import NullOutput
 from ..model.onnx_model import DEFAULT_MODEL, OnnxModel
@@ -25,8 +25,7 @@ class NoMidiRig:
         self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
         self.engine = Engine(cfg, self.model, self.output, self.clock, self.recorder)
         self.notices = [reason]
-        if self.engine.primed:
-            self.notices.append(primed_line(cfg.prime, self.engine.primed, cfg.adapt))
+        self.notices += starting_lines(self.engine)  # --prime, --split
         synth_switch.attach(self)  # with no MIDI system at all, the built-in synth is how livejam is heard
 
     def describe(self) -> dict:

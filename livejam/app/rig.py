@@ -11,7 +11,7 @@ from ..midi import ports, system, watcher
 from ..timing.wallclock import WallClock
 from ..settings.config import LivejamConfig
 from ..conversation.engine import Engine
-from ..conversation.controls import primed_line
+from ..conversation.controls import starting_lines
 from ..errors import LivejamError
 from ..conversation.events import Notice, PortBack, PortLost, Problem, SettingChanged
 from ..recording.recorder import SessionRecorder
@@ -65,8 +65,7 @@ class LiveRig:
         self.recorder = SessionRecorder(cfg.record_dir or None, self.clock) if cfg.record else None
         self.output = self.open_output(out_name)
         self.engine = Engine(cfg, self.model, self.output, self.clock, self.recorder)
-        if self.engine.primed:
-            self.notices.append(primed_line(cfg.prime, self.engine.primed, cfg.adapt))
+        self.notices += starting_lines(self.engine)  # --prime, --split
         self.inputs = [ports.InputPort(self.api, name, self.engine.keyboard_sink(name), self.clock) for name in in_names]
         self.clock_port = None  # --clock: the port MIDI clock comes from (a DAW, a drum machine)
         if cfg.clock_port:

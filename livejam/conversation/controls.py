@@ -49,8 +49,7 @@ class Controls:
         if msg.type == "note_on" and msg.velocity > 0 and self.splitting:
             self.splitting, self.split_key = False, msg.note
             self._set("split", msg.note, self.engine.clock.now())
-            self.engine.emit(Notice, message=f"split at {config.note_name(msg.note)}: below it your left hand holds "
-                                             f"the harmony (H to learn again, H twice for no split)")
+            self.engine.emit(Notice, message=split_line(msg.note) + " (H to learn again, H twice for no split)")
             return True
         if msg.type in ("note_on", "note_off") and msg.note == self.split_key:
             self.split_key = None
@@ -210,3 +209,17 @@ def primed_line(path, notes: int, adapt: float) -> str:
     """What priming says: how much was learned, and when it will not be heard."""
     off = "; adapt is 0, so it is heard once you turn adapt up" if adapt <= 0 else ""
     return f"live adaptation primed with {notes} notes of {Path(path).name} (F forgets them){off}"
+
+
+def split_line(split: int) -> str:
+    return f"split at {config.note_name(split)}: below it your left hand holds the harmony, not part of the call"
+
+
+def starting_lines(engine) -> list[str]:
+    """What the start says of the settings a player would otherwise not see headless."""
+    cfg, lines = engine.cfg, []
+    if engine.primed:
+        lines.append(primed_line(cfg.prime, engine.primed, cfg.adapt))
+    if cfg.split:
+        lines.append(split_line(cfg.split))
+    return lines

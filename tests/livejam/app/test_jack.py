@@ -184,6 +184,7 @@ def test_with_a_split_the_left_hand_under_an_answer_neither_cuts_it_nor_starts_a
         lb.wait_for(lambda: False, 1.5)  # the left hand's releases are long past the silence threshold
         kinds = [e["event"] for e in lj.events]
         assert "interrupted" not in kinds and kinds.count("phrase") == 1, kinds
+        assert any("split at C4" in str(e.get("notices", "")) for e in lj.events), lj.events  # said at the start
         lb.wait_for(lambda: hanging(lb.messages()) == {}, 5)
         heard = lb.messages()
     finally:

@@ -87,6 +87,34 @@ def test_answers_land_on_the_held_chord_on_the_beat(rig):
     assert all(p % 12 in TONES[F] for _, p in landed), landed
 
 
+def test_a_chord_changed_under_the_answer_is_landed_on_from_the_next_beat(rig):
+    landed = []
+    for seed in (1, 2, 3, 4, 5, 6):
+        r = rig(split=60, bpm=120, answer_bars=2, seed=seed, key_adherence=0.0)
+        g = r.conv.grid()
+        hold(r, C, g.time(4.0) - 0.01)
+        for i, p in enumerate((64, 67, 72, 76, 72, 67, 64, 60)):
+            at(r, g.time(4.0 + i * 0.5), "note_on", note=p, velocity=80)
+            at(r, g.time(4.4 + i * 0.5), "note_off", note=p)
+        # Under the answer (from beat 8) the left hand changes chord every two beats, a hair early.
+        held, spans = C, []
+        for k, chord in enumerate((F, G, C, F)):
+            tc = g.time(8.0 + 2 * k) - 0.01
+            let_go(r, held, tc - 0.02)
+            hold(r, chord, tc)
+            spans.append((tc, tc + 2 * g.spb, chord))
+            held = chord
+        let_go(r, held, g.time(16.0))
+        r.run(2.0)
+        for t, p in on_beat_notes(r, g, g.time(8.0)):
+            chord = next((c for s, e, c in spans if s <= t < e), None)
+            if chord is not None:
+                landed.append((t, p, chord))
+        assert Interrupted not in kinds(r) and r.out.hanging() == {}
+    assert len(landed) >= 6
+    assert all(p % 12 in TONES[c] for _, p, c in landed), landed
+
+
 def test_answers_in_free_time_land_on_the_chord_on_the_calls_pulse(rig):
     landed = []
     for seed in (1, 2, 3, 4):
@@ -199,3 +227,11 @@ def test_the_split_is_learned_from_the_next_key_struck_which_is_not_played(rig):
     assert not [m for _, m in r.out.messages if getattr(m, "note", None) == 55]  # not played, nor its release
     r.play("note_on", note=55, velocity=90)  # the next strike of it is played as ever
     assert [m for _, m in r.out.messages if getattr(m, "note", None) == 55]
+
+
+def test_the_start_says_where_the_split_is(rig):
+    from livejam.conversation.controls import starting_lines
+
+    assert starting_lines(rig(split=55).engine) == [
+        "split at G3: below it your left hand holds the harmony, not part of the call"]
+    assert starting_lines(rig().engine) == []

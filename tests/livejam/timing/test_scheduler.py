@@ -49,6 +49,24 @@ def test_cancel_drops_pending_and_releases_what_sounds():
     assert [(m.control, m.value) for _, m in out.messages if m.type == "control_change"] == [(123, 0), (64, 0), (120, 0)]
 
 
+def test_replan_drops_pending_and_releases_only_what_the_new_plan_does_not_keep():
+    clock = FakeClock(0.0)
+    out = RecordingOutput(clock)
+    s = Scheduler(out, clock)
+    for p in (60, 64):
+        s.schedule(0.0, on(p), "answer")
+        s.schedule(1.0, off(p), "answer")
+    s.schedule(0.5, on(67), "answer")
+    s.schedule(0.0, on(48), "thru")
+    s.run_due()
+    clock.advance(0.2)
+    assert s.replan("answer", keep={60}) == 3  # two note-offs and the note to come
+    assert [(m.type, m.note) for _, m in out.messages[3:]] == [("note_off", 64)]  # 60 plays on in the new plan
+    clock.advance(1.0)
+    s.run_due()
+    assert len(out.messages) == 4 and s.sounding("thru") == 1 and s.sounding("answer") == 1
+
+
 def test_a_failing_output_is_reported_and_the_thread_lives_on():
     class Broken(RecordingOutput):
         def send(self, msg):
