@@ -167,6 +167,10 @@ def _judge(a) -> None:
         from .judge_harmony import judge_harmony, report_harmony
 
         result["harmony"] = judge_harmony(model, seeds=a.seeds, overrides=overrides)
+    if "plan" in parts:
+        from .judge_plan import judge_plan, report_plan
+
+        result["plan"] = judge_plan(model, seeds=a.seeds)
     if "accompany" in parts:
         from .judge_accompany import judge_accompany, report_accompany
 
@@ -184,6 +188,9 @@ def _judge(a) -> None:
         return
     if "harmony" in parts:
         print(report_harmony(result["harmony"]))
+        return
+    if "plan" in parts:
+        print(report_plan(result["plan"]))
         return
     print(report_live(result.get("adaptation", []), result.get("phrase_end", []), result.get("prime")))
 
@@ -266,13 +273,15 @@ def main(argv: list[str] | None = None) -> None:
     j.add_argument("--seeds", type=int, default=3)
     j.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="a runtime setting for every answer, e.g. key_adherence=0 (repeatable)")
-    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end", "accompany", "harmony", "keyboard"],
+    j.add_argument("--part", choices=["all", "answers", "adaptation", "phrase-end", "accompany", "harmony", "plan",
+                                            "keyboard"],
                    default="all",
                    help="answers: each call alone; adaptation: 20-call styled sessions with adapt on and off; "
                         "keyboard: NLL and answers on held-out pieces of the keyboard corpus (--data); "
                         "phrase-end: the wait after a call's true end and answers inside its rests; accompany: "
                         "accompany mode along written melodies (the same as --mode accompany); harmony: --split, the "
-                        "left hand's chords under accompany mode and answers, along written two-hand tunes")
+                        "left hand's chords under accompany mode and answers, along written two-hand tunes; plan: "
+                        "the notes shown ahead against those then played")
     j.add_argument("--mode", choices=["answer", "accompany"], default="answer",
                    help="accompany: judge accompany mode (every role, with a tempo and in free time)")
     j.add_argument("--role", action="append", choices=["bass", "chords", "counter"],

@@ -101,8 +101,10 @@ def melody_notes(m: Melody, spb: float, t0: float, rng: np.random.Generator | No
     return out
 
 
-def play_along(model, role: str, m: Melody, tempo: bool, seed: int, overrides: dict | None = None):
-    """The melody into a fresh engine in accompany mode: (melody notes, livejam's notes, beat seconds)."""
+def play_along(model, role: str, m: Melody, tempo: bool, seed: int, overrides: dict | None = None,
+               stats: dict | None = None):
+    """The melody into a fresh engine in accompany mode: (melody notes, livejam's notes, beat seconds);
+    `stats` gets how many beats were planned a beat ahead and how many played as planned."""
     clock = FakeClock(0.0)
     out = RecordingOutput(clock, "accompany")
     cfg = LivejamConfig.from_dict({"record": False, "seed": seed, "mode": "accompany", "role": role,
@@ -113,6 +115,9 @@ def play_along(model, role: str, m: Melody, tempo: bool, seed: int, overrides: d
     t0 = g.time(4.0) if g else 1.0  # with a tempo: on livejam's beat (as a player with its metronome)
     melody = melody_notes(m, spb, t0, np.random.default_rng([seed, len(m.notes)]))
     driver.play(eng, clock, as_messages(melody))
+    if stats is not None:
+        acc = eng.conversation.accompanist
+        stats["planned"], stats["kept"] = acc.plans_made, acc.plans_kept
     return melody, as_notes(out.messages), spb
 
 
@@ -161,11 +166,15 @@ def judge_accompany(model, roles=("bass", "chords", "counter"), seeds: int = 3, 
             runs = []
             for m in MELODIES:
                 for seed in range(seeds):
-                    melody, ours, spb = play_along(model, role, m, tempo, seed, overrides)
-                    runs.append({"melody": m.name, "seed": seed, **measure(role, m, melody, ours, spb)})
+                    stats: dict = {}
+                    melody, ours, spb = play_along(model, role, m, tempo, seed, overrides, stats)
+                    runs.append({"melody": m.name, "seed": seed, **measure(role, m, melody, ours, spb), **stats})
             agg = {k: float(np.mean([r[k] for r in runs if r[k] is not None]))
                    for k in ("along", "below", "in_key", "consonant", "follow_beats_mean", "density")}
             agg["above_melody"] = int(sum(r["above_melody"] for r in runs))
+            # The plan shown a beat ahead, played as shown (a beat's plan is dropped when the player's
+            # notes since make it clash, or the last beat's plan when they stop).
+            agg["plan_kept"] = float(sum(r["kept"] for r in runs) / max(1, sum(r["planned"] for r in runs)))
             agg["follow_beats_max"] = float(max(r["follow_beats_max"] for r in runs))
             kf = [r["key_change_followed_beats"] for r in runs if r["key_change_followed_beats"] is not None]
             agg["key_change_followed_beats_max"] = float(max(kf)) if kf else None
@@ -179,10 +188,10 @@ def report_accompany(result: dict) -> str:
                  "or the same pace in free time; aims: in key >= 90 %, consonant >= 80 %, bass and chords never "
                  "above the melody, a clash mended within a beat):", "",
              "| role | along | in key | consonant | below the melody (notes above) | clash mended, beats mean / max "
-             "| key change followed (beats, worst seed) | density |", "|---|---|---|---|---|---|---|---|"]
+             "| key change followed (beats, worst seed) | density | plan kept |", "|---|---|---|---|---|---|---|---|---|"]
     for name, r in result["rows"].items():
         below = "-" if name.startswith("counter") else f"{r['below']:.0%} ({r['above_melody']})"
         lines.append(f"| {name} | {r['along']:.0%} | {r['in_key']:.0%} | {r['consonant']:.0%} | {below} | "
                      f"{r['follow_beats_mean']:.2f} / {r['follow_beats_max']:.2f} | "
-                     f"{r['key_change_followed_beats_max']:.1f} | {r['density']:.2f} |")
+                     f"{r['key_change_followed_beats_max']:.1f} | {r['density']:.2f} | {r['plan_kept']:.0%} |")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import signal
 import sys
 import time
 
-from ..conversation.events import Event, Panicked, StateChanged
+from ..conversation.events import Event, Panicked, Planned, StateChanged
 from .stopping import StopRequests
 
 PAUSE_SECONDS = 1.0  # Ctrl-Z suspends after the panic is done, or after this at the latest
@@ -43,8 +43,8 @@ def run_headless(rig, as_json: bool = False, out=sys.stdout) -> int:
             print(words, file=out, flush=True)
 
     def say_event(ev: Event) -> None:
-        if isinstance(ev, StateChanged) and not as_json:
-            return  # waiting/listening/answering on every phrase: for programs, not for reading
+        if isinstance(ev, (StateChanged, Planned)) and not as_json:
+            return  # waiting/listening/answering, the plan ahead: for programs, not for reading
         d = ev.as_dict()
         say(d.pop("event"), ev.words(), d)
 

@@ -42,6 +42,7 @@ import numpy as np
 from ..harmony.chords import Chord
 from ..harmony.voicing import moves_parallel, outer, voice_lead
 from ..model import vocab
+from ..timing.pulse import Beats
 from .call import estimate_key
 
 SOURCE = "accompany"
@@ -57,8 +58,6 @@ COUNTER_APART = 3  # semitones a counter note keeps from every melody note sound
 # from C to G major, 4 s for 10 beats; 3 s follows at once, still 97-100 % in key.
 KEY_WINDOW = 3.0
 RECENT = 4.0  # seconds of the player's notes that set the register when nothing sounds
-PULSE_ONSETS = 9  # the player's latest onsets whose intervals give the pulse in free time
-PULSE_RANGE = (0.4, 1.0)  # seconds: the free-time beat, folded by octaves into this
 # Decided just before the beat, not a lookahead earlier: a player's note struck up to
 # 4 ms before the beat is heard first (the engine takes what was played before it
 # looks at the time), so the beat's notes fit it instead of sounding for a moment and
@@ -80,7 +79,7 @@ class Accompanist:
         self.cfg, self.listener, self.scheduler, self.sampler, self.grid = cfg, listener, scheduler, sampler, grid
         self.sounding: dict[int, float] = {}  # the player's keys down: pitch -> when struck
         self.recent: deque = deque(maxlen=256)  # the player's notes: [start, end or None, pitch]
-        self.onsets: deque[float] = deque(maxlen=PULSE_ONSETS)
+        self.beats = Beats(grid, lambda: 0.5 if cfg.role == "counter" else 0.0)  # its beats: the grid or your pulse
         self.velocity = 64
         self.last_played: float | None = None  # the player's latest note-on or release
         self.next_beat: float | None = None  # the time of the beat it plays on next
@@ -91,19 +90,22 @@ class Accompanist:
         self.voicing: list[int] = []  # its last notes (the chords' voice leading)
         self.outer: tuple[int, int] | None = None  # (its bass, the top voice) last time: no parallels into the next
         self.harmony: Chord | None = None  # the left hand's chord its notes were chosen in
+        self.planned: tuple | None = None  # (the next beat, its notes, the role) decided a beat ahead
+        self.plans_made = self.plans_kept = 0  # how often the plan shown was what played (the judge reads)
+        self.show_plan = lambda notes: None  # (start, end, pitch) of the plan: the conversation shows it
 
     # -- what the player plays ---------------------------------------------------
     def heard(self, msg: mido.Message, t: float) -> None:
         if msg.type == "note_on" and msg.velocity > 0:
             self.sounding[msg.note] = t
             self.recent.append([t, None, msg.note])
-            self.onsets.append(t)
+            self.beats.heard(t)
             self.velocity = msg.velocity
             self.last_played = t
             if self.next_beat is None:
-                self.next_beat = self._first_beat(t)
+                self.next_beat = self.beats.first(t)
             elif self._clashes(msg.note, t):
-                self.next_beat = min(self.next_beat, self._change_at(t))  # the harmony moved under what it holds
+                self.next_beat = min(self.next_beat, self.beats.change_at(t, self.cfg.quantize))  # the harmony moved under what it holds
         elif msg.type in ("note_on", "note_off"):
             if self.sounding.pop(msg.note, None) is not None:
                 self.last_played = t
@@ -119,12 +121,12 @@ class Accompanist:
             self.last_played = t
         if self.next_beat is None:
             if self.left.down:
-                self.onsets.append(t)
-                self.next_beat = self._first_beat(t + SETTLE)
+                self.beats.heard(t)
+                self.next_beat = self.beats.first(t + SETTLE)
         elif self.left.chord(t + SETTLE, self._key_set(self._key(t))) != self.harmony:
             if self.left.down:
-                self.onsets.append(t)
-            self.next_beat = min(self.next_beat, self._change_at(t + SETTLE))
+                self.beats.heard(t)
+            self.next_beat = min(self.next_beat, self.beats.change_at(t + SETTLE, self.cfg.quantize))
 
     def keys_up(self, t: float) -> None:
         """Every key let go (a panic, a lost input): nothing of the player sounds."""
@@ -149,10 +151,11 @@ class Accompanist:
                 return
             if now - beat > LATE_BEATS * self._beat_seconds():
                 # Woken late (a busy machine): that beat is past; the next one, not a burst of all missed.
-                self.next_beat = self._beat_after(beat)
+                self.next_beat = self.beats.after(beat)
                 continue
             self._play(beat, now)
-            self.next_beat = self._beat_after(beat)
+            self.next_beat = self.beats.after(beat)
+            self._plan(self.next_beat)
 
     def stop(self) -> None:
         """Silence now (panic, mute, leaving the mode, a model switch): every note released."""
@@ -163,6 +166,9 @@ class Accompanist:
         """No line in play (its notes already released): the next note the player strikes starts one."""
         self.holding, self.next_beat, self.previous = [], None, None
         self.voicing, self.outer, self.harmony = [], None, None
+        if self.planned is not None:
+            self.planned = None
+            self.show_plan([])
 
     def _player_gone(self, beat: float) -> bool:
         held = self.sounding or (self.left is not None and self.left.down)
@@ -175,7 +181,10 @@ class Accompanist:
             # A harmony change before what it holds (or has lined up for this beat) was
             # due to end: all of it goes, released now, and the new notes take over.
             self.scheduler.cancel(SOURCE)
-        pitches = self.choose(at)
+        planned, self.planned = self.planned, None
+        kept = planned is not None and (planned[0], planned[2]) == (beat, self.cfg.role) and self._fits(planned[1], at)
+        self.plans_kept += kept
+        pitches = planned[1] if kept else self.choose(at)
         if pitches:
             self.previous, self.voicing = pitches[0], pitches
             self.outer = outer(self._others(at), pitches) or self.outer  # kept while it plays an inner voice
@@ -190,47 +199,37 @@ class Accompanist:
     def _channel(self) -> int:
         return self.cfg.channel - 1
 
-    # -- beats ---------------------------------------------------------------------
+    # -- the plan: the next beat's notes, decided a beat ahead ------------------------
+    def _plan(self, beat: float) -> None:
+        """Decide the next beat's notes now, with all heard so far, and show them. At
+        the beat they are played unless what the player struck since makes them clash
+        (or the left hand changed chord): then the beat is decided afresh."""
+        self.planned = (beat, self.choose(beat), self.cfg.role)
+        self.plans_made += 1
+        length = LENGTH[self.cfg.role] * self._beat_seconds()
+        self.show_plan([(beat, beat + length, p) for p in self.planned[1]])
+
+    def _fits(self, pitches: list[int], t: float) -> bool:
+        """Do notes planned a beat ago still fit what the player sounds at t?"""
+        key = self._key(t)
+        chord = self.left.chord(t, self._key_set(key)) if self.left is not None else None
+        if chord != self.harmony:
+            return False  # the left hand changed chord (or took it up, or let it go)
+        for p in pitches:
+            if not (key is None or key[p % 12]) if chord is None else p % 12 not in chord.tones:
+                return False
+            for m in self._melody(t):
+                if (chord is None and abs(m - p) % 12 not in CONSONANT) or (
+                        abs(m - p) < COUNTER_APART if self.cfg.role == "counter" else p > m - CLEARANCE):
+                    return False
+        return True
+
     def _beat_seconds(self) -> float:
-        g = self.grid()
-        return g.spb if g is not None else self.pulse()
+        return self.beats.seconds()
 
     def pulse(self) -> float:
         """The player's beat in free time, from their onsets."""
-        return pulse_of(self.onsets)
-
-    def _change_at(self, t: float) -> float:
-        """When a clash is mended: at once in free time; with a tempo on the next
-        sixteenth of the grid (the quantise control at 0: at once), so it stays on
-        the grid and follows within a quarter beat."""
-        g = self.grid()
-        if g is None or self.cfg.quantize <= 0:
-            return t
-        return max(t, g.time(float(np.ceil(g.beats(t) * 4 - 1e-6) / 4)))
-
-    def _offbeat(self) -> float:
-        return 0.5 if self.cfg.role == "counter" else 0.0
-
-    def _first_beat(self, t: float) -> float:
-        g = self.grid()
-        if g is None:
-            return t + self._offbeat() * self.pulse()  # free time: with the player's first note (counter: after it)
-        return self._grid_beat(g, g.beats(t) - 0.05)
-
-    def _beat_after(self, beat: float) -> float:
-        g = self.grid()
-        if g is None:
-            # Free time: counted from the player's latest onset, so it follows their pulse.
-            p, last = self.pulse(), self.onsets[-1]
-            k = np.floor((beat - last) / p - self._offbeat() + 1e-6) + 1
-            return max(beat + 0.25 * p, last + (k + self._offbeat()) * p)
-        return self._grid_beat(g, g.beats(beat) + 0.05)
-
-    def _grid_beat(self, g, after_beats: float) -> float:
-        """The first of its beats (counter: off-beats) after this many beats, on the grid."""
-        off = self._offbeat()
-        k = np.ceil(after_beats - off) + off
-        return g.time(float(k))
+        return self.beats.pulse()
 
     # -- pitches ---------------------------------------------------------------------
     def choose(self, t: float) -> list[int]:
@@ -380,18 +379,3 @@ class Accompanist:
                 return True
         return False
 
-
-def pulse_of(onsets) -> float:
-    """A player's beat in free time from their onset times: the median interval,
-    folded by octaves into PULSE_RANGE (0.5 s before two onsets)."""
-    iois = np.diff(np.array(onsets, float))
-    iois = iois[iois > 0.05]  # a chord's notes are one onset
-    if len(iois) == 0:
-        return 0.5
-    p = float(np.median(iois))
-    lo, hi = PULSE_RANGE
-    while p < lo:
-        p *= 2
-    while p > hi:
-        p /= 2
-    return p

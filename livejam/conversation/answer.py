@@ -15,6 +15,7 @@ below all that sounds), it moves into no parallel fifths or octaves.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import mido
@@ -56,6 +57,8 @@ class Answer:
         self.landed = None  # the left hand's chord its last note was struck in
         self.outer: tuple[int, int] | None = None  # the outer voices at its last note that was one
         self.ends: dict[int, float] = {}  # pitch -> when its last note ends, as sent
+        self.plan: deque = deque()  # decided, not yet handed to the scheduler: (what, pitch, velocity, step, place)
+        self.handed: dict[int, list] = {}  # pitch -> [start, end or None] of its last note handed over
         self.pitches: list[int] = []  # the answer's line, onset order (what steering looks at)
         self.onsets, self.last_onset_step = 0, -1 - CHORD_STEPS  # onsets struck, a chord once (what density counts)
         self.dec = vocab.StreamDecoder(step=start_step, velocity_bin=velocity_bin)
@@ -125,12 +128,13 @@ class Answer:
             (step - self.step0) / vocab.STEPS_PER_SECOND / self.pulse
         return abs(beat - round(beat)) <= ON_BEAT
 
-    def fill(self, until: float) -> list[tuple[float, mido.Message]]:
-        """Sample until the answer's clock passes `until`; returns timed messages."""
-        out: list[tuple[float, mido.Message]] = []
-        while not self.done and self.time_of(self.dec.step) <= until:
+    def fill(self, until: float, decide: float | None = None) -> list[tuple[float, mido.Message]]:
+        """Decide (sample) until the answer's clock passes `decide` (default `until`):
+        the plan; hand over, timed, what of it falls due by `until`."""
+        decide = until if decide is None else max(until, decide)
+        while not self.done and self.time_of(self.dec.step) <= decide:
             if self.dec.step >= self.end_step:
-                out += self.finish()
+                self.finish()
                 break
             logits = self.logits
             if self.style is not None and self.cfg.adapt > 0:
@@ -138,27 +142,54 @@ class Answer:
             if self.steering is not None:
                 logits = self.steering.logits(logits, self.pitches, (self.dec.step - self.step0) / vocab.STEPS_PER_SECOND,
                                               self.onsets, self.dec.step - self.last_onset_step <= CHORD_STEPS)
-            tok = self.sampler.sample(logits, self.allowed())
-            out += self._feed(tok)
-        return out
+            self._feed(self.sampler.sample(logits, self.allowed()))
+        return self.release(until)
 
-    def finish(self) -> list[tuple[float, mido.Message]]:
-        """Release every answer note at the current step (their NOTE_OFFs are fed too)."""
+    def release(self, until: float) -> list[tuple[float, mido.Message]]:
+        """The plan's events due by `until`, timed by the grid as it is now (a tempo
+        that moves meanwhile is followed: they are timed only this late)."""
         out = []
-        for p in sorted(self.dec.sounding):
-            out += self._feed(vocab.note_off(p))
-        self.done = True
+        while self.plan and self.time_of(self.plan[0][3]) <= until:
+            what, pitch, vel, step, place = self.plan.popleft()
+            if what == "on":
+                out.append((self.timeline.at(place),
+                            mido.Message("note_on", channel=self.channel, note=pitch, velocity=vel)))
+                self.handed[pitch] = [out[-1][0], None]
+            else:
+                out.append((self.timeline.at(place),
+                            mido.Message("note_off", channel=self.channel, note=pitch, velocity=0)))
+                self.ends[pitch] = out[-1][0]
+                if pitch in self.handed:
+                    self.handed[pitch][1] = out[-1][0]
         return out
 
-    def _feed(self, tok: int) -> list[tuple[float, mido.Message]]:
-        channel = self.channel
+    def planned(self, now: float) -> list[tuple[float, float, int]]:
+        """(start, end, pitch) of the notes decided that have not yet started at `now`:
+        the plan the screen shows (a note still sounding at the plan's end ends there)."""
+        horizon = self.time_of(self.dec.step)
+        tl, starts = self.timeline, {}
+        out = [(t, e if e is not None else horizon, p) for p, (t, e) in self.handed.items() if t > now]
+        for what, pitch, _, _, place in self.plan:
+            if what == "on":
+                starts[pitch] = tl.at(place)
+            elif pitch in starts:
+                out.append((starts.pop(pitch), tl.at(place), pitch))
+        return out + [(t, horizon, p) for p, t in starts.items()]
+
+    def finish(self) -> None:
+        """Release every answer note at the current step (their NOTE_OFFs are fed too)."""
+        for p in sorted(self.dec.sounding):
+            self._feed(vocab.note_off(p))
+        self.done = True
+
+    def _feed(self, tok: int) -> None:
         events = self.dec.feed(tok)
         self.logits, self.state = self.model.step(tok, self.state)
         self.last_kind = vocab.describe(tok)[0]
         if self.last_kind != "TIME_SHIFT":
             self.last_event = self.last_kind  # what a time shift now would follow
-        out = []
         for what, pitch, vel, step in events:
+            exact = False  # placed on the beat itself (landing on the left hand's chord)
             if what == "on":
                 if self.harmony is not None:
                     chord = self.harmony(self.time_of(step))
@@ -168,21 +199,20 @@ class Answer:
                         others = [*chord.pitches, *(p for p in self.dec.sounding if p != pitch),
                                   *(p for p, end in self.ends.items() if end > at and p != pitch)]
                         self.outer = outer(others, (pitch,)) or self.outer
+                        exact = self._on_beat(step)
                 self.started = True
                 self.notes_played += 1
                 self.pitches.append(pitch)
                 if step - self.last_onset_step > CHORD_STEPS:  # else it joins the chord just struck
                     self.onsets, self.last_onset_step = self.onsets + 1, step
-                out.append((self.timeline.on_time(step, pitch, self.landed is not None and self._on_beat(step)),
-                            mido.Message("note_on", channel=channel, note=pitch, velocity=vel)))
             else:
-                out.append((self.timeline.off_time(step, pitch),
-                            mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
-                self.ends[pitch] = out[-1][0]
+                self.ends[pitch] = self.time_of(step)  # (when released, the time it is sent at)
+            # Placed now (where on the grid), timed when handed over (by the tempo then).
+            place = self.timeline.on_place(step, pitch, exact) if what == "on" else self.timeline.off_place(step, pitch)
+            self.plan.append((what, pitch, vel, step, place))
         self.marks.append(Mark(self.dec.step, self.state, self.logits, dict(self.dec.sounding), self.dec.velocity_bin,
                                (len(self.pitches), self.onsets, self.last_onset_step, self.last_kind, self.last_event,
                                 self.outer)))
-        return out
 
     def rewind(self, now: float) -> Mark:
         """Sample again from the last point at or before `now` (the left hand's chord
@@ -198,6 +228,8 @@ class Answer:
         self.notes_played -= len(self.pitches) - n
         del self.pitches[n:]
         self.landed, self.outer = None, m.played[5]  # the next note lands on the chord now held
+        self.plan = deque(e for e in self.plan if e[3] <= m.step)
+        self.handed = {p: v for p, v in self.handed.items() if v[0] <= now}  # the rest were dropped (replan)
         # The model hears the time from there to now pass: nothing sampled again may start in the past.
         gap = min(step, self.end_step) - self.dec.step
         while gap > 0:
@@ -215,4 +247,5 @@ class Answer:
                 break
             mark = m
         self.done = True
+        self.plan.clear()
         return mark, [vocab.note_off(p) for p in sorted(mark.sounding)]

@@ -31,8 +31,8 @@ from ..timing.tempo import CLOCK_KINDS, FIT_EVERY, FixedTempo, MidiClockFollower
 from ..timing.wallclock import WallClock
 from .adaptation import primer
 from .controls import Controls
-from .events import (AnswerEnded, ClockChanged, ClockWaiting, Command, Event, MidiClockIn, PhraseEnded, Played,
-                     Problem, StateChanged, Stop)
+from .events import (AnswerEnded, ClockChanged, ClockWaiting, Command, Event, MidiClockIn, PhraseEnded, Planned,
+                     Played, Problem, StateChanged, Stop)
 from .listener import Listener
 from .readouts import Figures, RollLog
 from .turns import Conversation
@@ -73,6 +73,7 @@ class Engine:
         self.beats_out = BeatsOut(cfg, self.scheduler, self.conversation.grid, clock_out=cfg.clock_out and bool(cfg.bpm),
                                   count_until=lambda: self.conversation.count_until)
         self.roll = RollLog()  # what the piano roll draws
+        self.conversation.show_plan = self.conversation.accompanist.show_plan = self._show_plan
         self.controls = Controls(self)
         self.figures = Figures(self)
         self.events_in = 0
@@ -321,6 +322,12 @@ class Engine:
         if not self.output_failing:
             self.output_failing = True
             self.emit(Problem, message=f"output failed: {exc} (said once; livejam goes on and sends again when it can)")
+
+    def _show_plan(self, notes: list[tuple[float, float, int]]) -> None:
+        """The notes decided ahead (clock times): drawn as ghosts, and said (headless JSON)."""
+        rel = [(round(s - self.origin, 4), p, round(e - s, 4)) for s, e, p in sorted(notes)]
+        self.roll.show_plan([(s, s + d, p) for s, p, d in rel])
+        self.emit(Planned, notes=[list(n) for n in rel])
 
     def _show_state(self) -> None:
         state = self.conversation.state

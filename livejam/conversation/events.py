@@ -98,6 +98,19 @@ class AnswerEnded(Event):
 
 
 @dataclass
+class Planned(Event):
+    """livejam's next notes, decided ahead of when they sound (the answer's plan: a
+    beat ahead, 0.5 s in free time): [seconds since start, pitch, seconds], and []
+    when the plan is cut. Each replaces the last; the TUI draws them as ghost notes."""
+
+    notes: list
+    kind: ClassVar[str] = "plan"
+
+    def words(self) -> str:
+        return f"plan: {len(self.notes)} notes ahead" + self.at()
+
+
+@dataclass
 class Interrupted(Event):
     at_seconds: float
     kind: ClassVar[str] = "interrupted"

@@ -51,9 +51,17 @@ class RollLog:
         self.entries: deque[tuple[float, str, int, bool]] = deque(maxlen=maxlen)
         self.on_change: Callable[[], None] | None = None
         self._rung = False
+        self.plan: list[tuple[float, float, int]] = []  # livejam's notes decided ahead, not yet sounding
 
     def add(self, t: float, source: str, pitch: int, on: bool) -> None:
         self.entries.append((t, source, pitch, on))
+        if self.on_change is not None and not self._rung:
+            self._rung = True
+            self.on_change()
+
+    def show_plan(self, notes: list[tuple[float, float, int]]) -> None:
+        """livejam's notes decided ahead: (start, end, pitch), seconds since start, replacing the last plan."""
+        self.plan = notes  # one assignment: the screen's thread reads either the old plan or the new
         if self.on_change is not None and not self._rung:
             self._rung = True
             self.on_change()

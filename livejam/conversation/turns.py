@@ -13,7 +13,8 @@ from ..timing import bars
 from ..model import vocab
 from ..model.encoder import ALL_NOTES_OFF_CC, DRUM_CHANNEL
 from ..harmony.chords import LeftHand
-from .accompany import Accompanist, pulse_of
+from ..timing.pulse import pulse_of
+from .accompany import Accompanist
 from .adaptation import SessionCache
 from .answer import Answer
 from .call import HeardCall, pitch_name
@@ -21,6 +22,7 @@ from .events import AnswerEnded, HeldLong, Interrupted, PhraseEnded
 from .phrase import THRESHOLD, PhraseDetector, model_gap_due
 from .steering import Steering
 
+PLAN_SECONDS = 0.5  # free time: how far ahead an answer's notes are decided (and shown)
 PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
 END_GRACE = 0.01  # a note struck this close to an answer's end starts the next call, not an interruption
 HELD_LONG = 10.0  # seconds a key may be held with nothing else played before the screen names it
@@ -48,6 +50,7 @@ class Conversation:
         # --count-in: the beat (on the grid) livejam starts listening at; None: listening
         self.count_until: float | None = None
         self.counting = False  # within the count-in, as of the last look
+        self.show_plan = lambda notes: None  # (start, end, pitch) decided ahead: the engine shows them
 
     def reset(self) -> None:
         """Forget the answer in play and any prepared one (after an error; the
@@ -119,10 +122,11 @@ class Conversation:
             times.append(self.accompanist.next_wakeup())
         if self.count_until is not None and (g := self.grid()) is not None:
             times.append(g.time(self.count_until))  # the count-in's end: "listening" shown on the bar line
-        if self.answer is not None:
-            # Refill once half the lookahead is used; wake at the end to close the answer.
-            times.append(self.answer.end_time if self.answer.done
-                         else self.answer.time_of(self.answer.dec.step) - self._lookahead(self.answer, refill=True))
+        if (ans := self.answer) is not None:
+            # Hand over what falls due; decide more once half the plan has played; close at the end.
+            if ans.plan:
+                times.append(ans.time_of(ans.plan[0][3]) - self._lookahead(ans))
+            times.append(ans.end_time if ans.done else ans.time_of(ans.dec.step) - self._plan_ahead(ans) / 2)
         return min(times) if times else None
 
     # -- the player ----------------------------------------------------------
@@ -173,6 +177,7 @@ class Conversation:
         if msg.type == "note_on" and msg.velocity > 0 and (ans := self.answer) is not None and not ans.done:
             self.scheduler.replan("answer", set(ans.rewind(t).sounding))
             self._continue_answer(t)
+            self.show_plan(ans.planned(t))
 
     def _hear(self, tokens: list[int]) -> None:
         self.call.feed(tokens)
@@ -280,19 +285,10 @@ class Conversation:
         return self.cfg.beats_per_bar if self.bar_known() else 1
 
     def _bar_start(self, t: float, start: float | None, last: float | None):
-        """With a tempo: (the bar line the answer starts on, its first bar, how many
-        bars). None in free time."""
+        """With a tempo: (the bar line the answer starts on, its first bar, how many bars). None in free time."""
         g = self.grid()
-        if g is None or start is None:
-            return None
-        cfg, bpb = self.cfg, self.beats_per_bar()
-        first = bars.call_start_bar(g, start, bpb)
-        # Woken a little late for the bar line (a busy machine): still that bar, a hair late, not the next.
-        t = max(t if last is None else last, t - bars.LATE_BEATS * g.spb)
-        end = bars.call_end_bar(g, first, t, bpb, cfg.call_bars)
-        asked = cfg.answer_bars * cfg.beats_per_bar // bpb  # bars asked for, in the bars counted now
-        n = asked or max(1, min(end - first, int(cfg.max_answer / (bpb * g.spb))))
-        return g.time(end * bpb), end, n
+        return None if g is None or start is None else bars.answer_bars(g, self.cfg, self.beats_per_bar(), t, start,
+                                                                           last)
 
     def _start_answer(self, t: float, call_seconds: float, start: float | None = None,
                       last: float | None = None) -> None:
@@ -353,29 +349,32 @@ class Conversation:
 
     def _continue_answer(self, now: float) -> None:
         ans = self.answer
-        if not ans.done:
-            for deadline, msg in ans.fill(now + self._lookahead(ans)):
-                self.scheduler.schedule(deadline, msg, "answer")
-            if ans.done:
-                self.listener.adopt(ans.marks[-1])
-                self.listener.feed(self.deferred)
-                self.deferred = []
-        if ans.done and now >= ans.end_time and self.scheduler.pending("answer") == 0:
+        done, decided = ans.done, ans.notes_played
+        for deadline, msg in ans.fill(now + self._lookahead(ans), now + self._plan_ahead(ans)):
+            self.scheduler.schedule(deadline, msg, "answer")
+        if ans.done and not done:
+            self.listener.adopt(ans.marks[-1])
+            self.listener.feed(self.deferred)
+            self.deferred = []
+        if ans.notes_played != decided:
+            self.show_plan(ans.planned(now))
+        if ans.done and not ans.plan and now >= ans.end_time and self.scheduler.pending("answer") == 0:
             self.scheduler.cancel("answer")  # every note-off is out; release anything the tracker still holds
             self.answer = None
             self.emit(AnswerEnded, notes=ans.notes_played, seconds=round(ans.end_time - ans.t0, 2),
                       onset_ms=round(self.onsets[-1] * 1000, 2) if self.onsets else None)
 
-    def _lookahead(self, ans, refill: bool = False) -> float:
-        """How far ahead an answer is sampled and scheduled (refill: how far ahead of
-        the next unsampled step the engine comes back to sample more: half of it).
-        In bars, a note's time comes from the tempo as it is when the note is
-        scheduled, so a short horizon lets the answer follow a tempo ramp; but a note
-        pulled onto the grid may move earlier, and must not be sampled after its time."""
+    def _lookahead(self, ans) -> float:
+        """How far ahead an answer's notes are handed to the scheduler. In bars a note is timed by the
+        tempo as it is then (a short horizon follows a ramp), and pulled onto the grid up to `pull` early."""
         if isinstance(ans.timeline, bars.BarTimeline):
-            pull = ans.timeline.pull
-            return pull + bars.LOOKAHEAD / (2 if refill else 1)
-        return self.cfg.lookahead / (2 if refill else 1)
+            return ans.timeline.pull + bars.LOOKAHEAD
+        return self.cfg.lookahead
+
+    def _plan_ahead(self, ans) -> float:
+        """How far ahead an answer's notes are decided (and shown): a beat, 0.5 s in free time."""
+        bar = isinstance(ans.timeline, bars.BarTimeline)
+        return max(self._lookahead(ans), ans.timeline.last.spb if bar else PLAN_SECONDS)
 
     def answer_note_sent(self, now: float) -> None:
         """Called on the scheduler thread as each answer NOTE_ON goes out: only
@@ -397,4 +396,5 @@ class Conversation:
         self.listener.feed(release + self.deferred)
         self.deferred = []
         self.answer = None
+        self.show_plan([])
         self.emit(Interrupted, at_seconds=round(now - ans.t0, 2))

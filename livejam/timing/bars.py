@@ -74,11 +74,15 @@ class LinearTimeline:
     def step_at(self, t: float) -> int:
         return self.step0 + int((t - self.t0) * vocab.STEPS_PER_SECOND)
 
-    def on_time(self, step: int, pitch: int, on_beat: bool = False) -> float:
+    def on_place(self, step: int, pitch: int, on_beat: bool = False) -> float:
         return self.time_of(step)
 
-    def off_time(self, step: int, pitch: int) -> float:
+    def off_place(self, step: int, pitch: int) -> float:
         return self.time_of(step)
+
+    def at(self, place: float) -> float:
+        """A place (in free time, a clock time already) as a clock time."""
+        return place
 
 
 class BarTimeline:
@@ -144,8 +148,14 @@ class BarTimeline:
         pts = math.floor(beat) + self.points
         return float(pts[pts >= beat - 1e-9][0])
 
-    def on_time(self, step: int, pitch: int, on_beat: bool = False) -> float:
-        """An onset's time; on_beat: on the nearest beat itself (a note landing on the
+    def at(self, place: float) -> float:
+        """A place (a beat) as a clock time, by the grid as it is now: a note is placed
+        when it is decided and timed when it is handed over, so a tempo that moves
+        meanwhile is followed."""
+        return self._now().time(place)
+
+    def on_place(self, step: int, pitch: int, on_beat: bool = False) -> float:
+        """An onset's beat; on_beat: the nearest beat itself (a note landing on the
         left hand's chord sounds with it, and is sampled again if the chord changes
         before then)."""
         beat = self.beat_of(step)
@@ -155,9 +165,22 @@ class BarTimeline:
         if ended is not None and placed < ended:  # never pulled back over its own last release
             placed = ended + self.quantize * (self.snap_up(ended) - ended)
         self.moved[pitch] = placed - beat
-        return self._now().time(placed)
+        return placed
 
-    def off_time(self, step: int, pitch: int) -> float:
+    def off_place(self, step: int, pitch: int) -> float:
         beat = min(self.beat_of(step) + self.moved.pop(pitch, 0.0), self.end_beat)
         self.ended[pitch] = beat
-        return self._now().time(beat)
+        return beat
+
+
+def answer_bars(g: Grid, cfg, bpb: int, t: float, start: float, last: float | None) -> tuple[float, int, int]:
+    """(the bar line an answer starts on, its first bar, how many bars) for a call
+    that started at `start` and last sounded at `last`, decided at `t`; `bpb` the
+    beats of the bars counted now (one while the bar is unknown)."""
+    first = call_start_bar(g, start, bpb)
+    # Woken a little late for the bar line (a busy machine): still that bar, a hair late, not the next.
+    t = max(t if last is None else last, t - LATE_BEATS * g.spb)
+    end = call_end_bar(g, first, t, bpb, cfg.call_bars)
+    asked = cfg.answer_bars * cfg.beats_per_bar // bpb  # bars asked for, in the bars counted now
+    n = asked or max(1, min(end - first, int(cfg.max_answer / (bpb * g.spb))))
+    return g.time(end * bpb), end, n

@@ -9,7 +9,7 @@ from livejam.timing.wallclock import FakeClock
 from livejam.settings.config import LivejamConfig
 from livejam.offline import driver
 from livejam.conversation.engine import Engine
-from livejam.conversation.events import StateChanged
+from livejam.conversation.events import Planned, StateChanged
 from livejam.midi.outputs import RecordingOutput
 from livejam.model.onnx_model import OnnxModel
 
@@ -58,8 +58,8 @@ class Rig:
         self.play("note_off", note=pitches[-1], velocity=0)
 
     def events(self) -> list[tuple[str, dict]]:
-        """(kind, data) of what the engine said since the last call, state changes left out."""
-        out = [(e.kind, e.as_dict()) for e in self.said if not isinstance(e, StateChanged)]
+        """(kind, data) of what the engine said since the last call, state changes and plans left out."""
+        out = [(e.kind, e.as_dict()) for e in self.said if not isinstance(e, (StateChanged, Planned))]
         self.said.clear()
         return out
 

@@ -26,7 +26,8 @@ from textual.widgets import Footer, Header, RichLog, Static
 from ...settings import config
 from .. import stopping
 from ..stopping import StopRequests
-from ...conversation.events import Event, ModelLoaded, PortBack, PortLost, PortsChanged, SettingChanged, StateChanged
+from ...conversation.events import (Event, ModelLoaded, Planned, PortBack, PortLost, PortsChanged, SettingChanged,
+                                    StateChanged)
 from . import piano
 from .roll import COLOURS, PianoRoll
 
@@ -209,7 +210,8 @@ class LivejamApp(App):
         if isinstance(ev, (PortsChanged, PortLost, PortBack)) or (isinstance(ev, SettingChanged)
                                                                  and ev.name in ("record", "synth")):
             self.show_ports()
-        self.main("#log", RichLog).write(ev.words())
+        if not isinstance(ev, Planned):  # the plan shows on the roll, not in the log
+            self.main("#log", RichLog).write(ev.words())
 
     # -- the view ------------------------------------------------------------
     def show_ports(self) -> None:

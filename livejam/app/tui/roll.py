@@ -1,5 +1,7 @@
 """The piano roll: the last seconds of the conversation, drawn from the engine's
-note log (never by re-reading MIDI). Pitch up, time to the right, now at the edge.
+note log (never by re-reading MIDI). Pitch up, time to the right, now a second
+before the right edge: what livejam has decided to play next (its plan) shows
+there as ghost notes before it sounds.
 
 It costs nothing while nothing moves: rows are rebuilt as coalesced runs (one
 segment per run of equal cells) only when a note starts or ends (the log's
@@ -17,7 +19,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-COLOURS = {"you": "bold #56c8e8", "livejam": "bold #ff5f87"}  # the legend and the state box use these too
+COLOURS = {"you": "bold #56c8e8", "livejam": "bold #ff5f87", "plan": "#ff5f87"}  # the legend and state box too
+AHEAD = 1.0  # seconds of the plan ahead shown right of now (an answer's is a beat, or 0.5 s in free time)
 NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 LABEL = 5  # columns for the octave labels
 
@@ -59,14 +62,14 @@ def draw(notes, edge: float, window: float, width: int, height: int) -> list[lis
         a = min(cols - 1, max(0, int((t0 - start) / window * cols)))
         b = min(cols - 1, int((t1 - start) / window * cols))
         for c in range(a, max(a, b) + 1):
-            grid[row][c] = src if grid[row][c] in (None, src) else "livejam"
+            grid[row][c] = src if grid[row][c] in (None, src, "plan") else grid[row][c] if src == "plan" else "livejam"
     rows = []
     for r in range(height):
         pitch = lo + height - 1 - r
         c_line = pitch % 12 == 0
         runs = [(f"{note_name(pitch) if c_line else '':>4} ", "dim")]
         for cell in grid[r]:
-            text, style = ("█", cell) if cell else ("·" if c_line else " ", "dim")
+            text, style = ("░" if cell == "plan" else "█", cell) if cell else ("·" if c_line else " ", "dim")
             if runs[-1][1] == style:
                 runs[-1] = (runs[-1][0] + text, style)
             else:
@@ -117,8 +120,9 @@ class PianoRoll(Widget):
             return
         now = self.engine.clock.now() - self.engine.origin
         column = self.window / max(width - LABEL, 4)
-        edge = (math.floor(now / column) + 1) * column  # columns sit still between rebuilds
+        edge = (math.floor((now + AHEAD) / column) + 1) * column  # columns sit still between rebuilds
         notes = intervals(self.engine.roll.take(), now)
+        notes += [(max(s, now), e, "plan", p) for s, e, p in self.engine.roll.plan if e > now]  # not yet sounding
         base = self.rich_style
         styles = {"dim": base + Style(dim=True), **{k: base + Style.parse(v) for k, v in COLOURS.items()}}
         rows = draw(notes, edge, self.window, width, height)

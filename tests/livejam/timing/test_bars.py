@@ -36,24 +36,24 @@ def timeline(quantize=1.0, swing=0.5, grid=G120, start_bar=2, n=2):
 def test_an_answers_steps_become_beats_and_onsets_go_onto_the_grid():
     tl = timeline()
     assert tl.t0 == G120.time(8) and tl.seconds == pytest.approx(4.0)  # two bars at 120
-    assert tl.on_time(1000, 60) == G120.time(8)  # the first note is on the bar line
-    assert tl.on_time(1000 + 27, 62) == pytest.approx(G120.time(8.5))  # 0.27 s = 0.54 beat -> 8.5
-    assert tl.off_time(1000 + 40, 62) == pytest.approx(G120.time(8.5 + 0.8 - 0.54))  # its length is kept
+    assert tl.at(tl.on_place(1000, 60)) == G120.time(8)  # the first note is on the bar line
+    assert tl.at(tl.on_place(1000 + 27, 62)) == pytest.approx(G120.time(8.5))  # 0.27 s = 0.54 beat -> 8.5
+    assert tl.at(tl.off_place(1000 + 40, 62)) == pytest.approx(G120.time(8.5 + 0.8 - 0.54))  # its length is kept
     half = timeline(quantize=0.5)
-    assert half.on_time(1000 + 27, 62) == pytest.approx(G120.time(8.52))  # halfway to the grid
+    assert half.at(half.on_place(1000 + 27, 62)) == pytest.approx(G120.time(8.52))  # halfway to the grid
     swung = timeline(swing=2 / 3)
-    assert swung.on_time(1000 + 30, 64) == pytest.approx(G120.time(8 + 2 / 3))  # the offbeat where the player swings
+    assert swung.at(swung.on_place(1000 + 30, 64)) == pytest.approx(G120.time(8 + 2 / 3))  # the offbeat where the player swings
 
 
 def test_notes_stay_in_their_bar_and_end_by_the_last_bar_line():
     tl = timeline()
     # 1.98 s = beat 11.96: the nearest sixteenth is the next bar line; it stays in its own bar.
-    assert tl.on_time(1000 + 198, 60) == pytest.approx(G120.time(11.75))
-    assert tl.off_time(1000 + 420, 60) == pytest.approx(G120.time(16))  # never past the answer's end
-    tl.on_time(1000 + 200, 62)
-    tl.off_time(1000 + 205, 62)  # ends at beat 12.1
+    assert tl.at(tl.on_place(1000 + 198, 60)) == pytest.approx(G120.time(11.75))
+    assert tl.at(tl.off_place(1000 + 420, 60)) == pytest.approx(G120.time(16))  # never past the answer's end
+    tl.at(tl.on_place(1000 + 200, 62))
+    tl.at(tl.off_place(1000 + 205, 62))  # ends at beat 12.1
     # The same pitch again at 12.12 would be pulled back to 12.0, over its own release: it goes to 12.25.
-    assert tl.on_time(1000 + 206, 62) == pytest.approx(G120.time(12.25))
+    assert tl.at(tl.on_place(1000 + 206, 62)) == pytest.approx(G120.time(12.25))
 
 
 def test_the_answer_follows_a_tempo_change_as_it_plays():

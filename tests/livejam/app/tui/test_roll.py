@@ -24,6 +24,14 @@ def test_a_note_is_one_run_of_its_colour():
     assert [text for runs in rows for text, style in runs if style == "livejam"] == ["█" * 3]
 
 
+def test_the_plan_is_drawn_as_ghost_notes_that_never_cover_a_sounding_note():
+    notes = intervals([(5.0, "livejam", 62, True)], now=6.0) + [(6.0, 7.0, "plan", 62), (6.5, 7.5, "plan", 64)]
+    rows = draw(notes, edge=8.0, window=8.0, width=LABEL + 16, height=6)
+    cells = {style: "".join(t for runs in rows for t, s in runs if s == style) for style in ("livejam", "plan")}
+    assert set(cells["plan"]) == {"░"} and len(cells["plan"]) >= 3  # 64's second ahead, and 62's rest
+    assert cells["livejam"] == "█" * 3  # 62 sounding up to now keeps its colour where the plan meets it
+
+
 def test_nothing_in_view_draws_an_empty_grid():
     rows = draw(intervals([(0.0, "you", 60, True), (0.5, "you", 60, False)], 20.0), 20.0, 12.0, 40, 6)
     assert not [s for runs in rows for _, s in runs if s in ("you", "livejam")]
