@@ -203,6 +203,9 @@ class Engine:
     def midi_clock_in(self, msg: mido.Message, t: float) -> None:
         if isinstance(self.tempo, MidiClockFollower) and msg.type in CLOCK_KINDS:
             self._clock_said(self.tempo.feed(msg.type, t, getattr(msg, "pos", None)), t)
+            if self.tempo.downbeat:  # the first tick after Start: beat 1 is now
+                self.tempo.downbeat = False
+                self.beats_out.downbeat()
 
     def _clock_said(self, what: str | None, t: float) -> None:
         if what is None:

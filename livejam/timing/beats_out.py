@@ -24,6 +24,7 @@ class BeatsOut:
         self.next_tick: int | None = None  # the next clock tick (1/24 beat) not yet scheduled
         self.next_beat: int | None = None  # the next click not yet scheduled
         self.started = False
+        self.downbeat_clicked = False  # a followed clock's Start clicked beat 1 at once: the grid goes on from 2
 
     @property
     def active(self) -> bool:
@@ -38,6 +39,16 @@ class BeatsOut:
         if self.clock_out and self.grid() is not None:
             self.scheduler.send_now(mido.Message("start"), "clock")
             self.started = True
+
+    def downbeat(self) -> None:
+        """A followed clock's first tick after Start: beat 1, now. With no grid yet (the
+        tempo is found only from the ticks that follow), its click goes out at once."""
+        if self.clicking and self.next_beat is None:
+            self.downbeat_clicked = True
+            ch, note = self.cfg.metronome_channel - 1, self.cfg.metronome_note
+            self.scheduler.send_now(mido.Message("note_on", channel=ch, note=note, velocity=ACCENT), "metronome")
+            self.scheduler.schedule(self.scheduler.clock.now() + CLICK_SECONDS,
+                                    mido.Message("note_off", channel=ch, note=note), "metronome")
 
     def stop(self) -> None:
         if self.started:
@@ -80,7 +91,8 @@ class BeatsOut:
                 self.next_tick += 1
         if self.clicking:
             if self.next_beat is None:
-                self.next_beat = math.ceil(g.beats(now) - 1e-6)
+                self.next_beat = max(math.ceil(g.beats(now) - 1e-6), 1 if self.downbeat_clicked else 0)
+                self.downbeat_clicked = False
             while g.time(self.next_beat) <= horizon:
                 until = self.count_until()
                 if not self.cfg.metronome and (until is None or self.next_beat >= until - 1e-6):

@@ -114,6 +114,7 @@ class MidiClockFollower:
         self.stopped_at = 0  # song position (ticks) of the next tick after a Stop or a pointer
         self.running = False  # the transport: Start/Continue until Stop
         self.started = False  # a Start or Continue was ever seen (else ticks alone run the song)
+        self.downbeat = False  # the tick just fed was the first after Start (beat 1)
         self.fit: Grid | None = None
         self.lost = False
         self.bar_known = False  # a Start or a Song Position Pointer said where bar 1 is
@@ -170,6 +171,7 @@ class MidiClockFollower:
         said = None
         self._forget_if_stale(t)
         self.ticks.append((self.count, t))
+        self.downbeat = self.started and self.count == self.zero  # the first tick after Start: beat 1
         self.count += 1
         if not self.started:
             self.running = True  # a device that sends only ticks: the song runs from its first

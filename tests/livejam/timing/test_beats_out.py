@@ -89,3 +89,15 @@ def test_a_daws_start_counts_in_and_a_relocation_or_stop_ends_the_count(rig):
     r.engine.feed_midi_clock(mido.Message("songpos", pos=0), r.clock.now())  # a loop back: no count again
     tick_until(r, r.clock.now() + 0.1)
     assert r.conv.state != "counting in"
+
+
+def test_after_a_daws_start_the_count_in_clicks_beat_1_on_its_first_tick_then_every_beat(rig):
+    """The tempo is found only from the ticks after Start: beat 1's click goes out on
+    the first tick itself, the rest on the grid; eight for two bars, none after."""
+    from tests.reliability.test_daw_clock import clocked_rig, tick_until
+
+    r = clocked_rig(rig, count_in=2)
+    tick_until(r, r.ticks[0] + 5.0)  # ten beats at 120 BPM
+    clicks = [t for t, m in r.out.messages if m.type == "note_on" and m.channel == 9]
+    beats = [r.ticks[24 * k] for k in range(8)]
+    assert len(clicks) == 8 and max(abs(c - b) for c, b in zip(clicks, beats)) < 0.002, (clicks, beats)
