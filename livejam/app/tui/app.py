@@ -266,7 +266,7 @@ class LivejamApp(App):
         self.last_events = f["events_in"]
         onset = lambda v: "-" if v is None else f"{v:.1f} ms"  # noqa: E731
         self._update("#figures",
-                     f"[{COLOURS['you']}]█[/] you  [{COLOURS['livejam']}]█[/] livejam\n"
+                     f"[{COLOURS['you']}]█[/] you  [{COLOURS['livejam']}]█[/] livejam  [{COLOURS['plan']}]░[/] next\n"
                      f"step p50/p99 {f['step_ms_p50']:.2f}/{f['step_ms_p99']:.2f} ms\n"
                      f"onset last   {onset(f['onset_ms_last'])}\nonset p95    {onset(f['onset_ms_p95'])}\n"
                      f"events/s     {rate}\nlate events  {f['late']}\nanswers      {f['answers']}\n"
