@@ -153,7 +153,7 @@ def test_clock_out_and_metronome_reach_a_daw(jack_server):  # noqa: F811
 
 def test_a_count_in_clicks_on_the_daws_beats_and_livejam_listens_from_the_bar_after(jack_server, tmp_path):  # noqa: F811
     """--count-in 2 following the DAW's clock through JACK, livejam its own process:
-    eight clicks, each on the clock's beat within one period + 1 ms, none after; the
+    eight clicks, each on the clock's beat (after beat 1's, within one period + 1 ms), none after; the
     call played inside the count (bar 2) is not answered, the one after it (bar 4)
     is, on bar line 5."""
     source = ClockSource(system.api_id("jack"))
@@ -168,7 +168,11 @@ def test_a_count_in_clicks_on_the_daws_beats_and_livejam_listens_from_the_bar_af
         clicks = [t for t, m in source.heard if m.type == "note_on" and m.velocity > 0 and m.channel == 9]
         beats = [source.arrival_of(k * PPQN) for k in range(8)]
         assert len(clicks) == 8 and None not in beats, (len(clicks), beats)
-        assert max(abs(c - b) for c, b in zip(clicks, beats)) <= allowed
+        # Beat 1's click answers the first tick (no tempo is known before it): it comes in
+        # on one period and goes out on the next, so it may trail the tick by two periods
+        # (three on a loaded machine). The rest are scheduled on the grid: within one.
+        assert abs(clicks[0] - beats[0]) <= 3 * period_seconds() + 0.001, (clicks[0] - beats[0])
+        assert max(abs(c - b) for c, b in zip(clicks[1:], beats[1:])) <= allowed
         answers = source.answer_errors(6)
         heard = [t for t, m in source.heard if m.type == "note_on" and m.velocity > 0 and m.channel != 9]
         bar3 = source.arrival_of(2 * 4 * PPQN)
