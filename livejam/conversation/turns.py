@@ -1,7 +1,6 @@
-"""Calls and answers: when a call ends, and an answer's life (sampled just ahead
-of the phrase end, played, cut short by the player, finished) with what the
-model hears meanwhile. Pure logic on the times it is given; the engine thread
-drives it and the scheduler plays what it schedules."""
+"""Calls and answers: when a call ends, and an answer's life (planned ahead, played, cut short by
+the player, finished) with what the model hears meanwhile. Pure logic on the times it is given;
+the engine thread drives it and the scheduler plays what it schedules."""
 from __future__ import annotations
 
 from collections import deque
@@ -23,6 +22,7 @@ from .phrase import THRESHOLD, PhraseDetector, model_gap_due
 from .steering import Steering
 
 PLAN_SECONDS = 0.5  # free time: how far ahead an answer's notes are decided (and shown)
+REFILL = 0.05  # seconds of plan decided at a time: a long run would hold the interpreter lock from the sends
 PREPARE_AHEAD = 0.015  # seconds before the silence is up that the answer's first notes are sampled
 END_GRACE = 0.01  # a note struck this close to an answer's end starts the next call, not an interruption
 HELD_LONG = 10.0  # seconds a key may be held with nothing else played before the screen names it
@@ -123,10 +123,10 @@ class Conversation:
         if self.count_until is not None and (g := self.grid()) is not None:
             times.append(g.time(self.count_until))  # the count-in's end: "listening" shown on the bar line
         if (ans := self.answer) is not None:
-            # Hand over what falls due; decide more once half the plan has played; close at the end.
+            # Hand over what falls due; decide more a little at a time (REFILL); close at the end.
             if ans.plan:
                 times.append(ans.time_of(ans.plan[0][3]) - self._lookahead(ans))
-            times.append(ans.end_time if ans.done else ans.time_of(ans.dec.step) - self._plan_ahead(ans) / 2)
+            times.append(ans.end_time if ans.done else ans.time_of(ans.dec.step) - self._plan_ahead(ans) + REFILL)
         return min(times) if times else None
 
     # -- the player ----------------------------------------------------------
