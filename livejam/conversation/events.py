@@ -99,8 +99,8 @@ class AnswerEnded(Event):
 
 @dataclass
 class Planned(Event):
-    """livejam's next notes, decided ahead of when they sound (the answer's plan: a
-    beat ahead, 0.5 s in free time): [seconds since start, pitch, seconds], and []
+    """livejam's next notes, decided ahead of when they sound (an answer's: 0.5 s in
+    free time; accompany mode's next beat): [seconds since start, pitch, seconds], and []
     when the plan is cut. Each replaces the last; the TUI draws them as ghost notes."""
 
     notes: list

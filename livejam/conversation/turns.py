@@ -123,10 +123,10 @@ class Conversation:
         if self.count_until is not None and (g := self.grid()) is not None:
             times.append(g.time(self.count_until))  # the count-in's end: "listening" shown on the bar line
         if (ans := self.answer) is not None:
-            # Hand over what falls due; decide more a little at a time (REFILL); close at the end.
             if ans.plan:
                 times.append(ans.time_of(ans.plan[0][3]) - self._lookahead(ans))
-            times.append(ans.end_time if ans.done else ans.time_of(ans.dec.step) - self._plan_ahead(ans) + REFILL)
+            ahead = max(self._plan_ahead(ans) - REFILL, self._lookahead(ans) / 2)  # decide a bit at a time
+            times.append(ans.end_time if ans.done else ans.time_of(ans.dec.step) - ahead)
         return min(times) if times else None
 
     # -- the player ----------------------------------------------------------
@@ -372,9 +372,9 @@ class Conversation:
         return self.cfg.lookahead
 
     def _plan_ahead(self, ans) -> float:
-        """How far ahead an answer's notes are decided (and shown): a beat, 0.5 s in free time."""
-        bar = isinstance(ans.timeline, bars.BarTimeline)
-        return max(self._lookahead(ans), ans.timeline.last.spb if bar else PLAN_SECONDS)
+        """How far ahead an answer's notes are decided (and shown): 0.5 s in free time; in bars only as far
+        as they are handed over (a beat decided at the phrase end cost the first note its bar line)."""
+        return self._lookahead(ans) if isinstance(ans.timeline, bars.BarTimeline) else PLAN_SECONDS
 
     def answer_note_sent(self, now: float) -> None:
         """Called on the scheduler thread as each answer NOTE_ON goes out: only

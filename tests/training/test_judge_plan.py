@@ -14,7 +14,7 @@ def test_an_answers_plan_is_what_it_then_plays(tiny_model, bpm):  # noqa: F811
     b, events = next(iter(CALLS.values()))
     r = judge_plan.plan_of_call(OnnxModel(tiny_model), call_notes(b, events), bpm, seed=0)
     assert r["planned"] >= 5 and r["kept"] == r["planned"] and not r["interrupted"]
-    assert r["lead_max"] >= 0.4  # decided well ahead, not just before
+    assert r["lead_max"] >= (0.4 if not bpm else 0.05)  # decided ahead (in bars, for now, the scheduling horizon)
 
 
 def test_a_note_not_played_as_planned_is_counted(tiny_model, monkeypatch):  # noqa: F811
