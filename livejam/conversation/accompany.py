@@ -40,7 +40,7 @@ import mido
 import numpy as np
 
 from ..harmony.chords import Chord
-from ..harmony.voicing import moves_parallel, outer, voice_lead
+from ..harmony.voicing import outer, parallel_free, voice_lead
 from ..model import vocab
 from ..timing.pulse import Beats
 from .call import estimate_key
@@ -119,13 +119,13 @@ class Accompanist:
         keeps the line), and a new chord is taken up within a sixteenth."""
         if self.left.down:
             self.last_played = t
+        changed = self.left.chord(t + SETTLE, self._key_set(self._key(t))) != self.harmony
+        if self.left.down and (self.next_beat is None or changed):
+            self.beats.heard(t)
         if self.next_beat is None:
             if self.left.down:
-                self.beats.heard(t)
                 self.next_beat = self.beats.first(t + SETTLE)
-        elif self.left.chord(t + SETTLE, self._key_set(self._key(t))) != self.harmony:
-            if self.left.down:
-                self.beats.heard(t)
+        elif changed:
             self.next_beat = min(self.next_beat, self.beats.change_at(t + SETTLE, self.cfg.quantize))
 
     def keys_up(self, t: float) -> None:
@@ -218,10 +218,8 @@ class Accompanist:
         for p in pitches:
             if not (key is None or key[p % 12]) if chord is None else p % 12 not in chord.tones:
                 return False
-            for m in self._melody(t):
-                if (chord is None and abs(m - p) % 12 not in CONSONANT) or (
-                        abs(m - p) < COUNTER_APART if self.cfg.role == "counter" else p > m - CLEARANCE):
-                    return False
+            if any(self._clash(p, m, consonance=chord is None) for m in self._melody(t)):
+                return False
         return True
 
     def _beat_seconds(self) -> float:
@@ -283,7 +281,7 @@ class Accompanist:
         top = max(melody) if melody else None
         others = self._others(t)
         # No parallel fifths or octaves between the outer voices where it plays one.
-        free = np.array([not moves_parallel(self.outer, others, (p,)) for p in range(128)])
+        free = parallel_free(self.outer, others, _PITCHES)
         if self.cfg.role == "counter":
             # The chord's tones apart from the melody: consonant with it if any are, else any.
             for consonant in (True, False):
@@ -368,14 +366,11 @@ class Accompanist:
         passing notes do not move it.)"""
         if self.left is not None and self.left.holding(t):
             return False
-        for p, until in self.holding:
-            if until <= t:
-                continue  # already over
-            if abs(pitch - p) % 12 not in CONSONANT:
-                return True
-            if self.cfg.role == "counter" and abs(pitch - p) < COUNTER_APART:
-                return True
-            if self.cfg.role != "counter" and pitch < p + CLEARANCE:
-                return True
-        return False
+        return any(self._clash(p, pitch) for p, until in self.holding if until > t)
 
+    def _clash(self, ours: int, theirs: int, consonance: bool = True) -> bool:
+        """Does our note clash with the player's: a dissonance (unless the left hand's
+        chord rules), too near it for a counter-line, not under it for a bass or chord?"""
+        if consonance and abs(theirs - ours) % 12 not in CONSONANT:
+            return True
+        return abs(theirs - ours) < COUNTER_APART if self.cfg.role == "counter" else theirs < ours + CLEARANCE

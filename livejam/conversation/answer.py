@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import mido
 import numpy as np
 
-from ..harmony.voicing import moves_parallel, outer
+from ..harmony.voicing import outer, parallel_free
 from ..model import vocab
 from ..timing.bars import BarTimeline, LinearTimeline
 from .call import CHORD_SECONDS
@@ -103,14 +103,12 @@ class Answer:
         if len(sounding) < self.cfg.polyphony and not near_end:
             pitches = np.arange(self.cfg.lowest, self.cfg.highest + 1)
             pitches = pitches[~np.isin(pitches, list(sounding))]
-            chord = self.harmony(self.time_of(step)) if self.harmony is not None else None
+            at = self.time_of(step)
+            chord = self.harmony(at) if self.harmony is not None else None
             if chord is not None:
                 if chord != self.landed or self._on_beat(step):
                     pitches = pitches[np.isin(pitches % 12, sorted(chord.tones))]
-                if self.outer is not None:
-                    at = self.time_of(step)  # (a note pulled onto the grid sounds on past its step: it counts)
-                    others = [*chord.pitches, *sounding, *(p for p, end in self.ends.items() if end > at)]
-                    pitches = pitches[[not moves_parallel(self.outer, others, (int(p),)) for p in pitches]]
+                pitches = pitches[parallel_free(self.outer, self._others(chord, at), pitches)]
             a[ON[pitches]] = True
         if self.last_kind != "VELOCITY":
             a[vocab.VELOCITY : vocab.VELOCITY + vocab.VELOCITY_BINS] = True
@@ -121,6 +119,12 @@ class Answer:
             if room > 0:
                 a[vocab.TIME_SHIFT : vocab.TIME_SHIFT + min(room, vocab.MAX_SHIFT)] = True
         return a
+
+    def _others(self, chord, at: float, but: int | None = None) -> list[int]:
+        """What sounds at `at` beside a new note: the left hand's chord and the answer's own
+        notes (one pulled onto the grid sounds on past its step: it counts)."""
+        mine = {*self.dec.sounding, *(p for p, end in self.ends.items() if end > at)} - {but}
+        return [*chord.pitches, *mine]
 
     def _on_beat(self, step: int) -> bool:
         tl = self.timeline
@@ -192,13 +196,10 @@ class Answer:
             exact = False  # placed on the beat itself (landing on the left hand's chord)
             if what == "on":
                 if self.harmony is not None:
-                    chord = self.harmony(self.time_of(step))
-                    self.landed = chord
+                    at = self.time_of(step)
+                    chord = self.landed = self.harmony(at)
                     if chord is not None:
-                        at = self.time_of(step)
-                        others = [*chord.pitches, *(p for p in self.dec.sounding if p != pitch),
-                                  *(p for p, end in self.ends.items() if end > at and p != pitch)]
-                        self.outer = outer(others, (pitch,)) or self.outer
+                        self.outer = outer(self._others(chord, at, pitch), (pitch,)) or self.outer
                         exact = self._on_beat(step)
                 self.started = True
                 self.notes_played += 1

@@ -47,6 +47,21 @@ def moves_parallel(before: tuple[int, int] | None, others, ours) -> bool:
     return now is not None and parallel(before, now)
 
 
+def parallel_free(before: tuple[int, int] | None, others, candidates) -> np.ndarray:
+    """For each candidate pitch sounded alone with the others: True unless it makes
+    the outer voices move in parallel fifths or octaves from `before` (what
+    `moves_parallel` says of one note, for many at once: a mask over a beat's choices)."""
+    c = np.asarray(candidates, float)
+    if before is None:
+        return np.ones(len(c), bool)
+    lo_o, hi_o = (min(others), max(others)) if len(others) else (np.inf, -np.inf)
+    low, high = np.minimum(c, lo_o), np.maximum(c, hi_o)
+    (l0, h0), interval = before, (before[1] - before[0]) % 12
+    same_way = (low != l0) & (high != h0) & ((low > l0) == (high > h0))
+    into = ((high - low) % 12 == interval) & (interval in PERFECT)
+    return ~(((low == c) | (high == c)) & same_way & into)
+
+
 def motion(before: list[int] | None, after: tuple[int, ...]) -> float:
     """Total semitones the voices move: each new voice from the nearest old one."""
     if not before:

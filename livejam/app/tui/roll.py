@@ -19,14 +19,11 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ...settings.config import note_name
+
 COLOURS = {"you": "bold #56c8e8", "livejam": "bold #ff5f87", "plan": "#ff5f87"}  # the legend and state box too
-AHEAD = 1.0  # seconds of the plan ahead shown right of now (an answer's is a beat, or 0.5 s in free time)
-NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+AHEAD = 1.0  # seconds right of now where the plan shows (an answer's reaches 0.5 s in free time)
 LABEL = 5  # columns for the octave labels
-
-
-def note_name(p: int) -> str:
-    return f"{NAMES[p % 12]}{p // 12 - 1}"
 
 
 def intervals(entries, now: float) -> list[tuple[float, float, str, int]]:

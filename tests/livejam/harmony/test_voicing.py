@@ -2,7 +2,7 @@
 parallel fifths or octaves between the outer voices."""
 import numpy as np
 
-from livejam.harmony.voicing import motion, moves_parallel, outer, parallel, voice_lead
+from livejam.harmony.voicing import motion, moves_parallel, outer, parallel, parallel_free, voice_lead
 
 C, F, G, AM = frozenset({0, 4, 7}), frozenset({5, 9, 0}), frozenset({7, 11, 2}), frozenset({9, 0, 4})
 
@@ -50,3 +50,13 @@ def test_outer_voices_are_livejams_only_where_it_plays_the_lowest_or_highest():
     assert not moves_parallel((48, 67), [50], [71])  # to a sixth
     assert not moves_parallel((48, 67), [50, 74], [69])  # livejam's note inside: not its motion
 
+
+
+def test_the_mask_over_many_candidates_says_what_one_note_at_a_time_says():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        before = tuple(sorted(rng.integers(30, 90, 2))) if rng.random() < 0.9 else None
+        others = list(rng.integers(30, 90, rng.integers(0, 4)))
+        cands = np.arange(21, 109)
+        assert parallel_free(before, others, cands).tolist() == [not moves_parallel(before, others, (int(p),))
+                                                                for p in cands]
